@@ -1,0 +1,112 @@
+"""One exception tree for the monitor.
+
+    MonitorError                 every error the CLI turns into a message and exit code
+    ├── ConfigError              configuration invalid: carries every Problem found at once
+    ├── StorageError             the database cannot be opened or written
+    │   ├── ForeignDatabaseError not a monitor database, or corrupt: never overwritten
+    │   ├── NewerSchemaError     written by a newer monitor
+    │   ├── DatabaseBusyError    another writer held the lock past the busy timeout
+    │   └── AlreadyRunningError  a second daemon on the same database
+    ├── FetchError               one fetch failed; `kind` is its class (see FetchErrorKind)
+    ├── ParseError               one body is not a usable feed; `kind` as for FetchError
+    └── DeliveryError            one alert attempt failed; `permanent` says whether to retry
+
+Inside a batch (a poll of many feeds, a dispatch of many alerts) errors are values
+stored on the feed or outbox row; only the CLI turns them into an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MonitorError(Exception):
+    """Base of every error with a user-facing message and, where useful, a hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One configuration problem: where, what is wrong, how to fix it."""
+
+    file: str
+    key: str
+    what: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.file}: {self.key}: {self.what}"
+        return f"{text}; fix: {self.fix}" if self.fix else text
+
+
+@dataclass(slots=True)
+class Problems:
+    """Collects problems so that validation reports all of them at once."""
+
+    file: str
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, key: str, what: str, fix: str = "") -> None:
+        self.items.append(Problem(self.file, key, what, fix))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(list(self.items))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+class ConfigError(MonitorError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"configuration is invalid ({len(problems)} problem(s)):\n{lines}")
+
+
+class StorageError(MonitorError):
+    pass
+
+
+class ForeignDatabaseError(StorageError):
+    pass
+
+
+class NewerSchemaError(StorageError):
+    pass
+
+
+class DatabaseBusyError(StorageError):
+    pass
+
+
+class AlreadyRunningError(StorageError):
+    pass
+
+
+class FetchError(MonitorError):
+    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.kind = kind
+
+
+class ParseError(MonitorError):
+    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.kind = kind
+
+
+class DeliveryError(MonitorError):
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after

@@ -1,0 +1,113 @@
+"""Frozen values passed between the stages of the monitor (stdlib only)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ErrorKind(enum.StrEnum):
+    """Class of a failed poll, stored on the feed and shown by `monitor feeds`."""
+
+    DNS = "dns"
+    CONNECT = "connect"
+    TLS = "tls"
+    TIMEOUT = "timeout"
+    HTTP_STATUS = "http_status"
+    TOO_LARGE = "too_large"
+    BLOCKED = "blocked"  # refused by the network policy or the scheme allowlist
+    PROTOCOL = "protocol"  # truncated body, bad chunking, undecodable content-encoding
+    NOT_A_FEED = "not_a_feed"  # HTML page, empty body, unknown format
+    PARSE = "parse"  # a feed, but refused (entity declarations) or unusable
+    STORAGE = "storage"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    timeout: float = 30.0  # total deadline for one request, body included
+    connect_timeout: float = 10.0
+    max_bytes: int = 10_000_000  # cap on the decoded body
+    allow_private_networks: bool = False
+    proxy: str = ""
+    user_agent: str = "diplomatic-signal-monitor/0.1 (+https://example.invalid/monitor)"
+    max_redirects: int = 5
+    concurrency: int = 16  # feeds fetched at once
+    max_interval: float = 24 * 3600.0  # never longer than this between polls
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    name: str
+    url: str
+    interval: float  # seconds
+    lang: str = "en"
+    full_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a conditional GET sends back to the server."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A successful exchange. `body` is None for 304 Not Modified."""
+
+    url: str  # the final URL after redirects
+    status: int
+    body: bytes | None
+    headers: dict[str, str]
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None  # seconds, already capped
+    max_age: float | None = None  # seconds from Cache-Control, already capped
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    key: str  # identity inside its feed: guid, else normalised link, else hash
+    key_kind: str  # "guid" | "link" | "hash"
+    url: str | None  # http/https only, else None
+    title: str
+    published: str | None  # the feed's own date, ISO 8601 UTC, as data only
+    summary: str  # clean text
+    body: str  # clean text (content, content:encoded, else description)
+    lang: str
+    content_hash: str  # over title, summary and body
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    items: tuple[ParsedItem, ...]
+    warning: str | None = None  # e.g. the bozo reason when the loose parser was used
+    truncated: bool = False  # more entries than the per-poll cap
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One rule that fired on an item, with its evidence."""
+
+    type: str
+    rule: str
+    weight: float
+    terms: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]  # character offsets into the matched document
+    sentences: tuple[str, ...] = ()  # the sentence around each span
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    score: float
+    flagged: bool
+    signals: tuple[Signal, ...] = field(default_factory=tuple)
+    rules_version: str = ""

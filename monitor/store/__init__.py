@@ -1,0 +1,204 @@
+"""The only package that writes SQL: connection, schema checks and write transactions.
+
+Every write goes through `Store.write()`, which opens `BEGIN IMMEDIATE`: a deferred
+transaction that reads and then writes fails at once with "database is locked" when
+another process wrote in between, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from monitor.errors import (
+    DatabaseBusyError,
+    ForeignDatabaseError,
+    NewerSchemaError,
+    StorageError,
+)
+from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrations
+
+log = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 15.0
+_BUSY_RETRIES = 4
+
+
+class Store:
+    """One connection to a monitor database, opened and checked."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = Database(conn)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Database]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
+        self._begin_immediate()
+        try:
+            yield self.db
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise storage_error(exc, self.path) from exc
+
+    def _begin_immediate(self) -> None:
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == _BUSY_RETRIES - 1:
+                    raise storage_error(exc, self.path) from exc
+                time.sleep(0.05 * (attempt + 1))
+
+    def query(self, sql: str, params: tuple[object, ...] | dict[str, object] = ()) -> list[dict[str, object]]:
+        """Rows of a read-only query as dicts; SQL from fixed fragments, values as parameters."""
+        try:
+            cursor = self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from exc
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
+    """Turn a sqlite3 error into a message a person can act on."""
+    text = str(exc).lower()
+    if _is_busy(exc):
+        return DatabaseBusyError(
+            f"database {path} stayed busy for {BUSY_TIMEOUT_S:.0f}s (another process is writing)",
+            "try again in a moment",
+        )
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"database {path} is read-only", "check the file's permissions")
+    if "full" in text:
+        return StorageError(f"database {path} is full", "free disk space; nothing was lost")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return ForeignDatabaseError(
+            f"{path} is corrupt or not a monitor database; it was not changed",
+            "restore it from a backup or point [storage] path at another file",
+        )
+    return StorageError(f"database {path}: {exc}")
+
+
+def open_store(path: Path, *, create: bool = True) -> Store:
+    """Open (and if allowed create) a monitor database, refusing anything foreign."""
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if exists:
+        _check_header(path)
+    elif not create:
+        raise StorageError(f"database {path} does not exist", "run `monitor run --once` first")
+    else:
+        _create_private_file(path)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    store = Store(path, conn)
+    try:
+        _configure(store)
+        _check_identity(store, fresh=not exists)
+        _migrate(store)
+    except BaseException:
+        conn.close()
+        raise
+    return store
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StorageError(f"cannot read database {path}: {exc.strerror}") from exc
+    if head != SQLITE_MAGIC:
+        raise ForeignDatabaseError(
+            f"{path} is not a SQLite database (or its header is corrupt); it was not changed",
+            "point [storage] path at a monitor database or a new file",
+        )
+
+
+def _configure(store: Store) -> None:
+    try:
+        store.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        mode = store.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        store.conn.execute("PRAGMA synchronous = FULL")
+        store.conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise storage_error(exc, store.path) from exc
+    if str(mode).lower() != "wal":
+        log.warning("event=journal_mode_not_wal path=%s mode=%s", store.path, mode)
+
+
+def _check_identity(store: Store, *, fresh: bool) -> None:
+    try:
+        app_id = store.conn.execute("PRAGMA application_id").fetchone()[0]
+        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = store.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+    except sqlite3.Error as exc:
+        raise storage_error(exc, store.path) from exc
+    if app_id == 0 and tables == 0:
+        return
+    if app_id != APPLICATION_ID:
+        raise ForeignDatabaseError(
+            f"{store.path} belongs to another application (application_id={app_id}); "
+            "it was not changed",
+            "point [storage] path at a monitor database or a new file",
+        )
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"{store.path} has schema version {version}, newer than this monitor knows "
+            f"({SCHEMA_VERSION}); it was not changed",
+            "upgrade the monitor",
+        )
+
+
+def _migrate(store: Store) -> None:
+    version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    with store.write() as db:
+        migrations.apply(db)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    log.info("event=migrated path=%s version=%s", store.path, SCHEMA_VERSION)
