@@ -1,0 +1,158 @@
+"""The versioned JSON documents that describe an alert (pure).
+
+A payload is built when the alert is queued and stored on the outbox row; it is a
+snapshot, so a later edit of the item does not change what is sent. At send time
+`envelope()` adds the delivery fields. Webhook receivers get exactly this document
+as the body (format "json"); email and Slack bodies are rendered from it.
+
+Schema "monitor.alert/1" (fields are only ever added within a version):
+
+    schema             "monitor.alert/1"
+    kind               "item" | "digest" | "health" | "outlook" | "churn" | "test"
+    id                 the outbox id, equal to the webhook-id header and the Message-ID
+    attempt            1 on the first attempt, then 2, 3 ...
+    possible_duplicate true when an earlier attempt may have been delivered (crash
+                       between the receiver's answer and our record of it)
+    created            when the alert was queued (ISO 8601 UTC)
+
+    kind "item":
+      item     {id, title, url, published, first_seen, lang, content_hash}
+      feed     {name, url}
+      score    number
+      outlook  {level} or null
+      signals  [{type, rule, weight, terms: [str], spans: [[start, end]], sentences: [str]}]
+               spans are character offsets into title + "\\n\\n" + body of the
+               revision with that content_hash
+    kind "digest":  period {start, end}, reason ("digest" | "budget"), count,
+                    items [{alert_id, item, feed, score, signal_types}]
+    kind "health":  feed {name, url}, state ("failing" | "recovered"),
+                    consecutive_failures, last_success, last_error_kind
+    kind "outlook": level, previous, reasons [str]
+    kind "churn":   feed {name}, detail (text)
+    kind "test":    channel, text
+Text fields are the feed's text as stored (untrusted: escape before display).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+SCHEMA = "monitor.alert/1"
+KINDS = ("item", "digest", "health", "outlook", "churn", "test")
+_ITEM_FIELDS = ("id", "title", "url", "published", "first_seen", "lang", "content_hash")
+
+
+def build_item_payload(
+    item: dict[str, Any], feed: dict[str, Any], flag: dict[str, Any], outlook_level: str | None
+) -> dict[str, Any]:
+    """The payload of one flagged item; `flag["signals"]` may be JSON text or a list."""
+    signals = flag.get("signals") or []
+    if isinstance(signals, str):
+        signals = json.loads(signals)
+    return {
+        "schema": SCHEMA,
+        "kind": "item",
+        "item": {key: item.get(key) for key in _ITEM_FIELDS},
+        "feed": {"name": feed.get("name") or item.get("feed"), "url": feed.get("url")},
+        "score": float(flag.get("score") or 0.0),
+        "outlook": {"level": outlook_level} if outlook_level else None,
+        "signals": [_signal(s) for s in signals],
+    }
+
+
+def _signal(signal: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": str(signal.get("type", "")),
+        "rule": str(signal.get("rule", "")),
+        "weight": float(signal.get("weight") or 0.0),
+        "terms": [str(t) for t in signal.get("terms") or ()],
+        "spans": [[int(a), int(b)] for a, b in signal.get("spans") or ()],
+        "sentences": [str(t) for t in signal.get("sentences") or ()],
+    }
+
+
+def build_digest_payload(
+    entries: Sequence[tuple[str, dict[str, Any]]], start: str, end: str, reason: str
+) -> dict[str, Any]:
+    """One message for many item alerts: `entries` are (alert id, item payload) pairs."""
+    return {
+        "schema": SCHEMA,
+        "kind": "digest",
+        "period": {"start": start, "end": end},
+        "reason": reason,
+        "count": len(entries),
+        "items": [_digest_entry(alert_id, p) for alert_id, p in entries],
+    }
+
+
+def _digest_entry(alert_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    types = sorted({s.get("type", "") for s in payload.get("signals") or ()})
+    return {
+        "alert_id": alert_id,
+        "item": payload.get("item") or {},
+        "feed": payload.get("feed") or {},
+        "score": payload.get("score"),
+        "signal_types": types,
+    }
+
+
+def build_health_payload(feed: dict[str, Any], state: str) -> dict[str, Any]:
+    """A feed started failing ("failing") or works again ("recovered")."""
+    return {
+        "schema": SCHEMA,
+        "kind": "health",
+        "feed": {"name": feed.get("name"), "url": feed.get("url")},
+        "state": state,
+        "consecutive_failures": int(feed.get("consecutive_failures") or 0),
+        "last_success": feed.get("last_success"),
+        "last_error_kind": feed.get("last_error_kind"),
+    }
+
+
+def build_outlook_payload(
+    level: str, previous: str | None, reasons: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "kind": "outlook",
+        "level": level,
+        "previous": previous,
+        "reasons": [str(r) for r in reasons],
+    }
+
+
+def build_churn_payload(feed_name: str, detail: str) -> dict[str, Any]:
+    """A feed whose item keys all changed at once: items were stored without alerting."""
+    return {"schema": SCHEMA, "kind": "churn", "feed": {"name": feed_name}, "detail": detail}
+
+
+def build_test_payload(channel: str) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "kind": "test",
+        "channel": channel,
+        "text": "Test message from the diplomatic-signal monitor: this channel works.",
+    }
+
+
+def envelope(
+    payload: dict[str, Any], alert_id: str, attempt: int, possible_duplicate: bool, created: str
+) -> dict[str, Any]:
+    """The payload with its delivery fields, as sent; private keys (`_...`) left out."""
+    public = {k: v for k, v in payload.items() if not k.startswith("_")}
+    head = {
+        "schema": public.pop("schema", SCHEMA),
+        "kind": public.pop("kind", "item"),
+        "id": alert_id,
+        "attempt": attempt,
+        "possible_duplicate": possible_duplicate,
+        "created": created,
+    }
+    return {**head, **public}
+
+
+def webhook_body(document: dict[str, Any]) -> bytes:
+    """The exact bytes signed and sent: compact, UTF-8, key order as built."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

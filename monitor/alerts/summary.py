@@ -1,0 +1,161 @@
+"""What an alert says, as neutral lines that each renderer escapes in its own way (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MAX_SIGNALS = 20
+MAX_SENTENCES = 3
+MAX_DIGEST_ITEMS = 200
+SENTENCE_LIMIT = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    text: str
+    link: str | None = None
+    heading: bool = False
+    quote: bool = False
+    warning: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    subject: str
+    lines: list[Line]
+
+
+def summarize(document: dict[str, Any]) -> Summary:
+    """Subject and body lines for one alert document (see `payload` for its schema)."""
+    kind = str(document.get("kind", ""))
+    if kind == "health" and document.get("event") == "churn":
+        kind = "churn"
+    build = _BUILDERS.get(kind, _unknown)
+    subject, lines = build(document)
+    head: list[Line] = []
+    if document.get("possible_duplicate"):
+        head.append(
+            Line(
+                "POSSIBLE DUPLICATE: an earlier attempt of this alert may have been "
+                "delivered (same alert id).",
+                warning=True,
+            )
+        )
+        subject = f"[possible duplicate] {subject}"
+    tail = [Line(""), Line(f"Alert id {document.get('id')}, attempt {document.get('attempt')}.")]
+    return Summary(f"[monitor] {subject}", head + lines + tail)
+
+
+def _item(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    item, feed = doc.get("item") or {}, doc.get("feed") or {}
+    score = float(doc.get("score") or 0.0)
+    title = str(item.get("title") or "(untitled)")
+    lines = [
+        Line(f"Possible summit signal, score {score:.1f}, from feed {feed.get('name')}."),
+        Line(title, heading=True),
+        Line("Link:", link=item.get("url")) if item.get("url") else Line("(no link)"),
+        Line(
+            f"Published {item.get('published') or 'unknown'}; first seen {item.get('first_seen')}."
+        ),
+    ]
+    outlook = doc.get("outlook") or {}
+    if outlook.get("level"):
+        lines.append(Line(f"Summit outlook: {outlook['level']}."))
+    lines.append(Line("Why it was flagged:", heading=True))
+    for signal in (doc.get("signals") or [])[:MAX_SIGNALS]:
+        lines.extend(_signal_lines(signal))
+    return f"{score:.1f} {feed.get('name')}: {title}", lines
+
+
+def _signal_lines(signal: dict[str, Any]) -> list[Line]:
+    terms = ", ".join(str(t) for t in signal.get("terms") or [])
+    lines = [
+        Line(
+            f"- {signal.get('type')} (rule {signal.get('rule')}, weight "
+            f"{float(signal.get('weight') or 0):.1f}): {terms}"
+        )
+    ]
+    sentences = list(dict.fromkeys(str(t) for t in signal.get("sentences") or []))
+    for sentence in sentences[:MAX_SENTENCES]:
+        lines.append(Line(str(sentence)[:SENTENCE_LIMIT], quote=True))
+    return lines
+
+
+def _digest(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    period = doc.get("period") or {}
+    count = int(doc.get("count") or 0)
+    why = "alert budget exceeded" if doc.get("reason") == "budget" else "digest"
+    lines = [
+        Line(
+            f"{count} alert(s) gathered from {period.get('start')} to {period.get('end')} ({why})."
+        )
+    ]
+    for entry in (doc.get("items") or [])[:MAX_DIGEST_ITEMS]:
+        item, feed = entry.get("item") or {}, entry.get("feed") or {}
+        score = float(entry.get("score") or 0.0)
+        types = " ".join(str(t) for t in entry.get("signal_types") or [])
+        lines.append(
+            Line(
+                f"- {score:.1f} {feed.get('name')}: {item.get('title')} [{types}]",
+                link=item.get("url"),
+            )
+        )
+    if count > MAX_DIGEST_ITEMS:
+        lines.append(Line(f"... and {count - MAX_DIGEST_ITEMS} more (see `monitor flags`)."))
+    return f"digest: {count} alert(s)", lines
+
+
+def _feed_name(doc: dict[str, Any]) -> str:
+    feed = doc.get("feed")
+    return str(feed.get("name") if isinstance(feed, dict) else feed)
+
+
+def _health(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    name = _feed_name(doc)
+    if doc.get("state") == "recovered":
+        return f"feed {name} recovered", [Line(f"Feed {name} is being polled successfully again.")]
+    lines = [
+        Line(
+            f"Feed {name} is failing: {doc.get('consecutive_failures')} consecutive failure(s); "
+            f"last success {doc.get('last_success') or 'never'}; last error "
+            f"{doc.get('last_error_kind') or 'unknown'}."
+        ),
+        Line("Run `monitor feeds` for details. Polling continues at a capped rate."),
+    ]
+    return f"feed {name} is failing", lines
+
+
+def _outlook(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    level, previous = doc.get("level"), doc.get("previous")
+    lines = [Line(f"Summit outlook is now {level} (was {previous or 'none'}).")]
+    lines += [Line(f"- {reason}") for reason in doc.get("reasons") or []]
+    return f"outlook: {level}", lines
+
+
+def _churn(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    name = _feed_name(doc)
+    lines = [
+        Line(f"Feed {name}: {doc.get('detail') or doc.get('message')}"),
+        Line("Its items were stored without alerting; review them with `monitor flags`."),
+    ]
+    return f"feed {name} re-published its items", lines
+
+
+def _test(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    return "test message", [Line(str(doc.get("text") or ""))]
+
+
+def _unknown(doc: dict[str, Any]) -> tuple[str, list[Line]]:
+    return f"alert ({doc.get('kind')})", [Line("An alert of an unknown kind.")]
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any]], tuple[str, list[Line]]]] = {
+    "item": _item,
+    "digest": _digest,
+    "health": _health,
+    "outlook": _outlook,
+    "churn": _churn,
+    "test": _test,
+}

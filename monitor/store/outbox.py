@@ -1,0 +1,239 @@
+"""Every SQL statement of the alert outbox: insert, claim, mark, list, retry, recover.
+
+States: pending -> sending -> sent | pending (retry) | dead; held -> folded (into a
+digest row). Functions taking a `Database` run inside the caller's transaction;
+functions taking a `Store` open their own short write transaction, so that a row is
+committed as `sending` before any network call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from monitor.store import Store
+
+STATES = ("pending", "held", "sending", "sent", "dead", "folded")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: str
+    channel: str
+    kind: str
+    item_id: int | None
+    dedupe_key: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    created: str
+    next_attempt: str
+    last_attempt: str | None
+    sent_at: str | None
+    last_error: str | None
+    possible_duplicate: bool
+    digest_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+        values = dict(row)
+        values["payload"] = json.loads(values["payload"])
+        values["possible_duplicate"] = bool(values["possible_duplicate"])
+        return cls(**{k: values[k] for k in cls.__slots__})
+
+
+def insert(db: Database, row: dict[str, Any]) -> bool:
+    """Insert one row unless (channel, dedupe_key) exists; True when it was inserted."""
+    values = {**row, "payload": json.dumps(row["payload"], ensure_ascii=False)}
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO outbox (id, channel, kind, item_id, dedupe_key, payload, state,"
+        " created, next_attempt) VALUES (:id, :channel, :kind, :item_id, :dedupe_key, :payload,"
+        " :state, :created, :next_attempt)",
+        values,
+    )
+    return bool(cursor.rowcount == 1)
+
+
+def exists(db: Database, channel: str, dedupe_key: str) -> bool:
+    cursor = db.execute(
+        "SELECT 1 FROM outbox WHERE channel = ? AND dedupe_key = ?", [channel, dedupe_key]
+    )
+    return cursor.fetchone() is not None
+
+
+def count_released_since(db: Database, channel: str, since: str) -> int:
+    """Item alerts of `channel` created since `since` that were not held for a digest."""
+    cursor = db.execute(
+        "SELECT count(*) FROM outbox WHERE channel = ? AND kind = 'item' AND created >= ?"
+        " AND state NOT IN ('held', 'folded')",
+        [channel, since],
+    )
+    return int(cursor.fetchone()[0])
+
+
+def claim_next(store: Store, channel: str, now: str) -> OutboxRow | None:
+    """Mark the most overdue pending row of `channel` as sending, committed, and return it."""
+    with store.write() as db:
+        cursor = db.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt = :now"
+            " WHERE id = (SELECT id FROM outbox WHERE channel = :channel AND state = 'pending'"
+            " AND next_attempt <= :now ORDER BY next_attempt, created, id LIMIT 1)"
+            " RETURNING *",
+            {"channel": channel, "now": now},
+        )
+        names = [d[0] for d in cursor.description or ()]
+        found = cursor.fetchone()
+        return OutboxRow.from_row(dict(zip(names, found, strict=True))) if found else None
+
+
+def mark_sent(store: Store, row_id: str, now: str, note: str | None = None) -> None:
+    """Sent; `note` keeps a partial failure (recipients refused for good) visible."""
+    with store.write() as db:
+        db.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
+            [now, note, row_id],
+        )
+
+
+def mark_retry(
+    store: Store,
+    row_id: str,
+    next_attempt: str,
+    error: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    possible_duplicate: bool = False,
+) -> None:
+    """Back to pending at `next_attempt`; `possible_duplicate` sticks once set."""
+    _mark(store, row_id, "pending", error, next_attempt, payload, possible_duplicate)
+
+
+def mark_dead(store: Store, row_id: str, error: str, payload: dict[str, Any] | None = None) -> None:
+    _mark(store, row_id, "dead", error, None, payload, False)
+
+
+def _mark(
+    store: Store,
+    row_id: str,
+    state: str,
+    error: str,
+    next_attempt: str | None,
+    payload: dict[str, Any] | None,
+    possible_duplicate: bool,
+) -> None:
+    sets = ["state = :state", "last_error = :error"]
+    if next_attempt is not None:
+        sets.append("next_attempt = :next")
+    if payload is not None:
+        sets.append("payload = :payload")
+    if possible_duplicate:
+        sets.append("possible_duplicate = 1")
+    values = {
+        "state": state,
+        "error": error,
+        "next": next_attempt,
+        "id": row_id,
+        "payload": json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+    }
+    with store.write() as db:
+        db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = :id", values)
+
+
+def recover_sending(store: Store, now: str, started_before: str | None = None) -> int:
+    """Rows left `sending` (by a crash) back to pending now, flagged as possible duplicates."""
+    cutoff = started_before or now
+    with store.write() as db:
+        cursor = db.execute(
+            "UPDATE outbox SET state = 'pending', possible_duplicate = 1, next_attempt = ?"
+            " WHERE state = 'sending' AND (last_attempt IS NULL OR last_attempt <= ?)",
+            [now, cutoff],
+        )
+        return int(cursor.rowcount)
+
+
+def retry_ids(store: Store, ids: Sequence[str], now: str) -> list[str]:
+    """Put the named rows (pending, dead, or sent) back to pending now; the ids found."""
+    found: list[str] = []
+    with store.write() as db:
+        for row_id in ids:
+            cursor = db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt = ? WHERE id = ?"
+                " AND state IN ('pending', 'dead', 'sent')",
+                [now, row_id],
+            )
+            if cursor.rowcount:
+                found.append(row_id)
+    return found
+
+
+def retry_dead(store: Store, now: str) -> int:
+    with store.write() as db:
+        cursor = db.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt = ? WHERE state = 'dead'", [now]
+        )
+        return int(cursor.rowcount)
+
+
+def list_rows(store: Store, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Rows for `monitor alerts`, newest first, with the item's title when there is one."""
+    where = "WHERE o.state = ?" if state else ""
+    params: list[object] = [state] if state else []
+    return store.query(
+        "SELECT o.id, o.channel, o.kind, o.item_id, i.title AS item_title, o.state, o.attempts,"
+        " o.created, o.next_attempt, o.last_attempt, o.sent_at, o.last_error,"
+        " o.possible_duplicate, o.digest_id, o.payload"
+        f" FROM outbox o LEFT JOIN items i ON i.id = o.item_id {where}"
+        " ORDER BY o.created DESC, o.id LIMIT ?",
+        (*params, limit),
+    )
+
+
+def held_before(db: Database, channel: str, before: str) -> list[OutboxRow]:
+    """Held rows of `channel` created before `before`, oldest first."""
+    cursor = db.execute(
+        "SELECT * FROM outbox WHERE channel = ? AND state = 'held' AND created < ?"
+        " ORDER BY created, id",
+        [channel, before],
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [OutboxRow.from_row(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
+
+
+def held_channels(db: Database) -> list[str]:
+    cursor = db.execute("SELECT DISTINCT channel FROM outbox WHERE state = 'held'")
+    return [str(r[0]) for r in cursor.fetchall()]
+
+
+def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
+    for row_id in ids:
+        db.execute(
+            "UPDATE outbox SET state = 'folded', digest_id = ? WHERE id = ? AND state = 'held'",
+            [digest_id, row_id],
+        )
+
+
+def feeds_health(db: Database) -> list[dict[str, Any]]:
+    cursor = db.execute(
+        "SELECT name, url, last_success, last_attempt, last_error, last_error_kind,"
+        " consecutive_failures, polls_ok, health_alerted FROM feeds ORDER BY name"
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def set_health_alerted(db: Database, feed: str, alerted: bool) -> None:
+    db.execute("UPDATE feeds SET health_alerted = ? WHERE name = ?", [int(alerted), feed])
+
+
+def due_count(store: Store, now: str) -> dict[str, int]:
+    """Pending rows that are due, per channel."""
+    rows = store.query(
+        "SELECT channel, count(*) AS n FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
+        " GROUP BY channel",
+        (now,),
+    )
+    return {str(r["channel"]): int(r["n"]) for r in rows}  # type: ignore[call-overload]
