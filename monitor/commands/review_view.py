@@ -1,0 +1,267 @@
+"""How review data looks: terminal lines, `show` text, export formats, outlook and report input.
+
+Every feed string passes `strip_controls` (multi-line text) or `one_line` (cells)
+before it is printed, and the highlight escape codes are added only afterwards, so
+the only escape sequences in the output are ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+
+from monitor import outlook as ol
+from monitor.models import Signal
+from monitor.report import ReportData, ReportItem, segments
+from monitor.store import Store
+from monitor.store import review as rq
+from monitor.textclean import one_line, strip_controls
+
+FLAG_JSON_FIELDS = (
+    "id", "feed", "url", "title", "published", "first_seen", "score", "signal_types",
+    "signals", "status", "status_at", "status_by",
+)  # fmt: skip
+CSV_FIELDS = (
+    "id", "feed", "url", "title", "published", "first_seen", "lang", "origin", "score",
+    "signal_types", "status", "status_at", "status_by", "first_flagged", "rules_version",
+    "signals",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object, limit: int = 80) -> str:
+    return one_line("" if value is None else str(value), limit)
+
+
+def flag_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in FLAG_JSON_FIELDS}
+
+
+def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return ["no flagged items match"]
+    lines = []
+    for r in rows:
+        seen = str(r["first_seen"]).replace("T", " ")[:16]
+        types = ",".join(r["signal_types"])
+        lines.append(
+            f"{r['id']:>6}  {seen}  {cell(r['feed'], 14):<14}  {float(r['score']):5.2f}  "
+            f"{cell(types, 34):<34}  {r['status']:<9}  {cell(r['title'], 90)}"
+        )
+    return lines
+
+
+def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(title, body, which) of the revision the flag's spans point into, if still stored."""
+    flag = item.get("flag")
+    if not flag:
+        return None
+    if flag["content_hash"] == item["content_hash"]:
+        return str(item["title"]), str(item["body"]), "current text"
+    for revision in reversed(item["revisions"]):
+        if revision["content_hash"] == flag["content_hash"]:
+            which = f"revision replaced {revision['replaced_at']}"
+            return str(revision["title"]), str(revision["body"]), which
+    return None
+
+
+def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offset: int = 0) -> str:
+    out = []
+    for piece, hit in segments(text, spans, offset):
+        safe = strip_controls(piece)
+        out.append(click.style(safe, fg="yellow", bold=True, reverse=True) if hit and colour
+                   else safe)
+    return "".join(out)
+
+
+def all_spans(flag: dict[str, Any]) -> list[tuple[int, int]]:
+    return [(int(s), int(e)) for sig in flag["signals"] for s, e in sig.get("spans") or []]
+
+
+def show_text(item: dict[str, Any], colour: bool) -> str:
+    flag = item.get("flag")
+    status = flag["status"] if flag else "not flagged"
+    score = f"score {float(flag['score']):.2f}" if flag else ""
+    head = [
+        f"#{item['id']}  [{status}]  {score}  feed {cell(item['feed'], 40)}",
+        f"url:        {cell(item['url'] or '-', 200)}",
+        f"published:  {cell(item['published'] or '-')}   first seen: {item['first_seen']}",
+    ]
+    if flag:
+        head.append(f"signals:    {cell(' '.join(flag['signal_types']), 200)}")
+    return "\n".join([*head, "", *_text_block(item, colour), *_evidence_block(flag),
+                      *_revisions_block(item), *_deliveries_block(item), *_history_block(item)])
+
+
+def _text_block(item: dict[str, Any], colour: bool) -> list[str]:
+    matched = document_of(item)
+    if matched is None:
+        note = "(the matched revision is no longer stored; shown without highlights)" \
+            if item.get("flag") else ""
+        return [cell(item["title"], 1000), note, "", strip_controls(str(item["body"])), ""]
+    title, body, which = matched
+    spans = all_spans(item["flag"])
+    lines = [f"-- matched {which} --"] if which != "current text" else []
+    title_line = highlighted(title, spans, colour).replace("\n", " ")
+    return [*lines, title_line, "", highlighted(body, spans, colour, len(title) + 2), ""]
+
+
+def _evidence_block(flag: dict[str, Any] | None) -> list[str]:
+    if not flag:
+        return []
+    lines = ["Evidence:"]
+    for sig in flag["signals"]:
+        lines.append(f"  {cell(sig.get('type'), 30)}  rule {cell(sig.get('rule'), 60)}"
+                     f"  weight {float(sig.get('weight', 0)):.2f}")
+        lines.append(f"    terms: {cell(', '.join(map(str, sig.get('terms') or [])), 200)}")
+        for sentence in (sig.get("sentences") or [])[:5]:
+            lines.append(f"    » {cell(sentence, 200)}")
+    return [*lines, ""]
+
+
+def _revisions_block(item: dict[str, Any]) -> list[str]:
+    revisions = item["revisions"]
+    if not revisions:
+        return []
+    lines = [f"Earlier revisions ({len(revisions)}):"]
+    for rev in revisions:
+        lines.append(f"  replaced {rev['replaced_at']}: {cell(rev['title'], 100)}")
+        lines.append(f"    {cell(rev['body'], 160)}")
+    return [*lines, ""]
+
+
+def _deliveries_block(item: dict[str, Any]) -> list[str]:
+    rows = item["deliveries"]
+    lines = ["Alert deliveries:" if rows else "Alert deliveries: none"]
+    for d in rows:
+        error = f"  last error: {cell(d['last_error'], 80)}" if d["last_error"] else ""
+        lines.append(f"  {cell(d['channel'], 30)}  {d['kind']}  {d['state']}  "
+                     f"attempts {d['attempts']}  sent {d['sent_at'] or '-'}{error}")
+    return [*lines, ""]
+
+
+def _history_block(item: dict[str, Any]) -> list[str]:
+    rows = item["history"]
+    lines = ["Review history:" if rows else "Review history: none"]
+    for h in rows:
+        text = f"  {cell(h['note'], 160)}" if h["note"] else ""
+        lines.append(f"  {h['at']}  {h['action']:<8}  by {cell(h['user'], 30)}{text}")
+    return lines
+
+
+def export_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), ensure_ascii=False) + "\n"
+
+
+def export_jsonl(rows: Sequence[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def export_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """CSV with evidence as a JSON cell; text cells that a spreadsheet would run as a
+    formula get a leading apostrophe."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({
+            name: _csv_cell(name, row.get(name)) for name in CSV_FIELDS
+        })
+    return out.getvalue()
+
+
+def _csv_cell(name: str, value: object) -> object:
+    if name == "signals":
+        return json.dumps(value, ensure_ascii=False)
+    if name == "signal_types":
+        return " ".join(value) if isinstance(value, list) else value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def outlook_json(result: ol.Outlook) -> dict[str, Any]:
+    return {
+        "as_of": result.as_of.isoformat(),
+        "level": result.level,
+        "score": result.score,
+        "window_days": result.window_days,
+        "reasons": list(result.reasons),
+        "items": [
+            {**asdict(i), "day": i.day.isoformat(), "types": list(i.types),
+             "reasons": list(i.reasons)}
+            for i in result.items
+        ],
+        "daily": [{"day": d.day.isoformat(), "scores": d.by_type} for d in result.daily],
+    }
+
+
+def outlook_text(result: ol.Outlook) -> str:
+    lines = [
+        f"Outlook {result.as_of.isoformat()}: {result.level.upper()}  score {result.score:.2f}"
+        f"  ({result.window_days}-day window)",
+        "",
+        *(f"  - {cell(r, 200)}" for r in result.reasons),
+    ]
+    if result.items:
+        lines += ["", "Contributing items:"]
+        for i in result.items[:20]:
+            lines.append(f"  {i.contribution:+6.2f}  {i.day.isoformat()}  #{i.item_id:<6} "
+                         f"{cell(i.feed, 14):<14}  {cell(i.title, 80)}")
+            lines.append(f"          {cell('; '.join(i.reasons), 150)}")
+    positives = [d.positive for d in result.daily]
+    refusals = "".join("×" if d.refusal > 0 else " " for d in result.daily)
+    first = result.daily[0].day.isoformat() if result.daily else ""
+    lines += ["", f"Daily signal strength since {first}:", f"  {ol.sparkline(positives)}"]
+    if refusals.strip():
+        lines.append(f"  {refusals}  (× refusal)")
+    return "\n".join(lines)
+
+
+def series_lines(series: Sequence[ol.Outlook]) -> list[str]:
+    lines = [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:6.2f}" for o in series]
+    return [*lines, "", ol.sparkline([o.score for o in series])]
+
+
+def report_data(store: Store, now: datetime, since: datetime, window: int,
+                limit: int) -> ReportData:
+    """Everything the HTML report shows: items count on the day `load_flag_records`
+    gives them (the feed's date), so a report over imported history shows that history."""
+    start, end = since.date(), now.date()
+    records = rq.load_flag_records(store, start - timedelta(days=window), end)
+    series = ol.outlook_series(records, start, end, window)
+    in_period = sorted((r for r in records if r.day >= start),
+                       key=lambda r: (r.day, r.item_id), reverse=True)[:limit]
+    rows = rq.flag_rows(store, [r.item_id for r in in_period])
+    items = [_report_item(store, row) for row in rows]
+    return ReportData(now, start, end, series[-1], series, items)
+
+
+def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
+    item = rq.get_item(store, int(row["id"]))
+    matched = document_of(item) if item else None
+    return ReportItem(
+        item_id=int(row["id"]), feed=str(row["feed"]), url=row["url"], title=str(row["title"]),
+        published=row["published"], first_seen=str(row["first_seen"]),
+        score=float(row["score"]), status=str(row["status"]),
+        signal_types=tuple(row["signal_types"]),
+        document=f"{matched[0]}\n\n{matched[1]}" if matched else None,
+        signals=tuple(_signal(s) for s in row["signals"] if isinstance(s, dict)),
+    )
+
+
+def _signal(value: dict[str, Any]) -> Signal:
+    return Signal(
+        type=str(value.get("type", "")), rule=str(value.get("rule", "")),
+        weight=float(value.get("weight", 0.0)),
+        terms=tuple(str(t) for t in value.get("terms") or []),
+        spans=tuple((int(s), int(e)) for s, e in value.get("spans") or []),
+        sentences=tuple(str(s) for s in value.get("sentences") or []),
+    )

@@ -1,0 +1,292 @@
+"""SQL for reviewing flags: lists, one item in full, review actions, exports, outlook input.
+
+Every filter is a fixed SQL fragment with `?` parameters; user text never becomes
+SQL. LIKE patterns escape `%`, `_` and the escape character itself; sort orders come
+from `SORT_ORDERS` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from monitor.clock import iso, parse_iso
+from monitor.errors import MonitorError
+from monitor.outlook import FlagRecord, level_rank, source_side
+from monitor.store import Store
+
+STATUSES = ("new", "reviewed", "dismissed", "escalated")
+ACTION_STATUS: dict[str, str | None] = {
+    "ack": "reviewed",
+    "dismiss": "dismissed",
+    "escalate": "escalated",
+    "note": None,
+}
+SORT_ORDERS = {
+    "newest": "i.first_seen DESC, i.id DESC",
+    "oldest": "i.first_seen ASC, i.id ASC",
+    "score": "f.score DESC, i.first_seen DESC, i.id DESC",
+}
+OUTLOOK_STATE_KEY = "outlook.level"
+_LIKE_ESCAPE = "\\"
+
+_FLAG_COLUMNS = """
+    i.id, i.feed, i.url, i.title, i.published, i.first_seen, i.lang, i.origin,
+    f.score, f.signal_types, f.signals, f.status, f.status_at, f.status_by,
+    f.first_flagged, f.matched_at, f.rules_version, f.silent
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FlagFilter:
+    """What `monitor flagged` and `monitor export` may filter on; all optional."""
+
+    since: datetime | None = None
+    status: str | None = None
+    signal: str | None = None
+    feed: str | None = None
+    search: str | None = None  # substring of the title, matched literally
+    min_score: float | None = None
+    limit: int | None = None
+    sort: str = "newest"
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (ESCAPE '\\')."""
+    return (
+        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )
+
+
+def _where(filters: FlagFilter) -> tuple[str, list[object]]:
+    clauses = ["f.flagged = 1"]
+    params: list[object] = []
+    if filters.since is not None:
+        clauses.append("i.first_seen >= ?")
+        params.append(iso(filters.since))
+    if filters.status is not None:
+        clauses.append("f.status = ?")
+        params.append(filters.status)
+    if filters.signal is not None:
+        clauses.append("(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'")
+        params.append(f"% {like_escape(filters.signal)} %")
+    if filters.feed is not None:
+        clauses.append("i.feed = ?")
+        params.append(filters.feed)
+    if filters.search is not None:
+        clauses.append("i.title LIKE ? ESCAPE '\\'")
+        params.append(f"%{like_escape(filters.search)}%")
+    if filters.min_score is not None:
+        clauses.append("f.score >= ?")
+        params.append(filters.min_score)
+    return " AND ".join(clauses), params
+
+
+def list_flagged(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
+    """Flagged items matching `filters`, with `signals` parsed from JSON."""
+    if filters.sort not in SORT_ORDERS:
+        raise MonitorError(f"unknown sort order {filters.sort!r}", f"use {', '.join(SORT_ORDERS)}")
+    where, params = _where(filters)
+    sql = (
+        f"SELECT {_FLAG_COLUMNS} FROM flags f JOIN items i ON i.id = f.item_id"
+        f" WHERE {where} ORDER BY {SORT_ORDERS[filters.sort]}"
+    )
+    if filters.limit is not None:
+        sql += " LIMIT ?"
+        params.append(max(0, filters.limit))
+    return [_decode_flag(row) for row in store.query(sql, tuple(params))]
+
+
+def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows `list_flagged` gives, for these items, in the order given."""
+    rows = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = list(item_ids[start: start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        for row in store.query(
+            f"SELECT {_FLAG_COLUMNS} FROM flags f JOIN items i ON i.id = f.item_id"
+            f" WHERE i.id IN ({marks})", tuple(chunk),
+        ):
+            rows[row["id"]] = _decode_flag(row)
+    return [rows[i] for i in item_ids if i in rows]
+
+
+def _decode_flag(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["signals"] = _json_list(row.get("signals"))
+    row["signal_types"] = str(row.get("signal_types") or "").split()
+    row["silent"] = bool(row.get("silent"))
+    return row
+
+
+def _json_list(text: object) -> list[Any]:
+    try:
+        value = json.loads(str(text)) if text else []
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def get_item(store: Store, item_id: int) -> dict[str, Any] | None:
+    """One item with its flag, earlier revisions, review history and alert deliveries."""
+    rows = store.query("SELECT * FROM items WHERE id = ?", (item_id,))
+    if not rows:
+        return None
+    item = dict(rows[0])
+    flags = store.query("SELECT * FROM flags WHERE item_id = ?", (item_id,))
+    item["flag"] = _decode_flag(flags[0]) if flags else None
+    item["revisions"] = store.query(
+        "SELECT id, title, summary, body, content_hash, replaced_at FROM item_revisions"
+        " WHERE item_id = ? ORDER BY replaced_at, id",
+        (item_id,),
+    )
+    item["history"] = store.query(
+        "SELECT action, note, user, at FROM review_events WHERE item_id = ? ORDER BY at, id",
+        (item_id,),
+    )
+    item["deliveries"] = store.query(
+        "SELECT id, channel, kind, state, attempts, created, sent_at, last_error,"
+        " possible_duplicate FROM outbox WHERE item_id = ? ORDER BY created, id",
+        (item_id,),
+    )
+    return item
+
+
+def record_review(
+    store: Store,
+    item_ids: Sequence[int],
+    action: str,
+    *,
+    user: str,
+    now: datetime,
+    note: str | None = None,
+) -> int:
+    """Record one review action on each item, all or nothing; returns how many."""
+    if action not in ACTION_STATUS:
+        raise MonitorError(f"unknown review action {action!r}")
+    status = ACTION_STATUS[action]
+    at = iso(now)
+    with store.write() as db:
+        missing = [i for i in item_ids if not _has_flag(db, i)]
+        if missing:
+            ids = ", ".join(str(i) for i in missing)
+            raise MonitorError(f"no flagged item with id {ids}", "see `monitor flagged`")
+        for item_id in item_ids:
+            db.execute(
+                "INSERT INTO review_events (item_id, action, note, user, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (item_id, action, note, user, at),
+            )
+            if status is not None:
+                db.execute(
+                    "UPDATE flags SET status = ?, status_at = ?, status_by = ? WHERE item_id = ?",
+                    (status, at, user, item_id),
+                )
+    return len(item_ids)
+
+
+def _has_flag(db: Database, item_id: int) -> bool:
+    return db.execute("SELECT 1 FROM flags WHERE item_id = ?", (item_id,)).fetchone() is not None
+
+
+def export_rows(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
+    """Flags with their evidence, oldest first, as plain JSON-ready values."""
+    rows = list_flagged(store, FlagFilter(**{**_as_dict(filters), "sort": "oldest"}))
+    return [
+        {
+            "id": r["id"], "feed": r["feed"], "url": r["url"], "title": r["title"],
+            "published": r["published"], "first_seen": r["first_seen"], "lang": r["lang"],
+            "origin": r["origin"], "score": r["score"], "signal_types": r["signal_types"],
+            "status": r["status"], "status_at": r["status_at"], "status_by": r["status_by"],
+            "first_flagged": r["first_flagged"], "rules_version": r["rules_version"],
+            "signals": r["signals"],
+        }
+        for r in rows
+    ]  # fmt: skip
+
+
+def _as_dict(filters: FlagFilter) -> dict[str, Any]:
+    return {name: getattr(filters, name) for name in FlagFilter.__slots__}
+
+
+def load_flag_records(store: Store, first_day: date | None = None,
+                      last_day: date | None = None) -> list[FlagRecord]:
+    """Flagged, not dismissed items as outlook input, dated by `record_day`."""
+    rows = store.query(
+        "SELECT i.id, i.feed, i.url, i.title, i.published, i.first_seen, fd.url AS feed_url,"
+        " f.score, f.signals FROM flags f JOIN items i ON i.id = f.item_id"
+        " LEFT JOIN feeds fd ON fd.name = i.feed"
+        " WHERE f.flagged = 1 AND f.status != 'dismissed' ORDER BY i.id"
+    )
+    records = [_record(row) for row in rows]
+    return [
+        r for r in records
+        if (first_day is None or r.day >= first_day) and (last_day is None or r.day <= last_day)
+    ]
+
+
+def _record(row: dict[str, Any]) -> FlagRecord:
+    signals = tuple(
+        (str(s.get("type", "")), float(s.get("weight", 1.0)))
+        for s in _json_list(row["signals"])
+        if isinstance(s, dict) and s.get("type")
+    )
+    return FlagRecord(
+        item_id=int(row["id"]),
+        feed=str(row["feed"]),
+        side=source_side(str(row["feed"]), row["url"], row["feed_url"]),
+        title=str(row["title"]),
+        day=record_day(row["published"], str(row["first_seen"])),
+        score=float(row["score"]),
+        signals=signals,
+    )
+
+
+def record_day(published: str | None, first_seen: str) -> date:
+    """The day an item counts for: its feed date, unless missing, bad or after first_seen.
+
+    Imported archives are first seen long after publication, so the feed's date is
+    what makes a replay match live polling; a feed date later than our own first
+    sighting is a lie, and our clock wins.
+    """
+    seen = parse_iso(first_seen).date()
+    if not published:
+        return seen
+    try:
+        day = parse_iso(published).date()
+    except ValueError:
+        return seen
+    return min(day, seen)
+
+
+def record_outlook_level(db: Database, level: str, as_of: date) -> str | None:
+    """Store today's level; return the previous level when this one is higher.
+
+    A missing state row counts as "quiet". An `as_of` older than the stored one (a
+    replay of the past) changes nothing. Call inside `Store.write()`.
+    """
+    row = db.execute("SELECT value FROM state WHERE key = ?", (OUTLOOK_STATE_KEY,)).fetchone()
+    previous, previous_day = _parse_level_state(row[0] if row else None)
+    if previous_day is not None and as_of < previous_day:
+        return None
+    db.execute(
+        "INSERT INTO state (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (OUTLOOK_STATE_KEY, json.dumps({"level": level, "as_of": as_of.isoformat()})),
+    )
+    return previous if level_rank(level) > level_rank(previous) else None
+
+
+def _parse_level_state(text: str | None) -> tuple[str, date | None]:
+    try:
+        value = json.loads(text) if text else {}
+        return str(value.get("level", "quiet")), date.fromisoformat(str(value["as_of"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "quiet", None
