@@ -46,9 +46,11 @@ class Store:
         self._begin_immediate()
         try:
             yield self.db
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise storage_error(exc, self.path) from exc
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
@@ -56,6 +58,10 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise storage_error(exc, self.path) from exc
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def _begin_immediate(self) -> None:
         for attempt in range(_BUSY_RETRIES):
@@ -67,7 +73,9 @@ class Store:
                     raise storage_error(exc, self.path) from exc
                 time.sleep(0.05 * (attempt + 1))
 
-    def query(self, sql: str, params: tuple[object, ...] | dict[str, object] = ()) -> list[dict[str, object]]:
+    def query(
+        self, sql: str, params: tuple[object, ...] | dict[str, object] = ()
+    ) -> list[dict[str, object]]:
         """Rows of a read-only query as dicts; SQL from fixed fragments, values as parameters."""
         try:
             cursor = self.conn.execute(sql, params)
@@ -122,14 +130,15 @@ def open_store(path: Path, *, create: bool = True) -> Store:
     else:
         _create_private_file(path)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as exc:
         raise storage_error(exc, path) from exc
     store = Store(path, conn)
     try:
+        _check_identity(store)
         _configure(store)
-        _check_identity(store, fresh=not exists)
         _migrate(store)
     except BaseException:
         conn.close()
@@ -168,8 +177,9 @@ def _configure(store: Store) -> None:
         log.warning("event=journal_mode_not_wal path=%s mode=%s", store.path, mode)
 
 
-def _check_identity(store: Store, *, fresh: bool) -> None:
+def _check_identity(store: Store) -> None:
     try:
+        store.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         app_id = store.conn.execute("PRAGMA application_id").fetchone()[0]
         version = store.conn.execute("PRAGMA user_version").fetchone()[0]
         tables = store.conn.execute(

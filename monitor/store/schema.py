@@ -73,8 +73,8 @@ CREATE TABLE flags (
     item_id INTEGER NOT NULL UNIQUE REFERENCES items (id),
     flagged INTEGER NOT NULL,               -- 1 while the latest match is at/above threshold
     score REAL NOT NULL,
-    signal_types TEXT NOT NULL,             -- space-separated, for filtering
-    signals TEXT NOT NULL,                  -- JSON evidence: type, rule, weight, terms, spans, sentences
+    signal_types TEXT NOT NULL,             -- space-separated types
+    signals TEXT NOT NULL,                  -- JSON: type, rule, weight, terms, spans, sentences
     rules_version TEXT NOT NULL,
     content_hash TEXT NOT NULL,             -- the item revision that was matched
     matched_at TEXT NOT NULL,
@@ -142,7 +142,7 @@ CREATE TABLE state (
 def m001_initial(db: Database) -> None:
     for statement in _split(_V1):
         db.execute(statement)
-    db["items"].enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61")
+    db.table("items").enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61")
 
 
 def _split(script: str) -> list[str]:

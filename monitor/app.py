@@ -1,0 +1,61 @@
+"""What every command shares: the configuration, the store, the rules, the clock.
+
+Each is built on first use and closed when the command ends, so a command that
+needs no database (`score`, `config check`) never opens one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from monitor.clock import utcnow
+from monitor.config import Config, load_config, resolve_config_path
+from monitor.fetch import Fetcher
+from monitor.signals import RuleSet, load_rules
+from monitor.store import Store, open_store
+
+
+class App:
+    def __init__(self, config_arg: str | None) -> None:
+        self._config_arg = config_arg
+        self._config: Config | None = None
+        self._store: Store | None = None
+        self._rules: RuleSet | None = None
+        self._fetcher: Fetcher | None = None
+
+    def config_path(self) -> tuple[Path, bool]:
+        return resolve_config_path(self._config_arg)
+
+    def config(self) -> Config:
+        if self._config is None:
+            path, packaged = self.config_path()
+            self._config = load_config(path, packaged=packaged)
+        return self._config
+
+    def store(self, *, create: bool = True) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config().storage_path, create=create)
+        return self._store
+
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            signals = self.config().signals
+            self._rules = load_rules(signals.rules_path, signals.threshold)
+        return self._rules
+
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = Fetcher(self.config().fetch)
+        return self._fetcher
+
+    def now(self) -> datetime:
+        return utcnow()
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

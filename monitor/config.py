@@ -1,0 +1,335 @@
+"""TOML configuration into validated values; every problem is reported at once.
+
+Resolution order for the file: `--config PATH`, then `MONITOR_CONFIG`, then
+`config/monitor.toml` under the current directory (running from the repository),
+then the defaults shipped inside the package (the same file, as package data).
+Relative paths in the file are relative to the file's folder, except for the
+packaged defaults, whose database goes to the user's data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.alerts.config import AlertsConfig, parse_alerts
+from monitor.errors import Problems
+from monitor.models import FeedSpec, FetchSettings
+from monitor.polltiming import parse_duration
+
+REPO_CONFIG = Path("config") / "monitor.toml"
+LANGS = ("en", "ru")
+_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon"}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalsConfig:
+    rules_path: Path
+    threshold: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    dispatch_interval: float = 60.0  # seconds between outbox dispatch runs
+    outlook_window_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    config_path: Path
+    storage_path: Path
+    fetch: FetchSettings
+    feeds: tuple[FeedSpec, ...]
+    signals: SignalsConfig
+    alerts: AlertsConfig
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    warnings: tuple[str, ...] = ()
+
+
+def resolve_config_path(explicit: str | None) -> tuple[Path, bool]:
+    """The file to load and whether it is the packaged default."""
+    chosen = explicit or os.environ.get("MONITOR_CONFIG")
+    if chosen:
+        return Path(chosen), False
+    if REPO_CONFIG.is_file():
+        return REPO_CONFIG.resolve(), False
+    packaged = resources.files("monitor") / "defaults" / "monitor.toml"
+    return Path(str(packaged)), True
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "diplomatic-signal-monitor"
+
+
+def load_config(path: Path, *, packaged: bool = False) -> Config:
+    """Read and validate; raises ConfigError listing every problem found."""
+    problems = Problems(str(path))
+    raw = _read_toml(path, problems)
+    problems.raise_if_any()
+    base = default_data_dir() if packaged else path.resolve().parent
+    rules_base = path.resolve().parent
+    _unknown(raw, _TOP_KEYS, "", problems)
+    fetch = _fetch(_table(raw, "fetch", problems), problems)
+    config = Config(
+        config_path=path,
+        storage_path=_storage(_table(raw, "storage", problems), base, problems),
+        fetch=fetch,
+        feeds=_feeds(raw.get("feeds", []), problems),
+        signals=_signals(_table(raw, "signals", problems), rules_base, problems),
+        alerts=parse_alerts(_table(raw, "alerts", problems), problems, rules_base),
+        daemon=_daemon(_table(raw, "daemon", problems), problems),
+        warnings=_permission_warnings(path, raw),
+    )
+    problems.raise_if_any()
+    return config
+
+
+def _read_toml(path: Path, problems: Problems) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.add("(file)", "file not found", "pass --config PATH or set MONITOR_CONFIG")
+    except OSError as exc:
+        problems.add("(file)", f"cannot read: {exc.strerror}", "check the path and permissions")
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax at that line")
+    return {}
+
+
+def _table(raw: dict[str, Any], key: str, problems: Problems) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        problems.add(key, "must be a table", f"write it as [{key}]")
+        return {}
+    return value
+
+
+def _unknown(table: dict[str, Any], allowed: set[str], prefix: str, problems: Problems) -> None:
+    for key in sorted(set(table) - allowed):
+        problems.add(
+            f"{prefix}{key}",
+            "unknown key",
+            f"remove it; allowed keys: {', '.join(sorted(allowed))}",
+        )
+
+
+def _get(
+    table: dict[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    default: Any,
+    prefix: str,
+    problems: Problems,
+) -> Any:
+    value = table.get(key, default)
+    if kind in (int, float) or kind == (int, float):
+        ok = isinstance(value, kind) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        name = kind.__name__ if isinstance(kind, type) else "number"
+        problems.add(f"{prefix}{key}", f"must be a {name}, not {value!r}", f"set {key} = <{name}>")
+        return default
+    return value
+
+
+def _storage(table: dict[str, Any], base: Path, problems: Problems) -> Path:
+    _unknown(table, {"path"}, "storage.", problems)
+    value = _get(table, "path", str, "monitor.db", "storage.", problems)
+    if not value:
+        problems.add("storage.path", "must not be empty", 'set path = "monitor.db"')
+        value = "monitor.db"
+    return (base / Path(value).expanduser()).resolve()
+
+
+_FETCH_KEYS = {
+    "timeout",
+    "connect_timeout",
+    "max_bytes",
+    "allow_private_networks",
+    "proxy",
+    "user_agent",
+    "concurrency",
+    "max_redirects",
+    "max_interval",
+}
+
+
+def _fetch(table: dict[str, Any], problems: Problems) -> FetchSettings:
+    _unknown(table, _FETCH_KEYS, "fetch.", problems)
+    d = FetchSettings()
+    p = "fetch."
+    settings = FetchSettings(
+        timeout=float(_positive(table, "timeout", d.timeout, p, problems)),
+        connect_timeout=float(_positive(table, "connect_timeout", d.connect_timeout, p, problems)),
+        max_bytes=int(_positive(table, "max_bytes", d.max_bytes, p, problems)),
+        allow_private_networks=_get(
+            table, "allow_private_networks", bool, d.allow_private_networks, p, problems
+        ),
+        proxy=_proxy(_get(table, "proxy", str, d.proxy, p, problems), problems),
+        user_agent=_get(table, "user_agent", str, d.user_agent, p, problems) or d.user_agent,
+        concurrency=int(_positive(table, "concurrency", d.concurrency, p, problems)),
+        max_redirects=int(_get(table, "max_redirects", int, d.max_redirects, p, problems)),
+        max_interval=_duration(table, "max_interval", "24h", p, problems),
+    )
+    if settings.max_interval > 24 * 3600:
+        problems.add("fetch.max_interval", "must be at most 24h", 'set max_interval = "24h"')
+    return settings
+
+
+def _positive(
+    table: dict[str, Any], key: str, default: float, prefix: str, problems: Problems
+) -> float:
+    value = _get(table, key, (int, float), default, prefix, problems)
+    if value <= 0:
+        problems.add(f"{prefix}{key}", f"must be positive, not {value!r}", f"set {key} = {default}")
+        return default
+    return float(value)
+
+
+def _proxy(value: str, problems: Problems) -> str:
+    if value and urlsplit(value).scheme not in ("http", "https", "socks5", "socks5h"):
+        problems.add(
+            "fetch.proxy",
+            f"unsupported proxy URL {value!r}",
+            'use an http://, https:// or socks5:// URL, or "" for none',
+        )
+    return value
+
+
+def _duration(
+    table: dict[str, Any], key: str, default: str, prefix: str, problems: Problems
+) -> float:
+    value = table.get(key, default)
+    try:
+        seconds = parse_duration(str(value)) if isinstance(value, str) else float("nan")
+    except ValueError as exc:
+        problems.add(f"{prefix}{key}", str(exc), 'write a duration such as "45s", "10m", "2h"')
+        return parse_duration(default)
+    if seconds != seconds:  # NaN: not a string
+        problems.add(
+            f"{prefix}{key}",
+            f"must be a duration string, not {value!r}",
+            f'write it quoted, e.g. {key} = "10m"',
+        )
+        return parse_duration(default)
+    return seconds
+
+
+_FEED_KEYS = {"name", "url", "interval", "lang", "full_text"}
+
+
+def _feeds(raw: Any, problems: Problems) -> tuple[FeedSpec, ...]:
+    if not isinstance(raw, list):
+        problems.add("feeds", "must be an array of tables", "write each feed as [[feeds]]")
+        return ()
+    feeds: list[FeedSpec] = []
+    seen: set[str] = set()
+    for index, table in enumerate(raw):
+        prefix = f"feeds[{index}]."
+        if not isinstance(table, dict):
+            problems.add(f"feeds[{index}]", "must be a table", "write each feed as [[feeds]]")
+            continue
+        spec = _feed(table, prefix, problems)
+        if spec.name in seen:
+            problems.add(
+                f"{prefix}name",
+                f"duplicate feed name {spec.name!r}",
+                "give each feed a unique name",
+            )
+        seen.add(spec.name)
+        feeds.append(spec)
+    return tuple(feeds)
+
+
+def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
+    _unknown(table, _FEED_KEYS, prefix, problems)
+    name = _get(table, "name", str, "", prefix, problems)
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        problems.add(
+            f"{prefix}name",
+            f"invalid feed name {name!r}",
+            "use letters, digits, '-' and '_', e.g. kremlin-en",
+        )
+    url = _get(table, "url", str, "", prefix, problems)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.add(
+            f"{prefix}url",
+            f"not an http(s) URL: {url!r}",
+            "use a full http:// or https:// feed address",
+        )
+    lang = _get(table, "lang", str, "en", prefix, problems)
+    if lang not in LANGS:
+        problems.add(f"{prefix}lang", f"unsupported language {lang!r}", f"use one of {LANGS}")
+    interval = _duration(table, "interval", "10m", prefix, problems)
+    if interval < 30:
+        problems.add(f"{prefix}interval", "must be at least 30s", 'use e.g. "10m"')
+    return FeedSpec(
+        name=name,
+        url=url,
+        interval=interval,
+        lang=lang,
+        full_text=_get(table, "full_text", bool, False, prefix, problems),
+    )
+
+
+def _signals(table: dict[str, Any], base: Path, problems: Problems) -> SignalsConfig:
+    _unknown(table, {"rules", "threshold"}, "signals.", problems)
+    rules = _get(table, "rules", str, "rules.toml", "signals.", problems)
+    threshold = table.get("threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float)
+    ):
+        problems.add(
+            "signals.threshold", f"must be a number, not {threshold!r}", "set threshold = 1.0"
+        )
+        threshold = None
+    path = (base / rules).resolve()
+    if not path.is_file():
+        problems.add(
+            "signals.rules",
+            f"rules file {path} not found",
+            "point rules at a rules TOML file (the default is config/rules.toml)",
+        )
+    return SignalsConfig(rules_path=path, threshold=None if threshold is None else float(threshold))
+
+
+def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
+    _unknown(table, {"dispatch_interval", "outlook_window"}, "daemon.", problems)
+    window = _duration(table, "outlook_window", "30d", "daemon.", problems)
+    return DaemonConfig(
+        dispatch_interval=_duration(table, "dispatch_interval", "1m", "daemon.", problems),
+        outlook_window_days=max(1, round(window / 86400)),
+    )
+
+
+def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
+    """A config that names secret files should not be readable by others."""
+    names_secret_file = any(key.endswith("_file") for key in _all_keys(raw))
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ()
+    if names_secret_file and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (
+            f"{path} names secret files and is readable by other users "
+            f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}",
+        )
+    return ()
+
+
+def _all_keys(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value] + [k for v in value.values() for k in _all_keys(v)]
+    if isinstance(value, list):
+        return [k for v in value for k in _all_keys(v)]
+    return []

@@ -1,0 +1,67 @@
+"""Read-only queries behind `feeds`, `items` and `search` (parameters only, never raw text)."""
+
+from __future__ import annotations
+
+from monitor.store import Store
+
+
+def feed_health(store: Store) -> list[dict[str, object]]:
+    return store.query(
+        "SELECT f.name, f.url, f.lang, f.last_attempt, f.last_success, f.last_status, "
+        "f.last_http_status, f.last_error, f.last_error_kind, f.consecutive_failures, "
+        "f.next_due, f.warning, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items "
+        "FROM feeds f ORDER BY f.name"
+    )
+
+
+_ITEM_COLUMNS = (
+    "i.id, i.feed, i.url, i.title, i.published, i.first_seen, i.updated, i.lang, "
+    "coalesce(fl.flagged, 0) AS flagged, fl.score AS score, fl.signal_types AS signal_types"
+)
+
+
+def list_items(
+    store: Store, *, feed: str | None, since: str | None, limit: int
+) -> list[dict[str, object]]:
+    clauses, params = [], []
+    if feed is not None:
+        clauses.append("i.feed = ?")
+        params.append(feed)
+    if since is not None:
+        clauses.append("i.first_seen >= ?")
+        params.append(since)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return store.query(
+        f"SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN flags fl ON fl.item_id = i.id "
+        f"{where} ORDER BY i.first_seen DESC, i.id DESC LIMIT ?",
+        (*params, limit),
+    )
+
+
+def search_items(store: Store, query: str, limit: int) -> list[dict[str, object]]:
+    """Full-text search; the user's text is quoted so it can use no FTS operators."""
+    quoted = store.db.quote_fts(query)
+    if not quoted.strip('" '):
+        return []
+    return store.query(
+        f"SELECT {_ITEM_COLUMNS}, snippet(items_fts, 1, '[', ']', '…', 12) AS snippet "
+        "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+        "LEFT JOIN flags fl ON fl.item_id = i.id "
+        "WHERE items_fts MATCH ? ORDER BY rank LIMIT ?",
+        (quoted, limit),
+    )
+
+
+def items_for_rescan(
+    store: Store, since: str | None, after_id: int, limit: int
+) -> list[dict[str, object]]:
+    """One page of items for a rescan, in id order (keyset pagination keeps memory flat)."""
+    clauses, params = ["id > ?"], [after_id]
+    if since:
+        clauses.append("first_seen >= ?")
+        params.append(since)  # type: ignore[arg-type]
+    return store.query(
+        "SELECT id, title, body, summary, lang, content_hash FROM items "
+        f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
+        (*params, limit),
+    )

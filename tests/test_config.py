@@ -1,0 +1,117 @@
+"""Loading and validating the TOML configuration."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from tests.conftest import REPO
+
+RULES = REPO / "config" / "rules.toml"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    shutil.copy(RULES, tmp_path / "rules.toml")
+    path = tmp_path / "monitor.toml"
+    path.write_text(text)
+    return path
+
+
+def test_config_default_file_loads() -> None:
+    """The shipped config/monitor.toml is valid and names the three official feeds."""
+    config = load_config(REPO / "config" / "monitor.toml")
+    assert [f.name for f in config.feeds] == ["kremlin-en", "kremlin-ru", "whitehouse"]
+    assert config.storage_path == (REPO / "config" / "monitor.db").resolve()
+    assert not config.fetch.allow_private_networks
+
+
+def test_config_relative_paths_follow_the_file(tmp_path: Path) -> None:
+    """storage.path and signals.rules are relative to the config file's folder."""
+    path = _write(tmp_path, '[storage]\npath = "data/m.db"\n')
+    config = load_config(path)
+    assert config.storage_path == tmp_path / "data" / "m.db"
+    assert config.signals.rules_path == tmp_path / "rules.toml"
+
+
+def test_config_reports_every_problem_at_once(tmp_path: Path) -> None:
+    """Several mistakes give one error listing each with file, key and a fix."""
+    path = _write(
+        tmp_path,
+        """
+[fetch]
+timeout = -1
+colour = "red"
+
+[[feeds]]
+name = "a"
+url = "file:///etc/passwd"
+interval = "soon"
+lang = "de"
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    keys = {p.key for p in info.value.problems}
+    assert keys == {
+        "fetch.timeout",
+        "fetch.colour",
+        "feeds[0].url",
+        "feeds[0].interval",
+        "feeds[0].lang",
+    }
+    assert all(p.file == str(path) and p.fix for p in info.value.problems)
+
+
+def test_config_syntax_error_names_the_file(tmp_path: Path) -> None:
+    """Invalid TOML is reported with the file and the parser's position."""
+    path = _write(tmp_path, "[fetch\ntimeout = 3\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_config_duplicate_feed_names_refused(tmp_path: Path) -> None:
+    """Two feeds with one name are a problem (their state would be mixed)."""
+    feed = '[[feeds]]\nname = "x"\nurl = "https://example.org/feed"\n'
+    with pytest.raises(ConfigError, match="duplicate feed name"):
+        load_config(_write(tmp_path, feed + feed))
+
+
+def test_config_interval_and_types(tmp_path: Path) -> None:
+    """Durations accept 45s/10m/2h; numbers where strings belong are refused."""
+    path = _write(
+        tmp_path,
+        """
+[[feeds]]
+name = "x"
+url = "https://example.org/feed"
+interval = "2h"
+""",
+    )
+    assert load_config(path).feeds[0].interval == 7200
+    with pytest.raises(ConfigError, match="duration string"):
+        load_config(_write(tmp_path, path.read_text().replace('"2h"', "600")))
+
+
+def test_config_warns_about_readable_secret_file_paths(tmp_path: Path) -> None:
+    """A config naming secret files that others can read gets a chmod 600 warning."""
+    path = _write(
+        tmp_path,
+        """
+[alerts.email]
+host = "127.0.0.1"
+port = 2525
+security = "none"
+from = "m@example.org"
+to = ["a@example.org"]
+username = "monitor"
+password_file = "secret.txt"
+""",
+    )
+    path.chmod(0o644)
+    assert any("chmod 600" in w for w in load_config(path).warnings)
+    path.chmod(0o600)
+    assert load_config(path).warnings == ()

@@ -1,0 +1,145 @@
+"""Opening, checking and writing the monitor database."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ForeignDatabaseError, NewerSchemaError, StorageError
+from monitor.store import open_store
+from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_store_creates_private_wal_database(tmp_path: Path) -> None:
+    """A new database is WAL, synchronous=FULL, marked with our application id, mode 0600."""
+    path = tmp_path / "m.db"
+    with open_store(path) as store:
+        assert store.query("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+        assert store.query("PRAGMA synchronous")[0]["synchronous"] == 2
+        assert store.query("PRAGMA application_id")[0]["application_id"] == APPLICATION_ID
+        assert store.query("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_store_reopen_keeps_data(tmp_path: Path) -> None:
+    """Reopening an existing database migrates nothing and keeps its rows."""
+    path = tmp_path / "m.db"
+    with open_store(path) as store, store.write() as db:
+        db.execute("INSERT INTO state (key, value) VALUES ('k', 'v')")
+    with open_store(path) as store:
+        assert store.query("SELECT value FROM state WHERE key = 'k'") == [{"value": "v"}]
+
+
+def test_store_refuses_text_file_unchanged(tmp_path: Path) -> None:
+    """A file that is not SQLite is refused and left byte for byte as it was."""
+    path = tmp_path / "notes.db"
+    path.write_text("my precious notes\n" * 100)
+    before = _digest(path)
+    with pytest.raises(ForeignDatabaseError, match="not a SQLite database"):
+        open_store(path)
+    assert _digest(path) == before
+
+
+def test_store_refuses_foreign_sqlite_file(tmp_path: Path) -> None:
+    """Another application's SQLite database is refused and not modified."""
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.execute("INSERT INTO recipes VALUES ('borscht')")
+    conn.commit()
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(ForeignDatabaseError, match="another application"):
+        open_store(path)
+    assert _digest(path) == before
+
+
+def test_store_refuses_corrupt_header(tmp_path: Path) -> None:
+    """A monitor database whose first 100 bytes were overwritten is refused, not recreated."""
+    path = tmp_path / "m.db"
+    open_store(path).close()
+    data = bytearray(path.read_bytes())
+    data[:100] = b"\xff" * 100
+    path.write_bytes(bytes(data))
+    before = _digest(path)
+    with pytest.raises(ForeignDatabaseError):
+        open_store(path)
+    assert _digest(path) == before
+
+
+def test_store_refuses_newer_schema(tmp_path: Path) -> None:
+    """A database written by a newer monitor is refused with a clear message."""
+    path = tmp_path / "m.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(NewerSchemaError, match="newer than this monitor knows"):
+        open_store(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_store_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A read-only database gives a storage error naming the file, not a traceback."""
+    path = tmp_path / "m.db"
+    open_store(path).close()
+    path.chmod(0o444)
+    with pytest.raises(StorageError, match="read-only"):
+        with open_store(path) as store, store.write() as db:
+            db.execute("INSERT INTO state (key, value) VALUES ('a', 'b')")
+
+
+def test_store_disk_full_rolls_back(tmp_path: Path) -> None:
+    """When the database is full the write fails as 'full' and nothing partial remains."""
+    path = tmp_path / "m.db"
+    with open_store(path) as store:
+        pages = store.query("PRAGMA page_count")[0]["page_count"]
+        store.conn.execute(f"PRAGMA max_page_count = {int(str(pages)) + 2}")
+        with pytest.raises(StorageError, match="full"), store.write() as db:
+            for n in range(2000):
+                db.execute("INSERT INTO state (key, value) VALUES (?, ?)", [f"k{n}", "x" * 4000])
+        assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
+
+
+def test_store_write_rolls_back_on_error(tmp_path: Path) -> None:
+    """An exception inside a write transaction leaves no row behind."""
+    with open_store(tmp_path / "m.db") as store:
+        with pytest.raises(RuntimeError), store.write() as db:
+            db.execute("INSERT INTO state (key, value) VALUES ('a', 'b')")
+            raise RuntimeError("boom")
+        assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
+
+
+def test_store_second_writer_waits_instead_of_failing(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE plus the busy timeout: a second writer waits for the first, then commits."""
+    path = tmp_path / "m.db"
+    first, second = open_store(path), open_store(path)
+    started = threading.Event()
+
+    def hold_lock() -> None:
+        with first.write() as db:
+            db.execute("INSERT INTO state (key, value) VALUES ('first', '1')")
+            started.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=hold_lock)
+    thread.start()
+    started.wait()
+    second.query("SELECT count(*) FROM state")  # a read in between must not poison the write
+    with second.write() as db:
+        db.execute("INSERT INTO state (key, value) VALUES ('second', '2')")
+    thread.join()
+    assert {r["key"] for r in second.query("SELECT key FROM state")} == {"first", "second"}
+    first.close()
+    second.close()
