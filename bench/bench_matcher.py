@@ -1,0 +1,82 @@
+"""Measure the matcher's speed: MB/s of item text (UTF-8) on one core, default rules.
+
+Uses the dev-set texts when ../shared is present, otherwise generated text. Prints the
+best of several passes (the machine is shared, so the best pass is the fairest figure)
+and the phase split (folding, automaton pass, rule evaluation).
+
+    .venv/bin/python bench/bench_matcher.py [--passes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+from monitor.signals import load_rules, match_document
+from monitor.signals.matcher import find_hits
+from monitor.signals.normalize import fold
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
+DEVSET = SHARED / "devset" / "items.jsonl"
+
+_WORDS = (
+    "the president said that talks with russia on strategic stability will continue "
+    "in geneva next week while officials in washington and moscow prepared a call "
+    "переговоры в эр-рияде российско-американская встреча президент сша телефонный "
+    "разговор консультации по стратегической стабильности economy budget weather"
+).split()
+
+
+def items(routine_only: bool = False) -> list[tuple[str, str, str]]:
+    if DEVSET.is_file():
+        rows = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines()]
+        if routine_only:  # random negatives: no US/Russia/venue keywords (devset README)
+            rows = [r for r in rows if r["label"] == 0
+                    and not str(r["why"]).startswith(("Hard negative", "BORDERLINE"))]
+        return [(r["title"], r["text"], r["lang"]) for r in rows]
+    rng = random.Random(7)
+    return [(" ".join(rng.choices(_WORDS, k=8)), " ".join(rng.choices(_WORDS, k=4000)), "en")
+            for _ in range(200)]
+
+
+def best_time(passes: int, run: object) -> float:
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--passes", type=int, default=5)
+    passes = parser.parse_args().passes
+    rules = load_rules(REPO / "config" / "rules.toml")
+    data = items()
+    size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in data)
+    docs = [f"{t}\n\n{x}" for t, x, _ in data]
+    folded = [fold(d).text for d in docs]  # also builds the folding tables once
+    whole = best_time(passes, lambda: [match_document(rules, t, x, g) for t, x, g in data])
+    folding = best_time(passes, lambda: [fold(d) for d in docs])
+    automaton = best_time(passes, lambda: [find_hits(rules, f) for f in folded])
+    source = "dev set" if DEVSET.is_file() else "generated text"
+    print(f"{len(data)} items, {size / 1e6:.1f} MB of item text ({source}), best of {passes}")
+    print(f"match_document: {size / whole / 1e6:.1f} MB/s")
+    print(f"  folding alone: {size / folding / 1e6:.1f} MB/s")
+    print(f"  automaton + verification alone: {size / automaton / 1e6:.1f} MB/s")
+    if DEVSET.is_file():
+        routine = items(routine_only=True)
+        routine_size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in routine)
+        took = best_time(passes, lambda: [match_document(rules, t, x, g) for t, x, g in routine])
+        print(f"match_document on routine items only ({routine_size / 1e6:.1f} MB): "
+              f"{routine_size / took / 1e6:.1f} MB/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Commands of the signal matcher: score, eval, rules test, rules check.
+
+Each gets the active rules from `ctx.obj.rules()`; none needs a database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from monitor.errors import ConfigError
+from monitor.models import Match
+from monitor.signals import RuleSet, match_document
+from monitor.signals.evaluate import Labelled, evaluate_items, format_report
+from monitor.signals.explain import describe_signals, explain, one_line, safe
+
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _rules(ctx: click.Context) -> RuleSet:
+    rules: RuleSet = ctx.obj.rules()
+    return rules
+
+
+def json_line(value: object) -> str:
+    """Compact JSON, readable Cyrillic, but no raw C1 or bidi characters for the terminal."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def read_items(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line number, item) for each non-blank line, or (line number, error message)."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        problem = _item_problem(item)
+        yield number, problem if problem else item
+
+
+def _item_problem(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "must be a JSON object"
+    for key in ("title", "text"):
+        if not isinstance(item.get(key, ""), str):
+            return f'"{key}" must be a string'
+    if "title" not in item and "text" not in item:
+        return 'needs "title" and/or "text"'
+    if item.get("lang") is not None and not isinstance(item["lang"], str):
+        return '"lang" must be a string such as "en" or "ru"'
+    return ""
+
+
+def _match(rules: RuleSet, item: dict[str, Any]) -> Match:
+    return match_document(rules, item.get("title", ""), item.get("text", ""), item.get("lang"))
+
+
+def match_json(item_id: object, match: Match) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "flagged": match.flagged,
+        "score": match.score,
+        "rules_version": match.rules_version,
+        "signals": [
+            {"type": s.type, "rule": s.rule, "weight": s.weight, "terms": list(s.terms),
+             "spans": [list(span) for span in s.spans], "sentences": list(s.sentences)}
+            for s in match.signals
+        ],
+    }
+
+
+@click.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per item.")
+@click.pass_context
+def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
+    """Score JSON Lines items ({"id","title","text","lang"?}) from FILE or stdin."""
+    rules = _rules(ctx)
+    bad = 0
+    for number, item in read_items(file):
+        if isinstance(item, str):
+            bad += 1
+            click.echo(f"line {number}: {item}; skipped", err=True)
+            continue
+        match = _match(rules, item)
+        if as_json:
+            click.echo(json_line(match_json(item.get("id"), match)))
+        else:
+            kinds = ", ".join(dict.fromkeys(s.type for s in match.signals)) or "-"
+            mark = "FLAG" if match.flagged else "    "
+            click.echo(f"{mark} {match.score:6.2f}  {one_line(str(item.get('id')), 60)}  {kinds}")
+    if bad:
+        ctx.exit(1)
+
+
+@click.command("eval")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.pass_context
+def eval_command(ctx: click.Context, file: IO[str]) -> None:
+    """Precision, recall and F1 on labelled JSON Lines items ("label": 1 or 0)."""
+    rules = _rules(ctx)
+    labelled: list[Labelled] = []
+    bad = 0
+    for number, item in read_items(file):
+        if isinstance(item, dict) and item.get("label") not in (0, 1):
+            item = '"label" must be 1 or 0'
+        if isinstance(item, str):
+            bad += 1
+            click.echo(f"line {number}: {item}; skipped", err=True)
+            continue
+        why = str(item.get("why", ""))
+        labelled.append(Labelled(str(item.get("id", number)), str(item.get("lang") or "?"),
+                                 int(item["label"]), item.get("signal"),
+                                 why.startswith("BORDERLINE"), _match(rules, item)))
+    report = evaluate_items(labelled)
+    click.echo(f"{len(labelled)} items, rules version {rules.version}, "
+               f"threshold {rules.threshold:g}")
+    for line in format_report(report):
+        click.echo(line)
+    for title, items in (("false positives", report.false_positives),
+                         ("false negatives", report.false_negatives)):
+        click.echo(f"\n{title} ({len(items)}):")
+        for found in items:
+            note = " [borderline]" if found.borderline else ""
+            click.echo(f"* {safe(found.id)} ({found.lang}, score {found.match.score:g}){note}")
+            for line in describe_signals(found.match):
+                click.echo(f"  {line}")
+    if bad:
+        ctx.exit(1)
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Test and check the signal rules."""
+
+
+@rules_group.command("test")
+@click.argument("text")
+@click.option("--title", default="", help="Item title (title hits weigh more).")
+@click.option("--lang", default=None, help="Item language, e.g. en or ru.")
+@click.pass_context
+def rules_test(ctx: click.Context, text: str, title: str, lang: str | None) -> None:
+    """Explain what fires on TEXT and why, and what nearly fired."""
+    for line in explain(_rules(ctx), title, text, lang):
+        click.echo(safe(line))
+
+
+@rules_group.command("check")
+@click.pass_context
+def rules_check(ctx: click.Context) -> None:
+    """Validate the rules file and summarise it; every problem is listed on failure."""
+    try:
+        rules = _rules(ctx)
+    except ConfigError as exc:
+        click.echo(safe(str(exc)), err=True)
+        ctx.exit(1)
+        return
+    per_type = Counter(rule.type for rule in rules.rules)
+    click.echo(f"rules version {rules.version}: {len(rules.rules)} rules, "
+               f"{len(rules.terms)} terms in {len(rules.term_lists)} lists, "
+               f"threshold {rules.threshold:g}")
+    for kind, count in sorted(per_type.items()):
+        click.echo(f"  {kind:<24} {count} rule(s)")
+    click.echo("ok")
+
+
+COMMANDS: list[click.Command] = [score, eval_command, rules_group]

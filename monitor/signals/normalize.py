@@ -1,0 +1,206 @@
+"""Fold text for matching, keeping a map from folded offsets back to the original.
+
+The reference folding of a piece of text is: HTML entities decoded, NFKC, casefold,
+NFKC again, zero-width and other format characters removed, then the "variant"
+characters (dashes, quotes, non-breaking spaces, ё) replaced by one canonical
+character each. Applying that character by character in Python would run at a few
+MB/s, so `fold` takes a fast route: it lower-cases the text in C (`str.lower`, one
+character in, one out, so offsets do not move), replaces ё and the common dashes and
+non-breaking spaces one for one (`str.replace`, also in C), and applies the reference
+folding only to the rare "irregular" units (entities, characters with combining
+marks, compatibility characters, zero-width characters, rare dashes and spaces,
+astral characters). Quote characters are left in place: they are frequent and no
+automaton key needs them unified; the verifier accepts every quote variant.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import html
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+APOSTROPHES = "'\u2018\u2019\u201a\u201b\u02bc\u2032"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033'
+SPACES = " \u00a0\u2007\u2009\u200a\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u205f\u3000"
+YO = "ё"
+
+# canonical character -> every character folded to it (canonical first)
+VARIANTS: dict[str, str] = {
+    "-": DASHES,
+    "'": APOSTROPHES,
+    '"': DOUBLE_QUOTES,
+    " ": SPACES,
+    "е": "е" + YO,
+}
+_CANONICAL = {v: canon for canon, group in VARIANTS.items() for v in group}
+_FORMAT_CHARS = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                           r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+_ENTITY_RE = re.compile(_ENTITY)
+_COMBINING = r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+
+
+# Characters that are all regular (checked by a test); a text made only of them takes
+# the fast route without the slower full scan.
+_COMMON_RANGES = (
+    "\\x00-\\x25\\x27-\\x7f\\u0400-\\u045f\\u2010\\u2011\\u2013\\u2014\\u2016"
+    "\\u2018-\\u2027\\xa0\\xab\\xbb\\u202f"
+)
+_UNCOMMON = re.compile(f"[^{_COMMON_RANGES}]")
+
+
+def fold_unit(unit: str) -> str:
+    """The reference folding of a short piece of text (used for terms and rare units)."""
+    text = _ENTITY_RE.sub(lambda m: html.unescape(m.group()), unit) if "&" in unit else unit
+    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text.casefold())
+    text = _FORMAT_CHARS.sub("", text)
+    return "".join(_CANONICAL.get(char, char) for char in text)
+
+
+# What the fast route replaces after lower-casing, one character for one.
+_FAST_REPLACEMENTS = (("ё", "е"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"),
+                      ("\u2011", "-"), ("\u00a0", " "), ("\u202f", " "))
+_FAST_MAP = dict(_FAST_REPLACEMENTS)
+
+
+def _fast_char(char: str) -> str:
+    lowered = char.lower()
+    return _FAST_MAP.get(lowered, lowered)
+
+
+def _regular(char: str) -> bool:
+    """True when the fast route folds `char` as the reference folding does."""
+    fast = _fast_char(char)
+    if len(fast) != 1 or char == "&" or unicodedata.category(char) == "Cf":
+        return False
+    folded = fold_unit(char)
+    if folded == _CANONICAL.get(fast, fast):
+        return fast in APOSTROPHES + DOUBLE_QUOTES or fast == folded
+    # Compatibility punctuation and symbols ("…" -> "...") fold to no letter, digit,
+    # dash, space or quote, so leaving them unfolded cannot change whether a term matches.
+    return not any(c.isalnum() or c in _CANONICAL for c in folded)
+
+
+@functools.cache
+def _irregular_pattern() -> re.Pattern[str]:
+    """One regex finding every unit the fast route must not handle (built once, ~0.1 s)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code <= 0xDFFF or _regular(chr(code)):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    parts = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    combining = _COMBINING[1:-1]
+    return re.compile(f"{_ENTITY}|[&{parts}{combining}\\U00010000-\\U0010ffff]{_COMBINING}*")
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Folded text plus the piecewise map from its offsets back to the original."""
+
+    text: str
+    original_length: int
+    # Piece i starts at folded offset fold_starts[i] and original offset orig_starts[i];
+    # exact pieces map offset by offset, folded units map as a whole.
+    fold_starts: tuple[int, ...] = (0,)
+    orig_starts: tuple[int, ...] = (0,)
+    exact: tuple[bool, ...] = (True,)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) covering folded [start, end)."""
+        return self._map(start, False), self._map(end, True)
+
+    def from_original(self, pos: int) -> int:
+        """The folded offset where original offset `pos` (a piece boundary or exact) lands."""
+        if len(self.fold_starts) == 1:
+            return min(pos, len(self.text))
+        i = max(bisect.bisect_right(self.orig_starts, pos) - 1, 0)
+        if self.exact[i]:
+            return self.fold_starts[i] + pos - self.orig_starts[i]
+        return self.fold_starts[i]
+
+    def _map(self, pos: int, is_end: bool) -> int:
+        if len(self.fold_starts) == 1:
+            return min(pos, self.original_length)
+        probe = pos - 1 if is_end and pos > 0 else pos
+        i = max(bisect.bisect_right(self.fold_starts, probe) - 1, 0)
+        if self.exact[i]:
+            return min(self.orig_starts[i] + pos - self.fold_starts[i], self.original_length)
+        if is_end:
+            nxt = self.orig_starts[i + 1] if i + 1 < len(self.orig_starts) else None
+            return self.original_length if nxt is None else nxt
+        return self.orig_starts[i]
+
+
+def fold(text: str) -> Folded:
+    """Fold `text` for matching; see the module docstring for what folding means."""
+    if _UNCOMMON.search(text) is None and "&" not in text:
+        return Folded(_fast_fold(text), len(text))
+    irregular = _irregular_pattern()
+    pieces: list[str] = []
+    fold_starts: list[int] = []
+    orig_starts: list[int] = []
+    exact: list[bool] = []
+    out = 0
+    last = 0
+
+    def add(piece: str, orig: int, is_exact: bool) -> None:
+        nonlocal out
+        pieces.append(piece)
+        fold_starts.append(out)
+        orig_starts.append(orig)
+        exact.append(is_exact)
+        out += len(piece)
+
+    for found in irregular.finditer(text):
+        start = found.start()
+        if unicodedata.combining(text[start]) and start > 0:
+            # A combining mark folds together with the character it sits on.
+            if start == last and exact and not exact[-1]:
+                start = orig_starts[-1]
+                out -= len(pieces.pop())
+                fold_starts.pop(), orig_starts.pop(), exact.pop()
+            elif start > last:
+                start -= 1
+        if start > last:
+            add(_fast_fold(text[last:start]), last, True)
+        add(fold_unit(text[start:found.end()]), start, False)
+        last = found.end()
+    if last < len(text):
+        add(_fast_fold(text[last:]), last, True)
+    return Folded("".join(pieces), len(text), tuple(fold_starts), tuple(orig_starts),
+                  tuple(exact))
+
+
+def _fast_fold(text: str) -> str:
+    folded = text.lower()
+    for old, new in _FAST_REPLACEMENTS:
+        if old in folded:
+            folded = folded.replace(old, new)
+    return folded
+
+
+def variant_class(char: str) -> str:
+    """Regex for one canonical folded character, accepting its variants."""
+    group = VARIANTS.get(char)
+    if group is None:
+        return re.escape(char)
+    return "[" + "".join(re.escape(c) for c in group) + "]"
+
+
+def key_variants(key: str) -> list[str]:
+    """Every spelling of a folded literal that the fast route may leave in the text."""
+    options = [VARIANTS[char] if char in "'\"" else char for char in key]
+    return ["".join(combo) for combo in itertools.product(*options)]

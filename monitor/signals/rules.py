@@ -1,0 +1,344 @@
+"""Load and validate a rules file (TOML) into a RuleSet, reporting every problem at once.
+
+The file format is described key by key in config/rules.toml and the README.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from monitor.errors import Problems
+from monitor.signals.normalize import key_variants
+from monitor.signals.terms import Term, TermError, compile_term
+
+_TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "parties", "rules"}
+_RULE_KEYS = {"id", "type", "weight", "description", "anchor", "near", "parties",
+              "party_within", "exclude", "exclude_within", "exclude_title", "scope", "lang"}
+_NEAR_KEYS = {"name", "terms", "within", "side"}
+_NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    title_factor: float = 2.0  # a hit in the title weighs this much more
+    lead_chars: int = 3000  # body hits this close to the start count fully
+    deep_chars: int = 40000  # body hits this deep count only deep_factor
+    deep_factor: float = 0.5
+    repeat_bonus: float = 0.25  # each further occurrence adds this fraction of its weight
+    max_rule_factor: float = 2.0  # cap on one rule's combined factor
+    max_evidence: int = 5  # occurrences kept as evidence per rule
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How far a requirement may be from the anchor: a number of words, or the sentence."""
+
+    words: int | None  # None means "the same sentence"
+
+    def __str__(self) -> str:
+        return "the same sentence" if self.words is None else f"{self.words} words"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    name: str
+    terms: tuple[int, ...]
+    within: Window
+    side: str  # "either" | "before" | "after"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    type: str
+    weight: float
+    anchor: tuple[int, ...]
+    requirements: tuple[Requirement, ...] = ()
+    exclude: tuple[int, ...] = ()
+    exclude_within: Window = Window(None)
+    exclude_title: tuple[int, ...] = ()
+    scope: str = "any"  # "any" | "title" | "body"
+    lang: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class RuleSet:
+    """Compiled rules: terms, one automaton over their keys, rules, scoring, version."""
+
+    version: str
+    threshold: float
+    rules: tuple[Rule, ...]
+    terms: tuple[Term, ...]
+    scoring: Scoring
+    automaton: Any  # ahocorasick.Automaton: folded key -> tuple of term indices
+    regex_terms: tuple[int, ...]
+    term_lists: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    max_key_offset: int = 0  # most characters a phrase starts before its automaton key
+
+    @property
+    def signal_types(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(rule.type for rule in self.rules))
+
+
+def load_rules(path: Path, threshold: float | None = None) -> RuleSet:
+    """Read, validate and compile a rules file; ConfigError lists every problem found."""
+    problems = Problems(str(path))
+    try:
+        content = path.read_bytes()
+        raw = tomllib.loads(content.decode("utf-8"))
+    except OSError as exc:
+        problems.add("(file)", f"cannot be read: {exc.strerror or exc}", "check the path")
+        problems.raise_if_any()
+        raise AssertionError("unreachable") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.add("(file)", f"is not valid TOML: {exc}", "fix the syntax at that line")
+        problems.raise_if_any()
+        raise AssertionError("unreachable") from None
+    version = "sha256:" + hashlib.sha256(content).hexdigest()[:16]
+    return build_rules(raw, problems, version, threshold)
+
+
+def build_rules(raw: dict[str, Any], problems: Problems, version: str,
+                threshold: float | None = None) -> RuleSet:
+    _unknown(raw, _TOP_KEYS, "", problems)
+    file_threshold = _number(raw, "threshold", 1.0, "", problems)
+    stem_suffix = int(_number(raw, "stem_suffix", 4, "", problems, integer=True))
+    scoring = _scoring(_table(raw, "scoring", problems), problems)
+    compiler = _TermCompiler(stem_suffix, problems)
+    compiler.lists(_table(raw, "terms", problems))
+    parties = {name: compiler.refs(refs, f"parties.{name}")
+               for name, refs in _table(raw, "parties", problems).items()}
+    rules = _rules(raw.get("rules", []), compiler, parties, problems)
+    if threshold is not None and threshold <= 0:
+        problems.add("signals.threshold", f"must be above 0, not {threshold}", "use e.g. 1.0")
+    problems.raise_if_any()
+    return RuleSet(
+        version=version,
+        threshold=file_threshold if threshold is None else float(threshold),
+        rules=tuple(rules),
+        terms=tuple(compiler.terms),
+        scoring=scoring,
+        automaton=_automaton(compiler.terms, used := _used_terms(rules)),
+        regex_terms=tuple(i for i in sorted(used) if not compiler.terms[i].key),
+        term_lists=dict(compiler.named),
+        max_key_offset=max((t.key_offset for t in compiler.terms), default=0),
+    )
+
+
+class _TermCompiler:
+    """Compiles each distinct term once and resolves `@list` references."""
+
+    def __init__(self, stem_suffix: int, problems: Problems) -> None:
+        self.stem_suffix = stem_suffix
+        self.problems = problems
+        self.terms: list[Term] = []
+        self.index: dict[str, int] = {}
+        self.named: dict[str, tuple[int, ...]] = {}
+
+    def lists(self, table: dict[str, Any]) -> None:
+        for name, value in table.items():
+            if not _NAME.match(name):
+                self.problems.add(f"terms.{name}", "list names use a-z, 0-9, _ and -",
+                                  "rename the list")
+            self.named[name] = self.refs(value, f"terms.{name}")
+
+    def refs(self, value: Any, key: str) -> tuple[int, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.problems.add(key, "must be a non-empty list of terms",
+                              'write e.g. ["@ru_side", "kremlin"]')
+            return ()
+        found: list[int] = []
+        for i, entry in enumerate(value):
+            found.extend(self.ref(entry, f"{key}[{i}]"))
+        return tuple(dict.fromkeys(found))
+
+    def ref(self, entry: Any, key: str) -> tuple[int, ...]:
+        if not isinstance(entry, str):
+            self.problems.add(key, f"must be a string, not {entry!r}", "quote the term")
+            return ()
+        if entry.startswith("@"):
+            if entry[1:] in self.named:
+                return self.named[entry[1:]]
+            self.problems.add(key, f"{entry}: no such term list",
+                              "define it under [terms], above any list that uses it")
+            return ()
+        if entry not in self.index:
+            try:
+                term = compile_term(entry, self.stem_suffix)
+            except TermError as exc:
+                self.problems.add(key, f"{entry!r}: {exc}", "fix or remove the term")
+                return ()
+            self.index[entry] = len(self.terms)
+            self.terms.append(term)
+        return (self.index[entry],)
+
+
+def _rules(value: Any, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
+           problems: Problems) -> list[Rule]:
+    if not isinstance(value, list) or not value:
+        problems.add("rules", "there must be at least one [[rules]] table", "add a rule")
+        return []
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for i, table in enumerate(value):
+        rule = _rule(table, f"rules[{i}]", compiler, parties, problems)
+        if rule is None:
+            continue
+        if rule.id in seen:
+            problems.add(f"rules[{i}].id", f"duplicate rule id {rule.id!r}", "give it a new id")
+        seen.add(rule.id)
+        rules.append(rule)
+    return rules
+
+
+def _rule(table: Any, key: str, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
+          problems: Problems) -> Rule | None:
+    if not isinstance(table, dict):
+        problems.add(key, "must be a table", "write it as [[rules]]")
+        return None
+    _unknown(table, _RULE_KEYS, key + ".", problems)
+    rule_id = _string(table, "id", key, problems, required=True)
+    key = f"{key} ({rule_id})" if rule_id else key
+    kind = _string(table, "type", key, problems, required=True)
+    requirements = [_near(n, f"{key}.near[{j}]", compiler, problems)
+                    for j, n in enumerate(_list(table, "near", key, problems))]
+    party_within = _window(table.get("party_within", "sentence"), f"{key}.party_within",
+                           problems)
+    for name in _list(table, "parties", key, problems):
+        if name not in parties:
+            problems.add(f"{key}.parties", f"no party named {name!r}", "define it in [parties]")
+        else:
+            requirements.append(Requirement(f"{name} side", parties[name], party_within,
+                                            "either"))
+    scope = _string(table, "scope", key, problems) or "any"
+    if scope not in ("any", "title", "body"):
+        problems.add(f"{key}.scope", f"must be any, title or body, not {scope!r}")
+    return Rule(
+        id=rule_id,
+        type=kind,
+        weight=_number(table, "weight", 1.0, key + ".", problems),
+        anchor=compiler.refs(table.get("anchor"), f"{key}.anchor"),
+        requirements=tuple(r for r in requirements if r is not None),
+        exclude=compiler.refs(table["exclude"], f"{key}.exclude") if "exclude" in table else (),
+        exclude_within=_window(table.get("exclude_within", "sentence"),
+                               f"{key}.exclude_within", problems),
+        exclude_title=(compiler.refs(table["exclude_title"], f"{key}.exclude_title")
+                       if "exclude_title" in table else ()),
+        scope=scope,
+        lang=_string(table, "lang", key, problems) or None,
+        description=_string(table, "description", key, problems),
+    )
+
+
+def _near(table: Any, key: str, compiler: _TermCompiler,
+          problems: Problems) -> Requirement | None:
+    if not isinstance(table, dict):
+        problems.add(key, "must be a table", 'write { terms = ["@us_side"], within = 8 }')
+        return None
+    _unknown(table, _NEAR_KEYS, key + ".", problems)
+    side = table.get("side", "either")
+    if side not in ("either", "before", "after"):
+        problems.add(f"{key}.side", f"must be either, before or after, not {side!r}")
+    terms = compiler.refs(table.get("terms"), f"{key}.terms")
+    name = table.get("name") or ", ".join(str(t) for t in table.get("terms", []))[:60]
+    within = _window(table.get("within", "sentence"), f"{key}.within", problems)
+    return Requirement(str(name), terms, within, str(side))
+
+
+def _window(value: Any, key: str, problems: Problems) -> Window:
+    if value == "sentence":
+        return Window(None)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 200:
+        return Window(value)
+    problems.add(key, f'must be "sentence" or a number of words 0..200, not {value!r}',
+                 'write within = 8 or within = "sentence"')
+    return Window(None)
+
+
+def _scoring(table: dict[str, Any], problems: Problems) -> Scoring:
+    defaults = Scoring()
+    _unknown(table, set(Scoring.__slots__), "scoring.", problems)
+    values = {name: _number(table, name, getattr(defaults, name), "scoring.", problems,
+                            integer=isinstance(getattr(defaults, name), int))
+              for name in Scoring.__slots__}
+    return Scoring(**values)  # type: ignore[arg-type]
+
+
+def _used_terms(rules: list[Rule]) -> set[int]:
+    """Terms some rule refers to: only these are searched for."""
+    used: set[int] = set()
+    for rule in rules:
+        used.update(rule.anchor, rule.exclude, rule.exclude_title)
+        for requirement in rule.requirements:
+            used.update(requirement.terms)
+    return used
+
+
+def _automaton(terms: list[Term], used: set[int]) -> Any:
+    keys: dict[str, list[int]] = {}
+    for i in sorted(used):
+        term = terms[i]
+        for variant in key_variants(term.key) if term.key else ():
+            keys.setdefault(variant, []).append(i)
+    automaton = ahocorasick.Automaton()
+    for variant, indices in keys.items():
+        automaton.add_word(variant, (len(variant), tuple(indices)))
+    if keys:
+        automaton.make_automaton()
+    return automaton
+
+
+def _table(raw: dict[str, Any], name: str, problems: Problems) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        problems.add(name, "must be a table", f"write it as [{name}]")
+        return {}
+    return value
+
+
+def _list(table: dict[str, Any], name: str, key: str, problems: Problems) -> list[Any]:
+    value = table.get(name, [])
+    if not isinstance(value, list):
+        problems.add(f"{key}.{name}", "must be a list", f"write {name} = [ ... ]")
+        return []
+    return value
+
+
+def _string(table: dict[str, Any], name: str, key: str, problems: Problems,
+            required: bool = False) -> str:
+    value = table.get(name, "")
+    if not isinstance(value, str) or (required and not _NAME.match(value)):
+        problems.add(f"{key}.{name}", f"must be a name (a-z, 0-9, _, -), not {value!r}"
+                     if required else f"must be a string, not {value!r}", f'set {name} = "..."')
+        return ""
+    return value
+
+
+def _number(table: dict[str, Any], name: str, default: float, prefix: str, problems: Problems,
+            integer: bool = False) -> float:
+    value = table.get(name, default)
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or value < 0 or (not integer and value == 0
+                                                                and name == "weight"):
+        kind = "a whole number" if integer else "a positive number"
+        problems.add(f"{prefix}{name}", f"must be {kind}, not {value!r}",
+                     f"set {name} = {default}")
+        return default
+    return float(value) if not integer else int(value)
+
+
+def _unknown(table: dict[str, Any], known: set[str], prefix: str, problems: Problems) -> None:
+    for name in table:
+        if name not in known:
+            problems.add(f"{prefix}{name}", "unknown key",
+                         f"known keys: {', '.join(sorted(known))}")

@@ -1,0 +1,191 @@
+"""Compile one term of a rules file into an automaton key and a verifier.
+
+A term is either a phrase or a regex:
+
+- phrase: words separated by spaces, matched at word boundaries after folding
+  (see normalize.py); any run of whitespace in the text separates the words. A word
+  ending in `*` is a stem: it also matches up to `stem_suffix` further letters
+  (`*2` sets the bound for that word), which is how Russian inflection is handled:
+  `стратегическ* стабильност*` matches стратегическая / стратегической стабильности.
+- regex: `re:<pattern>`, searched over the folded (lower-case) text. Patterns are
+  checked at load: at most MAX_REGEX_LENGTH characters, and no quantifier over an
+  expression that itself repeats or has overlapping alternatives (`(a+)+`, `(a|ab)*`,
+  `\\s*\\s*`), the shapes that backtrack catastrophically.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+from monitor.signals.normalize import SPACES, fold_unit, variant_class
+
+MAX_REGEX_LENGTH = 200
+MAX_TERM_LENGTH = 200
+MIN_KEY_LENGTH = 2
+_STEM = re.compile(r"\*([0-9]?)$")
+_SEPARATOR = "[\\s" + "".join(re.escape(c) for c in SPACES) + "]{1,8}"
+_MAX_GAP = 8  # most whitespace characters between two words of a phrase
+
+
+# Frequent words make poor automaton keys (every occurrence must be verified), so the
+# key of a phrase is its longest word that is not one of these.
+COMMON_WORDS = frozenset(
+    "the of and to in on at for with by from a an no not will would is are was be has have "
+    "president state united national secretary house white new minister foreign "
+    "security us going where when week next plan down get sit our we they it this that "
+    "в во на по с со и к о об от до за не но что как президент министр".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A compiled term.
+
+    The automaton finds `key`; `verify` (the whole phrase) is then searched in the
+    window from `key_offset` characters before the key to `reach` characters after
+    its start, and must cover the key where it was found.
+    """
+
+    source: str  # as written in the rules file
+    key: str  # folded literal the automaton finds ("" for regex terms)
+    verify: re.Pattern[str]
+    key_offset: int = 0  # most characters the phrase may start before its key
+    reach: int = 0  # most characters the phrase may extend after the key's start
+
+
+class TermError(ValueError):
+    """A term that cannot be compiled; the message says what is wrong."""
+
+
+def compile_term(source: str, stem_suffix: int) -> Term:
+    if len(source) > MAX_TERM_LENGTH:
+        raise TermError(f"term is {len(source)} characters long (limit {MAX_TERM_LENGTH})")
+    if source.startswith("re:"):
+        return Term(source, "", compile_regex(source[3:]))
+    words = fold_unit(source).split()
+    if not words:
+        raise TermError("term is empty")
+    parts: list[str] = []
+    literals: list[str] = []
+    widths: list[int] = []
+    for word in words:
+        stem = _STEM.search(word)
+        literal = word[: stem.start()] if stem else word
+        if not literal or "*" in literal:
+            raise TermError(f"{word!r}: '*' may only end a word, after at least one letter")
+        bound = (int(stem.group(1)) if stem.group(1) else stem_suffix) if stem else 0
+        pattern = "".join(variant_class(char) for char in literal)
+        parts.append(pattern + (f"[^\\W_]{{0,{bound}}}" if stem else ""))
+        literals.append(literal)
+        widths.append(len(literal) + bound + _MAX_GAP)
+    best = _key_index(literals)
+    key = literals[best]
+    if len(key) < MIN_KEY_LENGTH:
+        raise TermError(f"needs a word of at least {MIN_KEY_LENGTH} letters before any '*'")
+    verify = re.compile(_SEPARATOR.join(parts) + r"(?!\w)")
+    return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]))
+
+
+def _key_index(literals: list[str]) -> int:
+    ranked = [(len(w) - (100 if w in COMMON_WORDS else 0), i) for i, w in enumerate(literals)]
+    return max(ranked)[1]
+
+
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    if len(pattern) > MAX_REGEX_LENGTH:
+        raise TermError(f"regex is {len(pattern)} characters long (limit {MAX_REGEX_LENGTH})")
+    try:
+        parsed = sre_parse.parse(pattern)
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise TermError(f"regex does not compile: {exc}") from None
+    problem = _backtracking_problem(list(parsed), inside_repeat=False)
+    if problem:
+        raise TermError(f"regex may backtrack catastrophically: {problem}")
+    if compiled.search("") is not None:
+        raise TermError("regex matches the empty string")
+    return compiled
+
+
+def _backtracking_problem(items: list[tuple[Any, Any]], inside_repeat: bool) -> str:
+    previous_repeat: tuple[Any, Any, Any] | None = None
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            _, high, body = arg
+            unbounded = high is sre_parse.MAXREPEAT or high > 10
+            if unbounded and inside_repeat and name != "POSSESSIVE_REPEAT":
+                return "a repeated group contains another unbounded repeat, e.g. (a+)+"
+            if unbounded and _alternatives_overlap(list(body)):
+                return "a repeated group has alternatives that can start alike, e.g. (a|ab)*"
+            if unbounded and previous_repeat is not None and _first_chars_overlap(
+                list(previous_repeat[2]), list(body)
+            ):
+                return "two adjacent unbounded repeats can match the same text, e.g. \\s*\\s*"
+            found = _backtracking_problem(list(body), inside_repeat or unbounded)
+            if found:
+                return found
+            previous_repeat = arg if unbounded else None
+            continue
+        previous_repeat = None
+        for sub in _children(name, arg):
+            found = _backtracking_problem(sub, inside_repeat)
+            if found:
+                return found
+    return ""
+
+
+def _children(name: str, arg: Any) -> list[list[tuple[Any, Any]]]:
+    if name == "SUBPATTERN":
+        return [list(arg[-1])]
+    if name == "BRANCH":
+        return [list(branch) for branch in arg[1]]
+    if name in ("ASSERT", "ASSERT_NOT"):
+        return [list(arg[1])]
+    if name == "ATOMIC_GROUP":
+        return [list(arg)]
+    return []
+
+
+def _alternatives_overlap(body: list[tuple[Any, Any]]) -> bool:
+    """True when some alternation inside `body` has branches that can start alike."""
+    for op, arg in body:
+        name = str(op)
+        if name == "BRANCH":
+            firsts = [_first_chars(list(branch)) for branch in arg[1]]
+            if any(overlap(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1:]):
+                return True
+        if any(_alternatives_overlap(sub) for sub in _children(name, arg)):
+            return True
+    return False
+
+
+def _first_chars_overlap(a: list[tuple[Any, Any]], b: list[tuple[Any, Any]]) -> bool:
+    return overlap(_first_chars(a), _first_chars(b))
+
+
+_ANY = frozenset({"*any*"})
+
+
+def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str]:
+    """A coarse set of what the first character can be; "*any*" overlaps everything."""
+    if not items:
+        return _ANY
+    op, arg = items[0]
+    name = str(op)
+    if name == "LITERAL":
+        return frozenset({chr(arg).lower()})
+    if name == "SUBPATTERN":
+        return _first_chars(list(arg[-1]))
+    if name == "BRANCH":
+        return frozenset().union(*(_first_chars(list(b)) for b in arg[1]))
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        return _first_chars(list(arg[2]))
+    return _ANY
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a & b) or "*any*" in a or "*any*" in b
