@@ -92,12 +92,20 @@ def poll_feeds(
     ]
     jobs = [(spec.name, spec.url, q.validators_of(rows.get(spec.name))) for spec in chosen]
     results = fetch_many(fetcher, jobs, config.fetch.concurrency)
-    return [
-        poll_result(
+    reports: list[PollReport] = []
+    quiet: list[tuple[str, q.FetchOutcome]] = []  # outcomes with no item to store
+    for spec in chosen:
+        report, outcome = poll_result(
             store, config, fetcher, rules, spec, rows.get(spec.name), results[spec.name], now, rng
         )
-        for spec in chosen
-    ]
+        reports.append(report)
+        if outcome is not None:
+            quiet.append((spec.name, outcome))
+    if quiet:  # one commit (one fsync) for every 304, unchanged body and failure
+        with store.write() as db:
+            for feed, outcome in quiet:
+                q.record_outcome(db, feed, outcome)
+    return reports
 
 
 def poll_result(
@@ -110,23 +118,32 @@ def poll_result(
     result: FetchResult | FetchError,
     now: datetime,
     rng: random.Random,
-) -> PollReport:
-    """Turn one feed's fetch result into stored items and a recorded outcome."""
+) -> tuple[PollReport, q.FetchOutcome | None]:
+    """Turn one feed's fetch result into stored items and an outcome.
+
+    The outcome is recorded with the items; when there is no item to store, it is
+    returned for the caller to record together with the other quiet outcomes.
+    """
+    pending: q.FetchOutcome | None = None
+    report = IngestReport()
     try:
         outcome, parsed = _evaluate(spec, row, result, now, config, rng)
         if parsed is not None and spec.full_text:
             parsed = _with_articles(store, fetcher, spec, parsed)
         first_poll = not row or not row.get("polls_ok")
-        report = ingest_items(
-            store,
-            rules,
-            spec.name,
-            parsed.items if parsed else (),
-            now,
-            alerts=config.alerts,
-            first_poll=first_poll,
-            outcome=outcome,
-        )
+        if parsed is None or not parsed.items:
+            pending = outcome
+        else:
+            report = ingest_items(
+                store,
+                rules,
+                spec.name,
+                parsed.items,
+                now,
+                alerts=config.alerts,
+                first_poll=first_poll,
+                outcome=outcome,
+            )
     except StorageError:
         raise
     except Exception as exc:  # one feed's unexpected failure must not stop the others
@@ -134,9 +151,7 @@ def poll_result(
         outcome = _failure(
             spec, row, FetchError(ErrorKind.INTERNAL, f"internal error: {exc}"), now, config, rng
         )
-        report = ingest_items(
-            store, rules, spec.name, (), now, alerts=config.alerts, outcome=outcome
-        )
+        pending, report = outcome, IngestReport()
     _log_outcome(spec.name, outcome, report)
     return PollReport(
         feed=spec.name,
@@ -148,7 +163,7 @@ def poll_result(
         error=outcome.error,
         http_status=outcome.http_status,
         next_due=outcome.next_due,
-    )
+    ), pending
 
 
 def _evaluate(
