@@ -66,18 +66,46 @@ class Stats:
             return {k: getattr(self, k) for k in ("requests", "ok", "not_modified", "bytes")}
 
 
-def make_feed(number: int, items: int, item_bytes: int, rng: random.Random) -> bytes:
+class TextSource:
+    """Item titles and bodies: slices of real press texts when given, else word salad.
+
+    Real texts (JSON Lines with "title" and "text", such as the dev set) make the
+    benchmark's matching and parsing costs those of real releases; the generated
+    salad is made only of diplomatic vocabulary, so it is a worst case for matching.
+    """
+
+    def __init__(self, path: Path | None, rng: random.Random) -> None:
+        self.rng = rng
+        self.titles: list[str] = []
+        self.stream = ""
+        self.pos = 0
+        if path is not None:
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            self.titles = [str(r["title"]) for r in rows]
+            self.stream = "\n\n".join(str(r["text"]) for r in rows)
+
+    def next(self, size: int) -> tuple[str, str]:
+        if not self.stream:
+            words = [self.rng.choice(WORDS) for _ in range(size // 8)]
+            return " ".join(words[:8]).capitalize(), " ".join(words)
+        if self.pos + size > len(self.stream):
+            self.pos = 0
+        body = self.stream[self.pos : self.pos + size]
+        self.pos += size
+        return self.titles[self.pos % len(self.titles)], body
+
+
+def make_feed(number: int, items: int, item_bytes: int, texts: TextSource) -> bytes:
     """An RSS 2.0 document with `items` entries of about `item_bytes` each."""
     entries = []
     for i in range(items):
-        words = [rng.choice(WORDS) for _ in range(item_bytes // 8)]
-        title = " ".join(words[:8]).capitalize()
+        title, text = texts.next(item_bytes)
         link = f"http://bench.example/feeds/{number}/items/{i}"
         pub = formatdate(1_764_000_000 - 3600 * (number * items + i), usegmt=True)
         entries.append(
             f"<item><title>{escape(title)}</title><link>{link}</link>"
             f'<guid isPermaLink="false">feed{number}-item{i}</guid><pubDate>{pub}</pubDate>'
-            f"<description>{escape(' '.join(words))}</description></item>"
+            f"<description>{escape(text)}</description></item>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
@@ -86,11 +114,13 @@ def make_feed(number: int, items: int, item_bytes: int, rng: random.Random) -> b
     ).encode()
 
 
-def make_feeds(count: int, items: int, item_bytes: int, seed: int) -> list[Feed]:
-    rng = random.Random(seed)
+def make_feeds(
+    count: int, items: int, item_bytes: int, seed: int, texts_path: Path | None = None
+) -> list[Feed]:
+    texts = TextSource(texts_path, random.Random(seed))
     feeds = []
     for number in range(count):
-        body = make_feed(number, items, item_bytes, rng)
+        body = make_feed(number, items, item_bytes, texts)
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         feeds.append(Feed(body, gzip.compress(body, 6), etag))
     return feeds
@@ -177,12 +207,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gzip", action="store_true", help="gzip bodies for clients asking")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--urls-file", type=Path, help="write one feed URL per line here")
+    parser.add_argument("--texts", type=Path, help="JSON Lines of real items to slice bodies from")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    feeds = make_feeds(args.feeds, args.items, args.item_bytes, args.seed)
+    feeds = make_feeds(args.feeds, args.items, args.item_bytes, args.seed, args.texts)
     server = BenchServer((args.host, args.port), feeds, args.latency, args.gzip)
     base = f"http://{args.host}:{server.server_address[1]}"
     if args.urls_file:

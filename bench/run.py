@@ -1,0 +1,145 @@
+"""Poll-cycle benchmark: `monitor run --once` beside lemon24/reader on the same feeds.
+
+Starts bench/feedserver.py (200 feeds, about 7,000 items and 32 MB, 50 ms latency on
+loopback), then measures in the same run, alternating the two tools:
+
+- monitor cold: a fresh database, every feed fetched, parsed, matched and stored;
+- monitor warm: the same database again, every feed answering 304;
+- reader cold / warm: `python -m reader --db X update --workers 10`, likewise.
+
+reader is installed into bench/.venv-reader (created on first use; it is a benchmark
+dependency only, never a dependency of the monitor). Ratios are what count: the machine
+is shared, so absolute seconds vary between runs.
+
+    .venv/bin/python bench/run.py [--repeat 3] [--no-reader]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+READER_VENV = BENCH / ".venv-reader"
+DEVSET = REPO.parent / "shared" / "devset" / "items.jsonl"
+
+
+def start_server(urls_file: Path, texts: Path | None) -> tuple[subprocess.Popen[str], str]:
+    cmd = [sys.executable, str(BENCH / "feedserver.py"), "--urls-file", str(urls_file)]
+    if texts is not None:
+        cmd += ["--texts", str(texts)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().split()
+    if not line or line[0] != "READY":
+        proc.kill()
+        raise SystemExit("feed server did not start")
+    return proc, " ".join(line[1:])
+
+
+def monitor_config(folder: Path, urls: list[str]) -> Path:
+    (folder / "rules.toml").write_text((REPO / "config" / "rules.toml").read_text())
+    feeds = "".join(
+        f'[[feeds]]\nname = "f{n}"\nurl = "{url}"\ninterval = "10m"\n\n'
+        for n, url in enumerate(urls)
+    )
+    path = folder / "monitor.toml"
+    path.write_text(
+        '[storage]\npath = "monitor.db"\n\n'
+        "[fetch]\nallow_private_networks = true\nconcurrency = 16\n\n" + feeds
+    )
+    return path
+
+
+def timed(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def ensure_reader() -> Path:
+    python = READER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(READER_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "reader[cli]", "sgmllib3k"], check=True)
+    return python
+
+
+def reader_db(python: Path, folder: Path, urls: list[str]) -> Path:
+    db = folder / "reader.sqlite"
+    script = (
+        "import sys\nfrom reader import make_reader\n"
+        "r = make_reader(sys.argv[1])\n"
+        "for url in open(sys.argv[2]).read().split():\n    r.add_feed(url, exist_ok=True)\n"
+    )
+    urls_file = folder / "urls.txt"
+    urls_file.write_text("\n".join(urls))
+    subprocess.run([str(python), "-c", script, str(db), str(urls_file)], check=True)
+    return db
+
+
+def one_round(config: Path, reader: tuple[Path, Path] | None) -> dict[str, float]:
+    """A cold and a warm cycle of each tool, each on a fresh database."""
+    for leftover in config.parent.glob("monitor.db*"):
+        leftover.unlink()
+    monitor = [sys.executable, "-m", "monitor", "-q", "--config", str(config), "run", "--once"]
+    result = {"monitor_cold": timed(monitor), "monitor_warm": timed(monitor)}
+    if reader is not None:
+        python, folder = reader
+        for leftover in folder.glob("reader.sqlite*"):
+            leftover.unlink()
+        urls = (folder / "all-urls.txt").read_text().split()
+        db = reader_db(python, folder, urls)
+        update = [str(python), "-m", "reader", "--db", str(db), "update", "--workers", "10"]
+        result |= {"reader_cold": timed(update), "reader_warm": timed(update)}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-reader", action="store_true")
+    parser.add_argument("--texts", type=Path, default=DEVSET if DEVSET.exists() else None,
+                        help="real items to slice bodies from (default: the dev set if present)")
+    parser.add_argument("--salad", action="store_true",
+                        help="generated diplomatic word salad instead (worst case for matching)")
+    args = parser.parse_args()
+    texts = None if args.salad else args.texts
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server, banner = start_server(folder / "all-urls.txt", texts)
+        try:
+            urls = (folder / "all-urls.txt").read_text().split()
+            config = monitor_config(folder, urls)
+            reader = None if args.no_reader else (ensure_reader(), folder)
+            rounds = [one_round(config, reader) for _ in range(args.repeat)]
+        finally:
+            server.terminate()
+            server.wait(10)
+    report(f"{banner} texts={texts or 'generated'}", rounds)
+
+
+def report(banner: str, rounds: list[dict[str, float]]) -> None:
+    median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print(f"server: {banner}")
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    for key, value in median.items():
+        print(f"{key:14s} {value:6.2f} s (median of {len(rounds)})")
+    if "reader_cold" in median:
+        print(f"cold ratio monitor/reader: {median['monitor_cold'] / median['reader_cold']:.2f}")
+        print(f"warm ratio monitor/reader: {median['monitor_warm'] / median['reader_warm']:.2f}")
+    (BENCH / "out").mkdir(exist_ok=True)
+    (BENCH / "out" / "last.json").write_text(json.dumps({"rounds": rounds, "median": median}))
+
+
+if __name__ == "__main__":
+    main()
