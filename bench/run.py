@@ -70,7 +70,9 @@ def ensure_reader() -> Path:
     python = READER_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(READER_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "reader[cli]", "sgmllib3k"], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "reader[cli]", "sgmllib3k"], check=True
+        )
     return python
 
 
@@ -108,10 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-reader", action="store_true")
-    parser.add_argument("--texts", type=Path, default=DEVSET if DEVSET.exists() else None,
-                        help="real items to slice bodies from (default: the dev set if present)")
-    parser.add_argument("--salad", action="store_true",
-                        help="generated diplomatic word salad instead (worst case for matching)")
+    parser.add_argument(
+        "--texts",
+        type=Path,
+        default=DEVSET if DEVSET.exists() else None,
+        help="real items to slice bodies from (default: the dev set if present)",
+    )
+    parser.add_argument(
+        "--salad",
+        action="store_true",
+        help="generated diplomatic word salad instead (worst case for matching)",
+    )
     args = parser.parse_args()
     texts = None if args.salad else args.texts
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +140,9 @@ def main() -> None:
 def report(banner: str, rounds: list[dict[str, float]]) -> None:
     median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     print(f"server: {banner}")
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     for key, value in median.items():
         print(f"{key:14s} {value:6.2f} s (median of {len(rounds)})")
     if "reader_cold" in median:

@@ -96,11 +96,19 @@ class FetchError(MonitorError):
         super().__init__(message, hint)
         self.kind = kind
 
+    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, str]]:
+        return (type(self), (self.kind, self.message, self.hint))
+
 
 class ParseError(MonitorError):
+    """Crosses process boundaries (parser workers), so it pickles its arguments."""
+
     def __init__(self, kind: str, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
+
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, str]]:
+        return (type(self), (self.kind, self.message, self.hint))
 
 
 class DeliveryError(MonitorError):

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,8 +27,8 @@ from monitor.config import Config
 from monitor.errors import FetchError, ParseError, StorageError
 from monitor.extract import extract_article
 from monitor.fetch import Fetcher, fetch_many
-from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed, ParsedItem
-from monitor.parse import parse_feed
+from monitor.models import ErrorKind, FeedSpec, FetchResult, Match, ParsedFeed, ParsedItem
+from monitor.parsepool import ParseJob, ParseOutput, ParsePool, run_job
 from monitor.polltiming import next_poll_delay
 from monitor.signals import RuleSet, match_document
 from monitor.store import Store
@@ -36,8 +36,8 @@ from monitor.store import items as q
 
 log = logging.getLogger(__name__)
 
-ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 CHURN_NOTICE_MIN = 5  # re-keyed items in one poll before the operator is told
+PARSE_DEADLINE_S = 120.0  # a worker stuck longer than this on one body is replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,13 @@ def poll_feeds(
     only_due: bool = True,
     names: Sequence[str] | None = None,
     rng: random.Random | None = None,
+    pool: ParsePool | None = None,
 ) -> list[PollReport]:
-    """Poll the configured feeds (the due ones, or all) and store what they hold."""
+    """Poll the configured feeds (the due ones, or all) and store what they hold.
+
+    With a `pool`, bodies are parsed and matched in worker processes while earlier
+    feeds are being stored; without one, inline.
+    """
     rng = rng or random.Random()
     with store.write() as db:
         q.sync_feeds(db, config.feeds)
@@ -92,11 +97,28 @@ def poll_feeds(
     ]
     jobs = [(spec.name, spec.url, q.validators_of(rows.get(spec.name))) for spec in chosen]
     results = fetch_many(fetcher, jobs, config.fetch.concurrency)
+    futures = {
+        spec.name: pool.submit(job)
+        for spec in chosen
+        if pool is not None
+        and (job := _parse_job(spec, rows.get(spec.name), results[spec.name], config))
+    }
     reports: list[PollReport] = []
     quiet: list[tuple[str, q.FetchOutcome]] = []  # outcomes with no item to store
     for spec in chosen:
+        future = futures.get(spec.name)
+        parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
         report, outcome = poll_result(
-            store, config, fetcher, rules, spec, rows.get(spec.name), results[spec.name], now, rng
+            store,
+            config,
+            fetcher,
+            rules,
+            spec,
+            rows.get(spec.name),
+            results[spec.name],
+            now,
+            rng,
+            parsed,
         )
         reports.append(report)
         if outcome is not None:
@@ -118,6 +140,7 @@ def poll_result(
     result: FetchResult | FetchError,
     now: datetime,
     rng: random.Random,
+    prepared: ParseOutput | None = None,
 ) -> tuple[PollReport, q.FetchOutcome | None]:
     """Turn one feed's fetch result into stored items and an outcome.
 
@@ -127,7 +150,8 @@ def poll_result(
     pending: q.FetchOutcome | None = None
     report = IngestReport()
     try:
-        outcome, parsed = _evaluate(spec, row, result, now, config, rng)
+        outcome, parsed = _evaluate(spec, row, result, now, config, rng, prepared)
+        matches = prepared.matches if prepared is not None else {}
         if parsed is not None and spec.full_text:
             parsed = _with_articles(store, fetcher, spec, parsed)
         first_poll = not row or not row.get("polls_ok")
@@ -143,6 +167,7 @@ def poll_result(
                 alerts=config.alerts,
                 first_poll=first_poll,
                 outcome=outcome,
+                matches=matches,
             )
     except StorageError:
         raise
@@ -173,6 +198,7 @@ def _evaluate(
     now: datetime,
     config: Config,
     rng: random.Random,
+    prepared: ParseOutput | None = None,
 ) -> tuple[q.FetchOutcome, ParsedFeed | None]:
     if isinstance(result, FetchError):
         return _failure(spec, row, result, now, config, rng), None
@@ -182,17 +208,39 @@ def _evaluate(
     body_hash = hashlib.sha256(result.body).hexdigest()
     if row and row.get("body_hash") == body_hash:
         return dataclasses.replace(base, status="unchanged"), None
-    try:
-        parsed = parse_feed(
-            result.body,
-            feed_lang=spec.lang,
-            content_type=result.headers.get("content-type"),
-            base_url=result.url,
-        )
-    except ParseError as exc:
-        failed = _failure(spec, row, FetchError(exc.kind, exc.message), now, config, rng)
+    output = prepared or run_job(_job_for(spec, result, config, match=False))
+    if output.feed is None:
+        error = output.error or ParseError(ErrorKind.PARSE, "no feed")
+        failed = _failure(spec, row, FetchError(error.kind, error.message), now, config, rng)
         return dataclasses.replace(failed, http_status=result.status), None
+    parsed = output.feed
     return dataclasses.replace(base, body_hash=body_hash, warning=parsed.warning), parsed
+
+
+def _parse_job(
+    spec: FeedSpec,
+    row: dict[str, object] | None,
+    result: FetchResult | FetchError,
+    config: Config,
+) -> ParseJob | None:
+    """The worker job for a body that changed since the last poll, else None."""
+    if isinstance(result, FetchError) or result.body is None:
+        return None
+    if row and row.get("body_hash") == hashlib.sha256(result.body).hexdigest():
+        return None
+    return _job_for(spec, result, config, match=not spec.full_text)
+
+
+def _job_for(spec: FeedSpec, result: FetchResult, config: Config, *, match: bool) -> ParseJob:
+    return ParseJob(
+        body=result.body or b"",
+        feed_lang=spec.lang,
+        content_type=result.headers.get("content-type"),
+        base_url=result.url,
+        rules_path=config.signals.rules_path,
+        threshold=config.signals.threshold,
+        match=match,
+    )
 
 
 def _success(
@@ -289,6 +337,7 @@ def ingest_items(
     alerts: AlertsConfig | None = None,
     first_poll: bool = False,
     outcome: q.FetchOutcome | None = None,
+    matches: Mapping[tuple[str, str], Match] | None = None,
 ) -> IngestReport:
     """Store items, match the new and edited ones, and write flags and outbox rows.
 
@@ -312,7 +361,10 @@ def ingest_items(
             counts["rekeyed"] += int(rekeyed and stored.change == "new")
             ids.append(stored.id)
             silent = not alert or rekeyed or _is_backlog(item, cutoff)
-            _match_and_alert(db, rules, feed, stored.id, item, stamp, now, silent, alerts, counts)
+            match = (matches or {}).get((item.key, item.content_hash)) or match_document(
+                rules, item.title, item.body or item.summary, item.lang
+            )
+            _match_and_alert(match, db, feed, stored.id, item, stamp, now, silent, alerts, counts)
         if outcome is not None:
             q.record_outcome(
                 db,
@@ -345,8 +397,8 @@ def _is_backlog(item: ParsedItem, cutoff: datetime | None) -> bool:
 
 
 def _match_and_alert(
+    match: Match,
     db: Database,
-    rules: RuleSet,
     feed: str,
     item_id: int,
     item: ParsedItem,
@@ -356,7 +408,6 @@ def _match_and_alert(
     alerts: AlertsConfig | None,
     counts: dict[str, int],
 ) -> None:
-    match = match_document(rules, item.title, item.body or item.summary, item.lang)
     newly = q.save_match(db, item_id, match, item.content_hash, stamp, silent=silent)
     counts["flagged"] += int(match.flagged)
     if not (newly and not silent and alerts is not None):

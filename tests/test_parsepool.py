@@ -1,0 +1,63 @@
+"""Parsing and matching in worker processes: same results, and a dead worker is survived."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from monitor.models import ErrorKind
+from monitor.parsepool import ParseJob, ParsePool, run_job
+from tests.conftest import REPO
+from tests.pipeline_env import KREMLIN_FEED
+
+RULES = REPO / "config" / "rules.toml"
+
+
+def _job(body: bytes) -> ParseJob:
+    return ParseJob(
+        body=body,
+        feed_lang="en",
+        content_type="application/atom+xml",
+        base_url="http://en.kremlin.ru/",
+        rules_path=RULES,
+        threshold=None,
+    )
+
+
+def test_parsepool_worker_gives_the_inline_result() -> None:
+    """A worker process parses and matches exactly as the inline path does."""
+    body = KREMLIN_FEED.read_bytes()
+    inline = run_job(_job(body))
+    with ParsePool(2) as pool:
+        pooled = pool.result(pool.submit(_job(body)), timeout=60)
+    assert pooled.feed == inline.feed
+    assert pooled.matches == inline.matches
+    assert inline.feed is not None and len(inline.feed.items) == 20
+    assert len(inline.matches) == 20
+
+
+def test_parsepool_refused_document_is_a_classified_error() -> None:
+    """A body declaring entities comes back as a `parse` error value, not an exception."""
+    body = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "x">]><rss><channel/></rss>'
+    with ParsePool(1) as pool:
+        output = pool.result(pool.submit(_job(body)), timeout=60)
+    assert output.feed is None and output.error is not None
+    assert output.error.kind == ErrorKind.PARSE
+
+
+def test_parsepool_killed_worker_becomes_a_parse_error_and_the_pool_recovers() -> None:
+    """SIGKILL of a worker mid-job gives that feed a parse error; the next job still runs."""
+    body = KREMLIN_FEED.read_bytes()
+    with ParsePool(1) as pool:
+        warm = pool.result(pool.submit(_job(body)), timeout=60)  # starts the worker
+        assert warm.feed is not None
+        future = pool.submit(_job(body))
+        pids = pool.worker_pids()
+        assert pids
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        output = pool.result(future, timeout=60)
+        if output.feed is None:  # the kill landed before the job finished
+            assert output.error is not None and output.error.kind == ErrorKind.PARSE
+            after = pool.result(pool.submit(_job(body)), timeout=60)
+    assert after.feed is not None and len(after.feed.items) == 20
