@@ -10,13 +10,13 @@ connection; BEGIN IMMEDIATE and the busy timeout order the writers.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import random
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -38,6 +38,7 @@ from monitor.app import App
 from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.errors import AlreadyRunningError
+from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds
 from monitor.store import Store, open_store
 
@@ -76,11 +77,17 @@ def run_once(app: App) -> list[PollReport]:
     """Poll every feed now, store, alert, and return one report per feed."""
     config, store = app.config(), app.store()
     rules, fetcher = app.rules(), app.fetcher()
-    with instance_lock(store.path):
+    with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
         recover_sending(store, app.now())
-        reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False)
+        reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
         _after_round(store, config, app)
     return reports
+
+
+def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
+    """Worker processes for parsing when there is more than a handful of feeds."""
+    workers = min(os.cpu_count() or 1, 4)
+    return ParsePool(workers) if feeds > 4 and workers > 1 else contextlib.nullcontext()
 
 
 def _after_round(store: Store, config: Config, app: App) -> None:
@@ -103,6 +110,7 @@ class Daemon:
         self.rules = app.rules()
         self.fetcher = app.fetcher()
         self.stop = threading.Event()
+        self.pool = ParsePool(min(os.cpu_count() or 1, 4))
         self._local = threading.local()
         self._stores: list[Store] = []
         self._stores_lock = threading.Lock()
@@ -129,17 +137,27 @@ class Daemon:
             return
         store = self.store()
         reports = poll_feeds(
-            store, self.config, self.fetcher, self.rules, utcnow(), names=[name], only_due=True
+            store,
+            self.config,
+            self.fetcher,
+            self.rules,
+            utcnow(),
+            names=[name],
+            only_due=True,
+            pool=self.pool,
         )
         if reports:
             after_poll(store, self.config, utcnow())
             if any(r.flagged for r in reports):
                 check_outlook(store, self.config, self.app)
-            self.scheduler.modify_job("dispatch", next_run_time=utcnow())
+            if not self.stop.is_set():  # the scheduler may be shutting down
+                self.scheduler.modify_job("dispatch", next_run_time=utcnow())
 
     def dispatch(self) -> None:
         if not self.stop.is_set():
-            dispatch_due(self.store(), self.config.alerts, self.fetcher, utcnow())
+            dispatch_due(
+                self.store(), self.config.alerts, self.fetcher, utcnow(), stop=self.stop.is_set
+            )
 
     def schedule(self) -> None:
         now = utcnow()
@@ -170,6 +188,7 @@ class Daemon:
             log.warning("event=job_still_running job=%s (this run skipped)", event.job_id)
 
     def close(self) -> None:
+        self.pool.close()
         with self._stores_lock:
             for store in self._stores:
                 store.close()
@@ -188,7 +207,6 @@ def run_forever(app: App) -> None:
         log.info("event=started feeds=%d db=%s", len(daemon.config.feeds), store.path)
         daemon.stop.wait()
         log.info("event=stopping")
-        daemon.scheduler.shutdown(wait=False)
         _wait_for_jobs(daemon)
         daemon.close()
         log.info("event=stopped")
@@ -214,14 +232,19 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 
 
 def _wait_for_jobs(daemon: Daemon) -> None:
-    """Let running jobs end; past the grace period, leave (every write is transactional)."""
-    deadline = time.monotonic() + SHUTDOWN_GRACE_S
-    workers = [
-        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
-    ]
-    for thread in workers:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    if any(t.is_alive() for t in workers):
+    """Let running jobs end; past the grace period, leave (every write is transactional).
+
+    The job threads are created by the scheduler's own (daemon) thread and inherit its
+    daemon flag, so they are waited for through the scheduler, never by listing threads:
+    a dispatch still waiting for a receiver's answer must record it before the store
+    and the HTTP client are closed under it.
+    """
+    stopper = threading.Thread(
+        target=daemon.scheduler.shutdown, kwargs={"wait": True}, name="shutdown", daemon=True
+    )
+    stopper.start()
+    stopper.join(SHUTDOWN_GRACE_S)
+    if stopper.is_alive():
         log.warning("event=shutdown_forced grace_s=%.0f", SHUTDOWN_GRACE_S)
         logging.shutdown()
         os._exit(0)

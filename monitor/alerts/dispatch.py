@@ -74,8 +74,13 @@ def dispatch_due(
     channels: list[str] | None = None,
     rng: random.Random | None = None,
     clock: Callable[[], float] = time.time,
+    stop: Callable[[], bool] = lambda: False,
 ) -> DispatchReport:
-    """Fold due digests, then deliver every due row, each channel in its own thread."""
+    """Fold due digests, then deliver every due row, each channel in its own thread.
+
+    Once `stop()` is true (the daemon is shutting down), no further row is claimed;
+    the attempts under way finish and are recorded.
+    """
     report = DispatchReport()
     with _DB_GATE:
         report.digests = len(fold_due_digests(store, alerts, now))
@@ -83,7 +88,7 @@ def dispatch_due(
     if not names:
         return report
     rng = rng or random.Random()
-    job = _ChannelJob(store, alerts, fetcher, now, rng, clock)
+    job = _ChannelJob(store, alerts, fetcher, now, rng, clock, stop)
     with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="alerts") as pool:
         for part in pool.map(job.run, names):
             report.merge(part)
@@ -98,10 +103,13 @@ class _ChannelJob:
     now: datetime
     rng: random.Random
     clock: Callable[[], float]
+    stop: Callable[[], bool]
 
     def run(self, channel: str) -> DispatchReport:
         report = DispatchReport()
         for _ in range(MAX_ROWS_PER_CHANNEL):
+            if self.stop():
+                break
             with _DB_GATE:
                 row = outbox.claim_next(self.store, channel, iso(self.now))
             if row is None:
