@@ -412,8 +412,8 @@ def _match_and_alert(
     counts["flagged"] += int(match.flagged)
     if not (newly and not silent and alerts is not None):
         return
-    flag = _row(db, "SELECT * FROM flags WHERE item_id = ?", item_id)
-    feed_row = _row(db, "SELECT name, url, lang FROM feeds WHERE name = ?", feed)
+    flag = q.one_row(db, "SELECT * FROM flags WHERE item_id = ?", [item_id])
+    feed_row = q.one_row(db, "SELECT name, url, lang FROM feeds WHERE name = ?", [feed])
     payload = build_item_payload(q.item_row(db, item_id), feed_row, flag, None)
     ids = enqueue_item_alerts(
         db,
@@ -425,13 +425,6 @@ def _match_and_alert(
         now=now,
     )
     counts["alerted"] += len(ids)
-
-
-def _row(db: Database, sql: str, key: object) -> dict[str, object]:
-    cursor = db.execute(sql, [key])
-    names = [d[0] for d in cursor.description]
-    row = cursor.fetchone()
-    return dict(zip(names, row, strict=True)) if row else {}
 
 
 def _churn_notice(db: Database, alerts: AlertsConfig, feed: str, count: int, now: datetime) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ("tests.servers",)
+pytest_plugins = ("tests.servers", "tests.alerts_plugin")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,36 +21,12 @@ from tests.alerts_fixtures import (
     URL_TOKEN,
     alerts_config,
     email_toml,
-    loopback_fetcher,
     webhook_toml,
 )
 from tests.smtp_server import SmtpServer, free_port
 from tests.webhook_receiver import Reply, WebhookReceiver
 
-
-@pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with loopback_fetcher() as client:
-        yield client
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(SECRET) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("alert_env")
 
 
 def _doc(alert_id: str = "a1b2c3") -> dict[str, object]:

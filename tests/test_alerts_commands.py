@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -24,8 +22,6 @@ from tests.alerts_fixtures import (
     URL_TOKEN,
     alerts_config,
     email_toml,
-    loopback_fetcher,
-    make_store,
     outbox_rows,
     queue_item,
     webhook_toml,
@@ -59,29 +55,7 @@ class _App:
         return self.clock
 
 
-@pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with make_store(tmp_path) as opened:
-        yield opened
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with loopback_fetcher() as client:
-        yield client
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(SECRET) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("alert_env")
 
 
 def _run(app: _App, *args: str) -> Result:

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +27,6 @@ from tests.alerts_fixtures import (
     URL_TOKEN,
     alerts_config,
     email_toml,
-    loopback_fetcher,
-    make_store,
     outbox_rows,
     queue_item,
     webhook_toml,
@@ -37,30 +34,7 @@ from tests.alerts_fixtures import (
 from tests.smtp_server import SmtpServer, free_port
 from tests.webhook_receiver import Reply, WebhookReceiver
 
-
-@pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with make_store(tmp_path) as opened:
-        yield opened
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with loopback_fetcher() as client:
-        yield client
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(SECRET) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("alert_env")
 
 
 def _dispatch(store: Store, config: AlertsConfig, fetcher: Fetcher, now: datetime):  # type: ignore[no-untyped-def]

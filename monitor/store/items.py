@@ -194,10 +194,16 @@ def seen_under_other_key(db: Database, feed: str, key: str, content_hash: str) -
     return row is not None
 
 
-def item_row(db: Database, item_id: int) -> dict[str, object]:
-    cursor = db.execute("SELECT * FROM items WHERE id = ?", [item_id])
+def one_row(db: Database, sql: str, params: Sequence[object]) -> dict[str, object]:
+    """The first row of a query as a dict ({} when there is none)."""
+    cursor = db.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
+    row = cursor.fetchone()
+    return dict(zip(names, row, strict=True)) if row else {}
+
+
+def item_row(db: Database, item_id: int) -> dict[str, object]:
+    return one_row(db, "SELECT * FROM items WHERE id = ?", [item_id])
 
 
 def signals_json(match: Match) -> str:
