@@ -115,3 +115,20 @@ password_file = "secret.txt"
     assert any("chmod 600" in w for w in load_config(path).warnings)
     path.chmod(0o600)
     assert load_config(path).warnings == ()
+
+
+def test_config_packaged_defaults_outside_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run elsewhere, the packaged defaults load and keep the database in the data folder."""
+    from monitor.config import resolve_config_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path, packaged = resolve_config_path(None)
+    assert packaged and path.name == "monitor.toml"
+    assert path.read_bytes() == (REPO / "config" / "monitor.toml").read_bytes()
+    config = load_config(path, packaged=True)
+    assert config.storage_path == tmp_path / "data" / "diplomatic-signal-monitor" / "monitor.db"
+    assert config.signals.rules_path.is_file()
