@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from monitor.alerts.config import AlertsConfig, parse_alerts
 from monitor.errors import Problems
 from monitor.models import FeedSpec, FetchSettings
+from monitor.netpolicy import redact_url
 from monitor.polltiming import parse_duration
 
 REPO_CONFIG = Path("config") / "monitor.toml"
@@ -264,7 +265,7 @@ def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems.add(
             f"{prefix}url",
-            f"not an http(s) URL: {url!r}",
+            f"not an http(s) URL: {redact_url(url)!r}",
             "use a full http:// or https:// feed address",
         )
     lang = _get(table, "lang", str, "en", prefix, problems)
@@ -313,23 +314,49 @@ def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
 
 
 def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
-    """A config that names secret files should not be readable by others."""
-    names_secret_file = any(key.endswith("_file") for key in _all_keys(raw))
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return ()
-    if names_secret_file and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return (
+    """Warn when secrets may be readable by other local users.
+
+    The config names secret files (it never holds a secret: `password = ...` is
+    rejected), so a readable config only reveals where they are, and a warning is
+    enough; a readable secret file reveals the secret itself and is warned about too.
+    """
+    secret_files = _secret_files(raw, path.resolve().parent)
+    warnings = []
+    if secret_files and _loose(path):
+        warnings.append(
             f"{path} names secret files and is readable by other users "
-            f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}",
+            f"(mode {_mode(path):o}); run: chmod 600 {path}"
         )
-    return ()
+    for secret in secret_files:
+        if _loose(secret):
+            warnings.append(
+                f"secret file {secret} is readable by other users "
+                f"(mode {_mode(secret):o}); run: chmod 600 {secret}"
+            )
+    return tuple(warnings)
 
 
-def _all_keys(value: Any) -> list[str]:
+def _secret_files(raw: dict[str, Any], base: Path) -> list[Path]:
+    values = [v for k, v in _all_items(raw) if k.endswith("_file") and isinstance(v, str) and v]
+    return [base / value for value in dict.fromkeys(values)]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _loose(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+    except OSError:
+        return False
+
+
+def _all_items(value: Any) -> list[tuple[str, Any]]:
     if isinstance(value, dict):
-        return [str(k) for k in value] + [k for v in value.values() for k in _all_keys(v)]
+        return [(str(k), v) for k, v in value.items()] + [
+            item for v in value.values() for item in _all_items(v)
+        ]
     if isinstance(value, list):
-        return [k for v in value for k in _all_keys(v)]
+        return [item for v in value for item in _all_items(v)]
     return []

@@ -75,9 +75,9 @@ def instance_lock(db_path: Path) -> Iterator[None]:
 
 def run_once(app: App) -> list[PollReport]:
     """Poll every feed now, store, alert, and return one report per feed."""
-    config, store = app.config(), app.store()
-    rules, fetcher = app.rules(), app.fetcher()
-    warn_about_setup(config)
+    config, rules = app.config(), app.rules()  # rules checked before the database is touched
+    store, fetcher = app.store(), app.fetcher()
+    warn_if_unpatched_python()
     with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
         recover_sending(store, app.now())
         reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
@@ -199,7 +199,7 @@ def run_forever(app: App) -> None:
     """Run until SIGTERM or SIGINT; in-flight polls get a bounded grace period."""
     daemon = Daemon(app)
     _install_signal_handlers(daemon.stop)
-    warn_about_setup(daemon.config)
+    warn_if_unpatched_python()
     store = app.store()
     with instance_lock(store.path):
         recover_sending(store, app.now())
@@ -211,13 +211,6 @@ def run_forever(app: App) -> None:
         _wait_for_jobs(daemon)
         daemon.close()
         log.info("event=stopped")
-
-
-def warn_about_setup(config: Config) -> None:
-    """Say at start what an operator should fix (loose permissions, unpatched Python)."""
-    for warning in config.warnings:
-        log.warning("event=config_warning detail=%r", warning)
-    warn_if_unpatched_python()
 
 
 def warn_if_unpatched_python() -> None:

@@ -19,52 +19,7 @@ from monitor.fetch import Fetcher
 from monitor.models import ErrorKind, FetchSettings
 from monitor.netpolicy import IPAddress
 from tests.servers import TestServer, redirect, reply
-
-SPELLINGS = [
-    "http://127.0.0.1/",
-    "http://2130706433/",
-    "http://017700000001/",
-    "http://0x7f000001/",
-    "http://0x7f.0.0.1/",
-    "http://0177.0.0.1/",
-    "http://127.1/",
-    "http://127.0.1/",
-    "http://localhost/",
-    "http://[::1]/",
-    "http://[::ffff:127.0.0.1]/",
-    "http://[::ffff:7f00:1]/",
-    "http://[::7f00:1]/",
-    "http://[64:ff9b::7f00:1]/",
-    "http://[64:ff9b::a9fe:a9fe]/",
-    "http://[2002:7f00:1::]/",
-    "http://[2002:a9fe:a9fe::]/",
-    "https://[::ffff:a9fe:a9fe]/latest/meta-data/",
-    "http://0.0.0.0/",
-    "http://0/",
-    "http://[::]/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://100.64.0.1/",
-    "http://10.0.0.1/",
-    "http://172.16.0.1/",
-    "http://192.168.0.1/",
-    "http://192.88.99.1/",
-    "http://224.0.0.1/",
-    "http://255.255.255.255/",
-    "http://[fc00::1]/",
-    "http://[fe80::1]/",
-    "http://[fec0::1]/",
-    "http://[2001::1]/",
-    "http://example.com@127.0.0.1/",
-    "http://127.0.0.1\\@example.com/",
-    "http:\\\\127.0.0.1\\feed",
-    "http://127.0.0.1:80\\@example.com/",
-    "file:///etc/passwd",
-    "gopher://127.0.0.1:70/_GET",
-    "ftp://127.0.0.1/",
-    "dict://127.0.0.1:11211/stat",
-    "data:text/xml,<rss/>",
-    "javascript:alert(1)",
-]
+from tests.ssrf_cases import SPELLINGS
 
 
 def make_fetcher(server: TestServer | None = None, **kwargs: Any) -> Fetcher:

@@ -20,6 +20,8 @@ def run(app: App, once: bool) -> None:
     """Run the daemon (or one poll of every feed with --once)."""
     from monitor import daemon
 
+    for warning in app.config().warnings:
+        click.echo(f"warning: {warning}", err=True)
     if once:
         reports = daemon.run_once(app)
         for report in reports:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -12,9 +13,22 @@ from monitor.clock import iso
 from monitor.polltiming import parse_duration
 from monitor.textclean import one_line
 
+# JSON escapes C0 controls itself; these pass through `ensure_ascii=False` raw, and a
+# terminal acts on them (C1 CSI/OSC) or reorders the line (bidi controls).
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_json(value: object) -> str:
+    """Compact JSON with readable Cyrillic but DEL, C1, line separators and bidi as \\uXXXX.
+
+    They only occur inside strings, so the document decodes to the same values.
+    """
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 def echo_json(value: object) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, default=str))
+    click.echo(safe_json(value))
 
 
 def cell(value: object, limit: int = 80) -> str:

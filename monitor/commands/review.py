@@ -6,7 +6,6 @@ reach SQL only as parameters (monitor.store.review).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -18,10 +17,12 @@ import click
 
 from monitor import outlook as ol
 from monitor.commands import review_view as view
+from monitor.commands.output import safe_json
 from monitor.errors import MonitorError
 from monitor.polltiming import parse_duration
 from monitor.store import Store
 from monitor.store import review as rq
+from monitor.textclean import strip_controls
 
 
 class ReviewApp(Protocol):
@@ -34,7 +35,7 @@ class ReviewApp(Protocol):
 
 
 def echo_json(value: object) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, default=str))
+    click.echo(safe_json(value))
 
 
 def duration_seconds(value: str, option: str) -> float:
@@ -173,6 +174,9 @@ def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
     rows = rq.export_rows(app.store(), make_filter(app, params))
     text = {"csv": view.export_csv, "json": view.export_json, "jsonl": view.export_jsonl}[fmt](rows)
+    if output == "-" and sys.stdout.isatty():
+        # CSV has no escapes: files and pipes get the exact text, a terminal a safe one.
+        text = strip_controls(text)
     with click.open_file(output, "w", encoding="utf-8") as handle:
         handle.write(text)
     if output != "-":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 import click
 
 from monitor import outlook as ol
+from monitor.commands.output import safe_json
 from monitor.models import Signal
 from monitor.report import ReportData, ReportItem, segments
 from monitor.store import Store
@@ -157,11 +157,11 @@ def _history_block(item: dict[str, Any]) -> list[str]:
 
 
 def export_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), ensure_ascii=False) + "\n"
+    return safe_json(list(rows)) + "\n"
 
 
 def export_jsonl(rows: Sequence[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return "".join(safe_json(r) + "\n" for r in rows)
 
 
 def export_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -179,7 +179,7 @@ def export_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 def _csv_cell(name: str, value: object) -> object:
     if name == "signals":
-        return json.dumps(value, ensure_ascii=False)
+        return safe_json(value)
     if name == "signal_types":
         return " ".join(value) if isinstance(value, list) else value
     if isinstance(value, str) and value.startswith(_FORMULA_START):
