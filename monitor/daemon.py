@@ -41,6 +41,7 @@ from monitor.errors import AlreadyRunningError
 from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds
 from monitor.store import Store, open_store
+from monitor.store.items import sync_feeds
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def run_once(app: App) -> list[PollReport]:
     store, fetcher = app.store(), app.fetcher()
     warn_if_unpatched_python()
     with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
+        store.verify()
         recover_sending(store, app.now())
         reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
         _after_round(store, config, app)
@@ -202,6 +204,9 @@ def run_forever(app: App) -> None:
     warn_if_unpatched_python()
     store = app.store()
     with instance_lock(store.path):
+        store.verify()
+        with store.write() as db:
+            sync_feeds(db, daemon.config.feeds)
         recover_sending(store, app.now())
         daemon.schedule()
         daemon.scheduler.start()

@@ -86,8 +86,9 @@ def poll_feeds(
     feeds are being stored; without one, inline.
     """
     rng = rng or random.Random()
-    with store.write() as db:
-        q.sync_feeds(db, config.feeds)
+    if names is None:  # a full round; the daemon syncs once at start, then polls by name
+        with store.write() as db:
+            q.sync_feeds(db, config.feeds)
     rows = q.feed_rows(store)
     chosen = [
         spec

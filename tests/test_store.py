@@ -143,3 +143,19 @@ def test_store_second_writer_waits_instead_of_failing(tmp_path: Path) -> None:
     assert {r["key"] for r in second.query("SELECT key FROM state")} == {"first", "second"}
     first.close()
     second.close()
+
+
+def test_store_verify_refuses_a_damaged_page(tmp_path: Path) -> None:
+    """quick_check at start finds a damaged page behind an intact header, before any write."""
+    path = tmp_path / "m.db"
+    with open_store(path) as store, store.write() as db:
+        for n in range(300):
+            db.execute("INSERT INTO state (key, value) VALUES (?, ?)", [f"k{n}", "v" * 500])
+    with open_store(path) as store:
+        store.verify()  # a sound file passes
+        page = int(str(store.query("PRAGMA page_size")[0]["page_size"]))
+    data = bytearray(path.read_bytes())
+    data[3 * page : 4 * page] = b"\x5a" * page
+    path.write_bytes(bytes(data))
+    with open_store(path) as store, pytest.raises(ForeignDatabaseError, match="is corrupt"):
+        store.verify()
