@@ -1,29 +1,31 @@
-"""Find term hits with one automaton pass, evaluate rules around each anchor, score.
+"""Evaluate the rules around each anchor of a document and score it.
 
-Only anchors are examined in Python; the text itself is scanned once in C (the
-automaton), so the cost grows with the number of hits, not with terms or text size.
+The candidates, their verification and nearness are in document.py; screen.py drops
+anchors that cannot fire before they are checked.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
-from dataclasses import dataclass, field
+import itertools
 
 from monitor.models import Match, Signal
-from monitor.signals.normalize import Folded, fold
-from monitor.signals.rules import Requirement, Rule, RuleSet, Window
-from monitor.signals.terms import Term
+from monitor.signals import screen
+from monitor.signals.document import (
+    Evaluation,
+    Hit,
+    Miss,
+    Occurrence,
+    find_candidates,
+    find_hits,
+    near,
+)
+from monitor.signals.normalize import fold_marking
+from monitor.signals.rules import Requirement, Rule, RuleSet
 
-_WORD_START = re.compile(r"(?<!\w)\w")
-_WORD_BLOCK = 2048
-# A sentence ends at . ! ? or … followed by space, or at a line break. Initials
-# ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
-_CANDIDATE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s+|\n")
-# Initials ("Joseph R. Biden", "В.В.Путин") and abbreviations do not end a sentence.
-_NOT_AN_END = re.compile(r"(?:^|[\s.(])(?:[^\W\d_]|u\.s|mr|ms|mrs|dr|st|jr|no|vs|г|гг|т\.е|т\.д)\Z")
-_SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
-_CHARS_PER_WORD = 30  # generous bound used before counting words exactly
+__all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
+           "to_match"]
+
 _MAX_ANCHORS = 400  # anchors examined per rule and document
 _SENTENCE_SHOWN = 500
 
@@ -33,182 +35,33 @@ def compose_document(title: str, text: str) -> str:
     return f"{title}\n\n{text}"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    start: int  # folded offsets
-    end: int
-    term: int
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    rule: Rule
-    anchor: Hit
-    evidence: tuple[Hit, ...]
-    factor: float
-    sentence: tuple[int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Miss:
-    """An anchor that was found but did not fire, and why (for `rules test`)."""
-
-    rule: Rule
-    anchor: Hit
-    reason: str
-
-
-@dataclass(slots=True)
-class Evaluation:
-    """One document being matched. Term candidates are verified lazily: anchors in
-    full, other terms only where a rule looks for them, near an anchor."""
-
-    rules: RuleSet
-    document: str
-    folded: Folded
-    title_end: int  # folded offset where the body starts
-    raw: dict[int, list[int]]  # term -> automaton key starts, in order
-    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
-    misses: list[Miss] = field(default_factory=list)
-    _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
-    _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
-    _merged: dict[int, list[Hit]] = field(default_factory=dict)
-    _candidates: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
-    _word_blocks: dict[int, list[int]] = field(default_factory=dict)
-
-    def words_between(self, start: int, end: int) -> int:
-        """How many words start in folded [start, end). Word starts are indexed lazily in
-        blocks, so a long transcript with hits in one place costs one block, and repeated
-        questions about the same passage cost two binary searches each."""
-        count = 0
-        for block in range(start // _WORD_BLOCK, (max(start, end - 1)) // _WORD_BLOCK + 1):
-            starts = self._word_blocks.get(block)
-            if starts is None:
-                lo = block * _WORD_BLOCK
-                starts = [m.start() for m in _WORD_START.finditer(self.folded.text, lo,
-                                                                  lo + _WORD_BLOCK)]
-                self._word_blocks[block] = starts
-            count += bisect.bisect_left(starts, end) - bisect.bisect_left(starts, start)
-        return count
-
-    def check(self, term: int, key_start: int) -> Hit | None:
-        """The verified hit of `term` whose automaton key starts at `key_start`, if any."""
-        found = self._checked.get((term, key_start), False)
-        if found is False:
-            span = _verify(self.rules.terms[term], self.folded.text, key_start)
-            found = None if span is None else Hit(span[0], span[1], term)
-            self._checked[(term, key_start)] = found
-        return found  # type: ignore[return-value]
-
-    def merged(self, terms: tuple[int, ...]) -> list[Hit]:
-        """Every verified hit of any of `terms`, in order (cached per term tuple)."""
-        cached = self._merged.get(id(terms))
-        if cached is None:
-            found = [self.check(term, start) for term in terms for start in self.raw.get(term, ())]
-            cached = [hit for hit in found if hit is not None]
-            cached.sort(key=lambda h: (h.start, -h.end))
-            self._merged[id(terms)] = cached
-        return cached
-
-    def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
-        """Unverified key starts of any of `terms` in order, with their term."""
-        cached = self._candidates.get(id(terms))
-        if cached is None:
-            pairs = sorted((start, term) for term in terms for start in self.raw.get(term, ()))
-            cached = ([p[0] for p in pairs], [p[1] for p in pairs])
-            self._candidates[id(terms)] = cached
-        return cached
-
-    def sentence(self, pos: int) -> tuple[int, int]:
-        """Folded [start, end) of the sentence around folded offset `pos`."""
-        cached = self._sentences.get(pos)
-        if cached is None:
-            cached = self._sentences[pos] = _sentence_bounds(self.folded.text, pos)
-        return cached
-
-    def original(self, start: int, end: int) -> tuple[int, int]:
-        return self.folded.to_original(start, end)
-
-
-def find_candidates(rules: RuleSet, text: str) -> tuple[dict[int, list[int]], dict[
-        tuple[int, int], Hit | None]]:
-    """Automaton key starts at a word start, per term; regex terms come verified."""
-    raw: dict[int, list[int]] = {}
-    checked: dict[tuple[int, int], Hit | None] = {}
-    for last, (length, indices) in rules.automaton.iter(text) if rules.automaton else ():
-        start = last - length + 1
-        if start and text[start - 1].isalnum():
-            continue
-        for i in indices:
-            raw.setdefault(i, []).append(start)
-    for i in rules.regex_terms:
-        for found in rules.terms[i].verify.finditer(text):
-            raw.setdefault(i, []).append(found.start())
-            checked[(i, found.start())] = Hit(found.start(), found.end(), i)
-    return raw, checked
-
-
-def find_hits(rules: RuleSet, text: str) -> dict[int, list[Hit]]:
-    """Every verified occurrence of every term in folded `text`, per term, in order."""
-    raw, checked = find_candidates(rules, text)
-    hits: dict[int, list[Hit]] = {}
-    for term, starts in raw.items():
-        for start in starts:
-            hit = checked.get((term, start)) or _checked_hit(rules, text, term, start)
-            if hit is not None:
-                hits.setdefault(term, []).append(hit)
-    return hits
-
-
-def _checked_hit(rules: RuleSet, text: str, term: int, start: int) -> Hit | None:
-    span = _verify(rules.terms[term], text, start)
-    return None if span is None else Hit(span[0], span[1], term)
-
-
-def _verify(term: Term, text: str, key_start: int) -> tuple[int, int] | None:
-    if not term.key_offset:
-        found = term.verify.match(text, key_start)
-        return None if found is None else found.span()
-    lo = max(0, key_start - term.key_offset)
-    for found in term.verify.finditer(text, lo, key_start + term.reach):
-        if found.start() > key_start:
-            break
-        if found.end() > key_start and not (found.start() and text[found.start() - 1].isalnum()):
-            return found.span()
-    return None
-
-
 def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
     document = compose_document(title, text)
-    folded = fold(document)
-    raw, checked = find_candidates(rules, folded.text)
+    folded, marks = fold_marking(document, rules.scanner.marks)
+    raw, checked = find_candidates(rules, folded.text, marks)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked)
-    for rule in rules.rules:
+    present = raw.keys()
+    for rule, plan in zip(rules.rules, screen.plans(rules), strict=True):
         if rule.lang and lang and rule.lang != lang:
             continue
-        found = _evaluate_rule(rule, run, explain)
+        if explain:
+            anchors = _explained_anchors(rule, run)
+        elif any(present.isdisjoint(need) for need in plan.needs):
+            continue  # a requirement without any candidate: the rule cannot fire
+        else:
+            anchors = _screened_anchors(rule, plan, run)
+        found = _evaluate_rule(rule, anchors, run, explain)
         if found:
             run.occurrences[rule.id] = found
     return run
 
 
-def _evaluate_rule(rule: Rule, run: Evaluation, explain: bool) -> list[Occurrence]:
-    if not explain and not all(_present(run, r.terms) for r in rule.requirements):
-        return []  # a requirement with no candidate at all: skip verifying the anchors
-    anchors = run.merged(rule.anchor)
-    if not anchors:
-        return []
-    vetoed = next((h for h in run.merged(rule.exclude_title) if h.start < run.title_end),
-                  None)
-    if vetoed is not None:
-        if explain:
-            run.misses.append(Miss(rule, anchors[0], f"title has excluded term "
-                                   f"{rules_term(run, vetoed)!r}"))
-        return []
+def _evaluate_rule(rule: Rule, anchors: list[Hit], run: Evaluation,
+                   explain: bool) -> list[Occurrence]:
     best: dict[tuple[int, int], Occurrence] = {}
-    for anchor in anchors[:_MAX_ANCHORS]:
+    for anchor in anchors:
         occurrence = _check_anchor(rule, anchor, run, explain)
         if occurrence is not None:
             current = best.get(occurrence.sentence)
@@ -217,9 +70,60 @@ def _evaluate_rule(rule: Rule, run: Evaluation, explain: bool) -> list[Occurrenc
     return sorted(best.values(), key=lambda o: (-o.factor, o.anchor.start))
 
 
-def _present(run: Evaluation, terms: tuple[int, ...]) -> bool:
+def _explained_anchors(rule: Rule, run: Evaluation) -> list[Hit]:
+    """Every anchor (up to the cap), recording why a vetoed rule did not look at them."""
+    anchors = run.merged(rule.anchor)
+    if not anchors:
+        return []
+    vetoed = next((h for h in run.merged(rule.exclude_title) if h.start < run.title_end),
+                  None)
+    if vetoed is not None:
+        run.misses.append(Miss(rule, anchors[0], f"title has excluded term "
+                               f"{rules_term(run, vetoed)!r}"))
+        return []
+    return anchors[:_MAX_ANCHORS]
+
+
+def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hit]:
+    """The anchors `_explained_anchors` gives, in the same order, less those that cannot
+    fire: none of a requirement's candidates near them (screen.py)."""
     raw = run.raw
-    return any(term in raw for term in terms)
+    if _title_vetoes(rule, run):
+        return []
+    if plan.bounds is None or sum(map(len, map(raw.__getitem__, raw.keys() & plan.needs[0]))
+                                  ) > _MAX_ANCHORS:
+        return run.merged(rule.anchor)[:_MAX_ANCHORS]
+    near = [run.candidates(bound.terms)[0] for bound in plan.bounds]
+    found: list[Hit] = []
+    for term in rule.anchor:
+        starts = raw.get(term)
+        if not starts:
+            continue
+        if rule.scope == "title":
+            starts = starts[:bisect.bisect_left(starts, run.title_end + plan.title_reach)]
+        elif rule.scope == "body":
+            starts = starts[bisect.bisect_left(starts, run.title_end):]
+        for start in screen.screened(plan.bounds, starts, near):
+            hit = run.check(term, start)
+            if hit is not None:
+                found.append(hit)
+    found.sort(key=lambda h: (h.start, -h.end))
+    return found
+
+
+def _title_vetoes(rule: Rule, run: Evaluation) -> bool:
+    """Whether an `exclude_title` term is in the title (only title candidates verified)."""
+    if not rule.exclude_title:
+        return False
+    vetoes = run.title_terms.get(rule.exclude_title)
+    if vetoes is None:
+        limit = run.title_end + run.rules.max_key_offset
+        vetoes = run.title_terms[rule.exclude_title] = any(
+            hit is not None and hit.start < run.title_end
+            for term in run.raw.keys() & run.rules.term_set(rule.exclude_title)
+            for start in itertools.takewhile(limit.__gt__, run.raw[term])
+            if (hit := run.check(term, start)) is not None)
+    return vetoes
 
 
 def _check_anchor(rule: Rule, anchor: Hit, run: Evaluation, explain: bool) -> Occurrence | None:
@@ -228,7 +132,7 @@ def _check_anchor(rule: Rule, anchor: Hit, run: Evaluation, explain: bool) -> Oc
         return None
     evidence: list[Hit] = []
     for requirement in rule.requirements:
-        found = _near(run, anchor, requirement.terms, requirement.within, requirement.side)
+        found = near(run, anchor, requirement.terms, requirement.within, requirement.side)
         if found is None:
             if explain:
                 run.misses.append(Miss(rule, anchor, _missing(requirement)))
@@ -236,7 +140,7 @@ def _check_anchor(rule: Rule, anchor: Hit, run: Evaluation, explain: bool) -> Oc
         if found != anchor:
             evidence.append(found)
     if rule.exclude:
-        excluded = _near(run, anchor, rule.exclude, rule.exclude_within, "either")
+        excluded = near(run, anchor, rule.exclude, rule.exclude_within, "either")
         if excluded is not None:
             if explain:
                 run.misses.append(Miss(rule, anchor, f"excluded: {rules_term(run, excluded)!r} "
@@ -255,52 +159,6 @@ def rules_term(run: Evaluation, hit: Hit) -> str:
     return run.rules.terms[hit.term].source
 
 
-def _near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-          side: str) -> Hit | None:
-    """The closest hit of `terms` inside the window around `anchor`, if any."""
-    if within.words is None:
-        lo, hi = run.sentence(anchor.start)
-    else:
-        reach = (within.words + 1) * _CHARS_PER_WORD
-        lo, hi = anchor.start - reach, anchor.end + reach
-    # The title and the body are separate passages: nothing is near across them.
-    if anchor.start < run.title_end:
-        hi = min(hi, run.title_end)
-    else:
-        lo = max(lo, run.title_end)
-    starts, owners = run.candidates(terms)
-    best: tuple[int, Hit] | None = None
-    for i in range(bisect.bisect_left(starts, lo - run.rules.max_key_offset), len(starts)):
-        if starts[i] >= hi:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
-        if distance is not None and (best is None or distance < best[0]):
-            best = (distance, hit)
-            if distance == 0:
-                break
-    return None if best is None else best[1]
-
-
-def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window) -> int | None:
-    if hit.start >= anchor.end:
-        gap = (anchor.end, hit.start)
-        if side == "before":
-            return None
-    elif hit.end <= anchor.start:
-        gap = (hit.end, anchor.start)
-        if side == "after":
-            return None
-    else:
-        return 0 if side == "either" or hit == anchor else None
-    words = run.words_between(*gap)
-    if within.words is not None and words > within.words:
-        return None
-    return words
-
-
 def _position_factor(run: Evaluation, pos: int) -> float:
     scoring = run.rules.scoring
     if pos < run.title_end:
@@ -312,25 +170,6 @@ def _position_factor(run: Evaluation, pos: int) -> float:
         return scoring.deep_factor
     share = (depth - scoring.lead_chars) / max(scoring.deep_chars - scoring.lead_chars, 1)
     return 1.0 - share * (1.0 - scoring.deep_factor)
-
-
-def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    lo = max(0, pos - _SENTENCE_REACH)
-    start = lo
-    for found in _CANDIDATE_END.finditer(text, lo, pos):
-        if _is_boundary(text, found.start()):
-            start = found.end()
-    hi = min(len(text), pos + _SENTENCE_REACH)
-    end = hi
-    for found in _CANDIDATE_END.finditer(text, pos, hi):
-        if _is_boundary(text, found.start()):
-            end = found.start() + 1
-            break
-    return start, end
-
-
-def _is_boundary(text: str, at: int) -> bool:
-    return text[at] == "\n" or _NOT_AN_END.search(text, max(0, at - 4), at) is None
 
 
 def match_document(rules: RuleSet, title: str, text: str, lang: str | None = None) -> Match:

@@ -9,7 +9,10 @@ character in, one out, so offsets do not move), replaces ё and the common dashe
 non-breaking spaces one for one (`str.replace`, also in C), and applies the reference
 folding only to the rare "irregular" units (entities, characters with combining
 marks, compatibility characters, zero-width characters, rare dashes and spaces,
-astral characters). Quote characters are left in place: they are frequent and no
+astral characters). A text with none of them (only ASCII, Cyrillic, common Latin
+letters and punctuation, and "&" outside entities) is folded whole by the fast route;
+`fold_marking` decides that in the same regex pass that marks places the matcher wants.
+Quote characters are left in place: they are frequent and no
 automaton key needs them unified; the verifier accepts every quote variant.
 """
 
@@ -21,6 +24,7 @@ import html
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -43,15 +47,6 @@ _FORMAT_CHARS = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\
 _ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 _ENTITY_RE = re.compile(_ENTITY)
 _COMBINING = r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
-
-
-# Characters that are all regular (checked by a test); a text made only of them takes
-# the fast route without the slower full scan.
-_COMMON_RANGES = (
-    "\\x00-\\x25\\x27-\\x7f\\u0400-\\u045f\\u2010\\u2011\\u2013\\u2014\\u2016"
-    "\\u2018-\\u2027\\xa0\\xab\\xbb\\u202f"
-)
-_UNCOMMON = re.compile(f"[^{_COMMON_RANGES}]")
 
 
 def fold_unit(unit: str) -> str:
@@ -85,6 +80,26 @@ def _regular(char: str) -> bool:
     # Compatibility punctuation and symbols ("…" -> "...") fold to no letter, digit,
     # dash, space or quote, so leaving them unfolded cannot change whether a term matches.
     return not any(c.isalnum() or c in _CANONICAL for c in folded)
+
+
+# Characters that are all regular (checked by a test); a text made only of them (and
+# "&" outside entities) takes the fast route without the slower full scan. The Latin
+# letters are those that lower-case to what the reference folding gives (é, ğ, ł; not ß).
+_COMMON_RANGES = (
+    "\\x00-\\x7f\\u0400-\\u045f\\u2010\\u2011\\u2013\\u2014\\u2016"
+    "\\u2018-\\u2027\\xa0\\xab\\xbb\\u202f"
+    + "".join(c for c in map(chr, range(0xC0, 0x250))
+              if c.isalpha() and _regular(c) and fold_unit(c) == _fast_char(c))
+)
+_UNCOMMON = re.compile(f"[^{_COMMON_RANGES}]")
+# Where an irregular unit can start: outside the common set, or an "&".
+_UNIT_START = re.compile("[^" + _COMMON_RANGES.replace("-\\x7f", "-\\x25\\x27-\\x7f", 1) + "]")
+
+
+@functools.cache
+def common_chars() -> str:
+    """Every character the fast route accepts."""
+    return "".join(chr(c) for c in range(0x2100) if _UNCOMMON.match(chr(c)) is None)
 
 
 @functools.cache
@@ -146,9 +161,35 @@ class Folded:
 
 def fold(text: str) -> Folded:
     """Fold `text` for matching; see the module docstring for what folding means."""
-    if _UNCOMMON.search(text) is None and "&" not in text:
+    # A bare "&" folds to itself, so only an entity needs the full route.
+    if _UNCOMMON.search(text) is None and ("&" not in text or _ENTITY_RE.search(text) is None):
         return Folded(_fast_fold(text), len(text))
-    irregular = _irregular_pattern()
+    return _full_fold(text)
+
+
+def fold_marking(text: str, marks: re.Pattern[str]) -> tuple[Folded, list[int] | None]:
+    """Fold `text` and, if it takes the fast route, list where `marks` matches in it.
+
+    `marks` must also match at every character outside the common set (see
+    `common_chars`): one pass over the text then both chooses the route and finds the
+    marks. Offsets are the same in the text and in its fast-route folding.
+    """
+    found: list[int] = []
+    for mark in marks.finditer(text):
+        if _UNCOMMON.match(text, mark.start()) is not None:
+            return _full_fold(text), None
+        found.append(mark.start())
+    if "&" in text and _ENTITY_RE.search(text) is not None:
+        return _full_fold(text), None
+    return Folded(_fast_fold(text), len(text)), found
+
+
+def fast_char(char: str) -> str:
+    """What the fast route folds a common character to."""
+    return _fast_char(char)
+
+
+def _full_fold(text: str) -> Folded:
     pieces: list[str] = []
     fold_starts: list[int] = []
     orig_starts: list[int] = []
@@ -164,7 +205,7 @@ def fold(text: str) -> Folded:
         exact.append(is_exact)
         out += len(piece)
 
-    for found in irregular.finditer(text):
+    for found in _irregular_units(text):
         start = found.start()
         if unicodedata.combining(text[start]) and start > 0:
             # A combining mark folds together with the character it sits on.
@@ -182,6 +223,20 @@ def fold(text: str) -> Folded:
         add(_fast_fold(text[last:]), last, True)
     return Folded("".join(pieces), len(text), tuple(fold_starts), tuple(orig_starts),
                   tuple(exact))
+
+
+def _irregular_units(text: str) -> Iterator[re.Match[str]]:
+    """What `_irregular_pattern().finditer(text)` finds, trying only where a unit can
+    start (an uncommon character or "&"), which is much faster on long texts."""
+    irregular = _irregular_pattern()
+    at = 0
+    while (candidate := _UNIT_START.search(text, at)) is not None:
+        unit = irregular.match(text, candidate.start())
+        if unit is None:
+            at = candidate.start() + 1
+        else:
+            yield unit
+            at = unit.end()
 
 
 def _fast_fold(text: str) -> str:

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
-
 from monitor.errors import Problems
-from monitor.signals.normalize import key_variants
+from monitor.signals.scan import Scanner, build_scanner
 from monitor.signals.terms import Term, TermError, compile_term
 
 _TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "parties", "rules"}
@@ -78,10 +76,21 @@ class RuleSet:
     rules: tuple[Rule, ...]
     terms: tuple[Term, ...]
     scoring: Scoring
-    automaton: Any  # ahocorasick.Automaton: folded key -> tuple of term indices
+    scanner: Scanner  # finds the candidates of every term a rule uses
     regex_terms: tuple[int, ...]
     term_lists: dict[str, tuple[int, ...]] = field(default_factory=dict)
     max_key_offset: int = 0  # most characters a phrase starts before its automaton key
+    # per term list of the rules: most characters a hit ends after its key start
+    # (absent for a list with a regex, whose hits have no such bound)
+    list_reach: dict[int, int] = field(default_factory=dict)  # keyed by id(term list)
+    _term_sets: dict[int, tuple[tuple[int, ...], frozenset[int]]] = field(default_factory=dict)
+
+    def term_set(self, terms: tuple[int, ...]) -> frozenset[int]:
+        """`terms` as a set, cached per term list object."""
+        found = self._term_sets.get(id(terms))
+        if found is None or found[0] is not terms:
+            found = self._term_sets[id(terms)] = (terms, frozenset(terms))
+        return found[1]
 
     @property
     def signal_types(self) -> tuple[str, ...]:
@@ -126,11 +135,18 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
         rules=tuple(rules),
         terms=tuple(compiler.terms),
         scoring=scoring,
-        automaton=_automaton(compiler.terms, used := _used_terms(rules)),
+        scanner=build_scanner(compiler.terms, used := _used_terms(rules)),
         regex_terms=tuple(i for i in sorted(used) if not compiler.terms[i].key),
         term_lists=dict(compiler.named),
         max_key_offset=max((t.key_offset for t in compiler.terms), default=0),
+        list_reach=_list_reach(rules, compiler.terms),
     )
+
+
+def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[int, int]:
+    lists = [r.exclude for r in rules] + [q.terms for r in rules for q in r.requirements]
+    return {id(found): max(terms[t].reach for t in found) for found in lists
+            if found and all(terms[t].key for t in found)}
 
 
 class _TermCompiler:
@@ -282,20 +298,6 @@ def _used_terms(rules: list[Rule]) -> set[int]:
         for requirement in rule.requirements:
             used.update(requirement.terms)
     return used
-
-
-def _automaton(terms: list[Term], used: set[int]) -> Any:
-    keys: dict[str, list[int]] = {}
-    for i in sorted(used):
-        term = terms[i]
-        for variant in key_variants(term.key) if term.key else ():
-            keys.setdefault(variant, []).append(i)
-    automaton = ahocorasick.Automaton()
-    for variant, indices in keys.items():
-        automaton.add_word(variant, (len(variant), tuple(indices)))
-    if keys:
-        automaton.make_automaton()
-    return automaton
 
 
 def _table(raw: dict[str, Any], name: str, problems: Problems) -> dict[str, Any]:

@@ -54,6 +54,9 @@ class Term:
     verify: re.Pattern[str]
     key_offset: int = 0  # most characters the phrase may start before its key
     reach: int = 0  # most characters the phrase may extend after the key's start
+    words: tuple[str, ...] = ()  # folded literal of each word (without its stem mark)
+    stems: tuple[bool, ...] = ()  # which words are stems
+    key_word: int = 0  # index of the word that is the key
 
 
 class TermError(ValueError):
@@ -71,6 +74,7 @@ def compile_term(source: str, stem_suffix: int) -> Term:
     parts: list[str] = []
     literals: list[str] = []
     widths: list[int] = []
+    stems: list[bool] = []
     for word in words:
         stem = _STEM.search(word)
         literal = word[: stem.start()] if stem else word
@@ -80,13 +84,15 @@ def compile_term(source: str, stem_suffix: int) -> Term:
         pattern = "".join(variant_class(char) for char in literal)
         parts.append(pattern + (f"[^\\W_]{{0,{bound}}}" if stem else ""))
         literals.append(literal)
+        stems.append(stem is not None)
         widths.append(len(literal) + bound + _MAX_GAP)
     best = _key_index(literals)
     key = literals[best]
     if len(key) < MIN_KEY_LENGTH:
         raise TermError(f"needs a word of at least {MIN_KEY_LENGTH} letters before any '*'")
     verify = re.compile(_SEPARATOR.join(parts) + r"(?!\w)")
-    return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]))
+    return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]), tuple(literals),
+                tuple(stems), best)
 
 
 def _key_index(literals: list[str]) -> int:

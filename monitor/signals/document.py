@@ -1,0 +1,306 @@
+"""One document being matched: term candidates verified lazily, word counts, sentences,
+and which hits are near an anchor.
+
+Only candidates are examined in Python; the text itself is scanned in C (the automaton,
+see scan.py), so the cost grows with the number of hits, not with terms or text size.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from monitor.signals.normalize import Folded
+from monitor.signals.rules import Rule, RuleSet, Window
+from monitor.signals.terms import Term
+
+_WORD_START = re.compile(r"(?<!\w)\w")
+_WORD_BLOCK = 2048
+_DIRECT_COUNT = 160  # gaps up to this many characters are counted without the index
+# A sentence ends at . ! ? or … followed by space, or at a line break. Initials
+# ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
+_CANDIDATE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s+|\n")
+# Initials ("Joseph R. Biden", "В.В.Путин") and abbreviations do not end a sentence.
+_NOT_AN_END = re.compile(r"(?:^|[\s.(])(?:[^\W\d_]|u\.s|mr|ms|mrs|dr|st|jr|no|vs|г|гг|т\.е|т\.д)\Z")
+SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
+CHARS_PER_WORD = 30  # generous bound used before counting words exactly
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    start: int  # folded offsets
+    end: int
+    term: int
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    rule: Rule
+    anchor: Hit
+    evidence: tuple[Hit, ...]
+    factor: float
+    sentence: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """An anchor that was found but did not fire, and why (for `rules test`)."""
+
+    rule: Rule
+    anchor: Hit
+    reason: str
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """One document being matched. Term candidates are verified lazily: anchors in
+    full, other terms only where a rule looks for them, near an anchor."""
+
+    rules: RuleSet
+    document: str
+    folded: Folded
+    title_end: int  # folded offset where the body starts
+    raw: dict[int, list[int]]  # term -> automaton key starts, in order
+    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
+    misses: list[Miss] = field(default_factory=list)
+    _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
+    _merged: dict[int, list[Hit]] = field(default_factory=dict)
+    _candidates: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    _word_blocks: dict[int, list[int]] = field(default_factory=dict)
+    title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
+
+    def words_between(self, start: int, end: int) -> int:
+        """How many words start in folded [start, end). Word starts are indexed lazily in
+        blocks, so a long transcript with hits in one place costs one block, and repeated
+        questions about the same passage cost two binary searches each. A short gap
+        outside the indexed blocks is counted directly."""
+        first, last = start // _WORD_BLOCK, max(start, end - 1) // _WORD_BLOCK
+        blocks = self._word_blocks
+        if end - start <= _DIRECT_COUNT and (first not in blocks or last not in blocks):
+            return len(_WORD_START.findall(self.folded.text, start, end))
+        count = 0
+        for block in range(first, last + 1):
+            starts = blocks.get(block)
+            if starts is None:
+                lo = block * _WORD_BLOCK
+                starts = [m.start() for m in _WORD_START.finditer(self.folded.text, lo,
+                                                                  lo + _WORD_BLOCK)]
+                blocks[block] = starts
+            count += bisect.bisect_left(starts, end) - bisect.bisect_left(starts, start)
+        return count
+
+    def check(self, term: int, key_start: int) -> Hit | None:
+        """The verified hit of `term` whose automaton key starts at `key_start`, if any."""
+        found = self._checked.get((term, key_start), False)
+        if found is False:
+            span = verify(self.rules.terms[term], self.folded.text, key_start)
+            found = None if span is None else Hit(span[0], span[1], term)
+            self._checked[(term, key_start)] = found
+        return found  # type: ignore[return-value]
+
+    def merged(self, terms: tuple[int, ...]) -> list[Hit]:
+        """Every verified hit of any of `terms`, in order (cached per term tuple)."""
+        cached = self._merged.get(id(terms))
+        if cached is None:
+            found = [self.check(term, start) for term in terms for start in self.raw.get(term, ())]
+            cached = [hit for hit in found if hit is not None]
+            cached.sort(key=lambda h: (h.start, -h.end))
+            self._merged[id(terms)] = cached
+        return cached
+
+    def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
+        """Unverified key starts of any of `terms` in order, with their term."""
+        cached = self._candidates.get(id(terms))
+        if cached is None:
+            starts: list[int] = []
+            owners: list[int] = []
+            for term in sorted(self.raw.keys() & self.rules.term_set(terms)):  # ties: lower first
+                found = self.raw[term]
+                starts += found
+                owners += [term] * len(found)
+            order = sorted(range(len(starts)), key=starts.__getitem__)
+            cached = ([starts[i] for i in order], [owners[i] for i in order])
+            self._candidates[id(terms)] = cached
+        return cached
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        """Folded [start, end) of the sentence around folded offset `pos`."""
+        cached = self._sentences.get(pos)
+        if cached is None:
+            cached = self._sentences[pos] = _sentence_bounds(self.folded.text, pos)
+        return cached
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        return self.folded.to_original(start, end)
+
+
+def find_candidates(rules: RuleSet, text: str, marks: list[int] | None = None) -> tuple[
+        dict[int, list[int]], dict[tuple[int, int], Hit | None]]:
+    """Key starts per term in folded `text` (`marks`: see scan.py); regex terms come
+    verified."""
+    raw = rules.scanner.candidates(text, marks)
+    checked: dict[tuple[int, int], Hit | None] = {}
+    for i in rules.regex_terms:
+        for found in rules.terms[i].verify.finditer(text):
+            raw.setdefault(i, []).append(found.start())
+            checked[(i, found.start())] = Hit(found.start(), found.end(), i)
+    return raw, checked
+
+
+def find_hits(rules: RuleSet, text: str, marks: list[int] | None = None) -> dict[int, list[Hit]]:
+    """Every verified occurrence of every term in folded `text`, per term, in order."""
+    raw, checked = find_candidates(rules, text, marks)
+    hits: dict[int, list[Hit]] = {}
+    for term, starts in raw.items():
+        for start in starts:
+            hit = checked.get((term, start)) or _checked_hit(rules, text, term, start)
+            if hit is not None:
+                hits.setdefault(term, []).append(hit)
+    return hits
+
+
+def _checked_hit(rules: RuleSet, text: str, term: int, start: int) -> Hit | None:
+    span = verify(rules.terms[term], text, start)
+    return None if span is None else Hit(span[0], span[1], term)
+
+
+def verify(term: Term, text: str, key_start: int) -> tuple[int, int] | None:
+    """The span of `term` that covers the candidate key start `key_start`, if any."""
+    if not term.key_offset:
+        found = term.verify.match(text, key_start)
+        return None if found is None else found.span()
+    lo = max(0, key_start - term.key_offset)
+    for found in term.verify.finditer(text, lo, key_start + term.reach):
+        if found.start() > key_start:
+            break
+        if found.end() > key_start and not (found.start() and text[found.start() - 1].isalnum()):
+            return found.span()
+    return None
+
+
+def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+          side: str) -> Hit | None:
+    """The closest hit of `terms` inside the window around `anchor`, if any; of equally
+    close hits, the one whose candidate comes first."""
+    reach = run.rules.list_reach.get(id(terms))
+    if within.words is not None and reach is not None:
+        return _closest_in_words(run, anchor, terms, within, side, reach)
+    return near_by_scan(run, anchor, terms, within, side)
+
+
+def near_by_scan(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+                 side: str) -> Hit | None:
+    """`near` by examining every candidate in the window, in order (the reference)."""
+    if within.words is None:
+        lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
+    else:
+        window = (within.words + 1) * CHARS_PER_WORD
+        lo, hi = _passage(run, anchor, anchor.start - window, anchor.end + window)
+    starts, owners = run.candidates(terms)
+    best: tuple[int, Hit] | None = None
+    for i in range(bisect.bisect_left(starts, lo - run.rules.max_key_offset), len(starts)):
+        if starts[i] >= hi:
+            break
+        hit = run.check(owners[i], starts[i])
+        if hit is None or hit.start < lo or hit.end > hi:
+            continue
+        distance = _distance(run, anchor, hit, side, within)
+        if distance is not None and (best is None or distance < best[0]):
+            best = (distance, hit)
+            if distance == 0:
+                break
+    return None if best is None else best[1]
+
+
+def _passage(run: Evaluation, anchor: Hit, lo: int, hi: int) -> tuple[int, int]:
+    """The window [lo, hi) cut to the anchor's passage: nothing is near across the
+    title and the body."""
+    if anchor.start < run.title_end:
+        return lo, min(hi, run.title_end)
+    return max(lo, run.title_end), hi
+
+
+def _closest_in_words(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+                      side: str, reach: int) -> Hit | None:
+    """What `near` finds in a window of N words, examining candidates from the anchor
+    outwards instead of every candidate in the window (see `_nearest_first`)."""
+    window = (within.words or 0) + 1
+    lo, hi = _passage(run, anchor, anchor.start - window * CHARS_PER_WORD,
+                      anchor.end + window * CHARS_PER_WORD)
+    starts, owners = run.candidates(terms)
+    limit = [within.words or 0]
+    best: tuple[int, int, Hit] | None = None
+    for i in _nearest_first(run, anchor, starts, reach, side, limit):
+        hit = run.check(owners[i], starts[i])
+        if hit is None or hit.start < lo or hit.end > hi:
+            continue
+        distance = _distance(run, anchor, hit, side, within)
+        if distance is not None and (best is None or (distance, i) < best[:2]):
+            best = (distance, i, hit)
+            limit[0] = distance
+    return None if best is None else best[2]
+
+
+def _nearest_first(run: Evaluation, anchor: Hit, starts: list[int], reach: int, side: str,
+                   limit: list[int]) -> Iterator[int]:
+    """Indices of the candidates whose hit may lie at most `limit[0]` words from the
+    anchor (the caller lowers it as it finds closer hits), from the anchor outwards. A
+    hit starts at most max_key_offset characters before its key and ends at most `reach`
+    after it, so once even that nearest place is outside the window or further away
+    than the limit, so is every further candidate in that direction."""
+    offset = run.rules.max_key_offset
+    window = (limit[0] + 1) * CHARS_PER_WORD
+    after = bisect.bisect_left(starts, anchor.end + offset)
+    before = bisect.bisect_right(starts, anchor.start - reach)
+    yield from range(before, after)  # hits that may overlap the anchor
+    if side != "after":
+        for i in range(before - 1, -1, -1):
+            if (starts[i] < anchor.start - window
+                    or run.words_between(starts[i] + reach, anchor.start) > limit[0]):
+                break
+            yield i
+    if side != "before":
+        for i in range(after, len(starts)):
+            gap_end = starts[i] - offset
+            if gap_end > anchor.end + window or run.words_between(anchor.end, gap_end) > limit[0]:
+                break
+            yield i
+
+
+def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window) -> int | None:
+    if hit.start >= anchor.end:
+        gap = (anchor.end, hit.start)
+        if side == "before":
+            return None
+    elif hit.end <= anchor.start:
+        gap = (hit.end, anchor.start)
+        if side == "after":
+            return None
+    else:
+        return 0 if side == "either" or hit == anchor else None
+    words = run.words_between(*gap)
+    if within.words is not None and words > within.words:
+        return None
+    return words
+
+
+def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    lo = max(0, pos - SENTENCE_REACH)
+    start = lo
+    for found in _CANDIDATE_END.finditer(text, lo, pos):
+        if _is_boundary(text, found.start()):
+            start = found.end()
+    hi = min(len(text), pos + SENTENCE_REACH)
+    end = hi
+    for found in _CANDIDATE_END.finditer(text, pos, hi):
+        if _is_boundary(text, found.start()):
+            end = found.start() + 1
+            break
+    return start, end
+
+
+def _is_boundary(text: str, at: int) -> bool:
+    return text[at] == "\n" or _NOT_AN_END.search(text, max(0, at - 4), at) is None

@@ -1,0 +1,86 @@
+"""Screen a rule's anchors by position before the exact check.
+
+An anchor can only fire if every requirement has a hit inside its window: at most
+(N + 1) * 30 characters away for `within = N`, inside the sentence (never more than
+600 characters from the anchor) otherwise, on the required side. Translated into
+distances between unverified key starts (a hit starts at most `key_offset` characters
+before its key and ends at most `reach` after it), this gives a bound per requirement
+that a bisection in its sorted key starts checks. An anchor outside any bound cannot
+fire, so it is neither verified nor checked; the exact check (matcher.py) decides for
+the rest. A rule whose anchors are regexes (no bound on their length) is not screened.
+"""
+
+from __future__ import annotations
+
+import bisect
+import weakref
+from dataclasses import dataclass
+
+from monitor.signals.document import CHARS_PER_WORD, SENTENCE_REACH
+from monitor.signals.rules import Requirement, Rule, RuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Candidates of `terms` for an anchor key at k lie in [k - before, k + after)."""
+
+    terms: tuple[int, ...]
+    before: int
+    after: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    needs: tuple[frozenset[int], ...]  # anchor terms, then each requirement's terms
+    bounds: tuple[Bound, ...] | None  # None: anchors are not screened
+    title_reach: int  # an anchor in the title has its key before title end + this
+
+
+_PLANS: weakref.WeakKeyDictionary[RuleSet, tuple[Plan, ...]] = weakref.WeakKeyDictionary()
+
+
+def plans(rules: RuleSet) -> tuple[Plan, ...]:
+    """One plan per rule of `rules`, in order (made once per rule set)."""
+    found = _PLANS.get(rules)
+    if found is None:
+        found = _PLANS[rules] = tuple(_make_plan(rules, rule) for rule in rules.rules)
+    return found
+
+
+def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
+    terms = rules.terms
+    needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in rule.requirements))
+    offset = max((terms[t].key_offset for t in rule.anchor), default=0)
+    if any(not terms[t].key for t in rule.anchor):
+        return Plan(needs, None, offset)
+    reach = max(terms[t].reach for t in rule.anchor)
+    bounds = tuple(_bound(r, offset, reach, max(terms[t].key_offset for t in r.terms))
+                   for r in rule.requirements)
+    return Plan(needs, bounds, offset)
+
+
+def _bound(requirement: Requirement, offset: int, reach: int, its_offset: int) -> Bound:
+    words = requirement.within.words
+    if words is None:
+        before, after = offset + SENTENCE_REACH, SENTENCE_REACH + its_offset
+    else:
+        window = (words + 1) * CHARS_PER_WORD
+        before, after = offset + window, reach + window + its_offset
+    if requirement.side == "after":  # the hit starts after the anchor, or is the anchor
+        before = min(before, offset)
+    elif requirement.side == "before":
+        after = min(after, its_offset + 1)
+    return Bound(requirement.terms, before, after)
+
+
+def screened(bounds: tuple[Bound, ...], anchor_keys: list[int],
+             sorted_keys: list[list[int]]) -> list[int]:
+    """The anchor keys that have a candidate of every requirement within its bound."""
+    keep = anchor_keys
+    for bound, keys in zip(bounds, sorted_keys, strict=True):
+        before, after, end = bound.before, bound.after, len(keys)
+        keep = [k for k in keep
+                if (i := bisect.bisect_left(keys, k - before)) < end and keys[i] < k + after]
+        if not keep:
+            break
+    return keep
