@@ -5,7 +5,10 @@ loopback), then measures in the same run, alternating the two tools:
 
 - monitor cold: a fresh database, every feed fetched, parsed, matched and stored;
 - monitor warm: the same database again, every feed answering 304;
-- reader cold / warm: `python -m reader --db X update --workers 10`, likewise.
+- reader cold / warm: `python -m reader --db X update --workers 10`, likewise; the plain
+  command skips feeds it updated within its own update interval (no request at all), so
+  the warm cycle is also measured with `--no-scheduled`, which revalidates every feed
+  (conditional GET, 304) as the monitor does; the ratio uses that one.
 
 reader is installed into bench/.venv-reader (created on first use; it is a benchmark
 dependency only, never a dependency of the monitor). Ratios are what count: the machine
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -60,10 +64,17 @@ def monitor_config(folder: Path, urls: list[str]) -> Path:
     return path
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], server: str, requests: dict[str, int], key: str) -> float:
+    """Run one cycle; record how many requests (and 200s) the feed server saw during it."""
+    urllib.request.urlopen(urllib.request.Request(server + "/stats/reset", method="POST"))
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    with urllib.request.urlopen(server + "/stats") as answer:
+        stats = json.load(answer)
+    requests[key] = stats["requests"]
+    requests[key + "_200"] = stats["ok"]
+    return elapsed
 
 
 def ensure_reader() -> Path:
@@ -89,12 +100,17 @@ def reader_db(python: Path, folder: Path, urls: list[str]) -> Path:
     return db
 
 
-def one_round(config: Path, reader: tuple[Path, Path] | None) -> dict[str, float]:
+def one_round(
+    config: Path, reader: tuple[Path, Path] | None, server: str, requests: dict[str, int]
+) -> dict[str, float]:
     """A cold and a warm cycle of each tool, each on a fresh database."""
     for leftover in config.parent.glob("monitor.db*"):
         leftover.unlink()
     monitor = [sys.executable, "-m", "monitor", "-q", "--config", str(config), "run", "--once"]
-    result = {"monitor_cold": timed(monitor), "monitor_warm": timed(monitor)}
+    result = {
+        "monitor_cold": timed(monitor, server, requests, "monitor_cold"),
+        "monitor_warm": timed(monitor, server, requests, "monitor_warm"),
+    }
     if reader is not None:
         python, folder = reader
         for leftover in folder.glob("reader.sqlite*"):
@@ -102,7 +118,14 @@ def one_round(config: Path, reader: tuple[Path, Path] | None) -> dict[str, float
         urls = (folder / "all-urls.txt").read_text().split()
         db = reader_db(python, folder, urls)
         update = [str(python), "-m", "reader", "--db", str(db), "update", "--workers", "10"]
-        result |= {"reader_cold": timed(update), "reader_warm": timed(update)}
+        result |= {
+            "reader_cold": timed(update, server, requests, "reader_cold"),
+            # As the plain command does: feeds updated within reader's own interval are
+            # skipped, so no request is made at all.
+            "reader_warm_sched": timed(update, server, requests, "reader_warm_sched"),
+            # Revalidating every feed, as the monitor's warm cycle does.
+            "reader_warm": timed([*update, "--no-scheduled"], server, requests, "reader_warm"),
+        }
     return result
 
 
@@ -130,21 +153,26 @@ def main() -> None:
             urls = (folder / "all-urls.txt").read_text().split()
             config = monitor_config(folder, urls)
             reader = None if args.no_reader else (ensure_reader(), folder)
-            rounds = [one_round(config, reader) for _ in range(args.repeat)]
+            base = banner.split()[0]
+            requests: dict[str, int] = {}
+            rounds = [one_round(config, reader, base, requests) for _ in range(args.repeat)]
         finally:
             server.terminate()
             server.wait(10)
-    report(f"{banner} texts={texts or 'generated'}", rounds)
+    report(f"{banner} texts={texts or 'generated'}", rounds, requests)
 
 
-def report(banner: str, rounds: list[dict[str, float]]) -> None:
+def report(banner: str, rounds: list[dict[str, float]], requests: dict[str, int]) -> None:
     median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     print(f"server: {banner}")
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     for key, value in median.items():
-        print(f"{key:14s} {value:6.2f} s (median of {len(rounds)})")
+        print(
+            f"{key:14s} {value:6.2f} s (median of {len(rounds)}); requests {requests[key]}, "
+            f"full answers {requests[key + '_200']}"
+        )
     if "reader_cold" in median:
         print(f"cold ratio monitor/reader: {median['monitor_cold'] / median['reader_cold']:.2f}")
         print(f"warm ratio monitor/reader: {median['monitor_warm'] / median['reader_warm']:.2f}")

@@ -78,7 +78,6 @@ def run_once(app: App) -> list[PollReport]:
     """Poll every feed now, store, alert, and return one report per feed."""
     config, rules = app.config(), app.rules()  # rules checked before the database is touched
     store, fetcher = app.store(), app.fetcher()
-    warn_if_unpatched_python()
     with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
         store.verify()
         recover_sending(store, app.now())
