@@ -1,4 +1,4 @@
-"""The one composer: poll feeds end to end (fetch, parse, match, store + outbox, dispatch).
+"""The one composer: poll feeds end to end (fetch, parse, match, store + outbox).
 
 Flow per feed: fetch (concurrently, bounded) -> parse (skipped when the body is
 byte-identical to the last one) -> optional article fetch -> one write
@@ -10,44 +10,29 @@ the feed; one feed's failure never stops another.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlite_utils import Database
-
-from monitor.alerts.config import AlertsConfig
-from monitor.alerts.enqueue import check_feed_health, enqueue_item_alerts, enqueue_notice
-from monitor.alerts.payload import build_churn_payload, build_item_payload
-from monitor.clock import iso, parse_iso
+from monitor.alerts.enqueue import check_feed_health
+from monitor.clock import parse_iso
 from monitor.config import Config
 from monitor.errors import FetchError, ParseError, StorageError
 from monitor.extract import extract_article
 from monitor.fetch import Fetcher, fetch_many
-from monitor.models import ErrorKind, FeedSpec, FetchResult, Match, ParsedFeed, ParsedItem
-from monitor.parsepool import ParseJob, ParseOutput, ParsePool, run_job
-from monitor.polltiming import next_poll_delay
-from monitor.signals import RuleSet, match_document
+from monitor.ingest import IngestReport, ingest_items
+from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed
+from monitor.outcomes import evaluate_fetch, failure_outcome, parse_job_if_changed
+from monitor.parsepool import ParseOutput, ParsePool
+from monitor.signals import RuleSet
 from monitor.store import Store
 from monitor.store import items as q
 
 log = logging.getLogger(__name__)
 
-CHURN_NOTICE_MIN = 5  # re-keyed items in one poll before the operator is told
 PARSE_DEADLINE_S = 120.0  # a worker stuck longer than this on one body is replaced
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    new: int = 0
-    updated: int = 0
-    flagged: int = 0
-    alerted: int = 0
-    rekeyed: int = 0
-    item_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +87,7 @@ def poll_feeds(
         spec.name: pool.submit(job)
         for spec in chosen
         if pool is not None
-        and (job := _parse_job(spec, rows.get(spec.name), results[spec.name], config))
+        and (job := parse_job_if_changed(spec, rows.get(spec.name), results[spec.name], config))
     }
     reports: list[PollReport] = []
     quiet: list[tuple[str, q.FetchOutcome]] = []  # outcomes with no item to store
@@ -151,7 +136,7 @@ def poll_result(
     pending: q.FetchOutcome | None = None
     report = IngestReport()
     try:
-        outcome, parsed = _evaluate(spec, row, result, now, config, rng, prepared)
+        outcome, parsed = evaluate_fetch(spec, row, result, now, config, rng, prepared)
         matches = prepared.matches if prepared is not None else {}
         if parsed is not None and spec.full_text:
             parsed = _with_articles(store, fetcher, spec, parsed)
@@ -174,7 +159,7 @@ def poll_result(
         raise
     except Exception as exc:  # one feed's unexpected failure must not stop the others
         log.exception("event=poll_internal_error feed=%s", spec.name)
-        outcome = _failure(
+        outcome = failure_outcome(
             spec, row, FetchError(ErrorKind.INTERNAL, f"internal error: {exc}"), now, config, rng
         )
         pending, report = outcome, IngestReport()
@@ -190,105 +175,6 @@ def poll_result(
         http_status=outcome.http_status,
         next_due=outcome.next_due,
     ), pending
-
-
-def _evaluate(
-    spec: FeedSpec,
-    row: dict[str, object] | None,
-    result: FetchResult | FetchError,
-    now: datetime,
-    config: Config,
-    rng: random.Random,
-    prepared: ParseOutput | None = None,
-) -> tuple[q.FetchOutcome, ParsedFeed | None]:
-    if isinstance(result, FetchError):
-        return _failure(spec, row, result, now, config, rng), None
-    base = _success(spec, row, result, now, config, rng)
-    if result.body is None:
-        return dataclasses.replace(base, status="not_modified"), None
-    body_hash = hashlib.sha256(result.body).hexdigest()
-    if row and row.get("body_hash") == body_hash:
-        return dataclasses.replace(base, status="unchanged"), None
-    output = prepared or run_job(_job_for(spec, result, config, match=False))
-    if output.feed is None:
-        error = output.error or ParseError(ErrorKind.PARSE, "no feed")
-        failed = _failure(spec, row, FetchError(error.kind, error.message), now, config, rng)
-        return dataclasses.replace(failed, http_status=result.status), None
-    parsed = output.feed
-    return dataclasses.replace(base, body_hash=body_hash, warning=parsed.warning), parsed
-
-
-def _parse_job(
-    spec: FeedSpec,
-    row: dict[str, object] | None,
-    result: FetchResult | FetchError,
-    config: Config,
-) -> ParseJob | None:
-    """The worker job for a body that changed since the last poll, else None."""
-    if isinstance(result, FetchError) or result.body is None:
-        return None
-    if row and row.get("body_hash") == hashlib.sha256(result.body).hexdigest():
-        return None
-    return _job_for(spec, result, config, match=not spec.full_text)
-
-
-def _job_for(spec: FeedSpec, result: FetchResult, config: Config, *, match: bool) -> ParseJob:
-    return ParseJob(
-        body=result.body or b"",
-        feed_lang=spec.lang,
-        content_type=result.headers.get("content-type"),
-        base_url=result.url,
-        rules_path=config.signals.rules_path,
-        threshold=config.signals.threshold,
-        match=match,
-    )
-
-
-def _success(
-    spec: FeedSpec,
-    row: dict[str, object] | None,
-    result: FetchResult,
-    now: datetime,
-    config: Config,
-    rng: random.Random,
-) -> q.FetchOutcome:
-    delay = next_poll_delay(
-        spec.interval, 0, result.retry_after, result.max_age, config.fetch.max_interval, rng
-    )
-    return q.FetchOutcome(
-        status="ok",
-        started=iso(now),
-        finished=iso(now),
-        next_due=iso(now + timedelta(seconds=delay)),
-        http_status=result.status,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        bytes=len(result.body) if result.body is not None else 0,
-    )
-
-
-def _failure(
-    spec: FeedSpec,
-    row: dict[str, object] | None,
-    error: FetchError,
-    now: datetime,
-    config: Config,
-    rng: random.Random,
-) -> q.FetchOutcome:
-    failures = int(str(row.get("consecutive_failures") or 0)) + 1 if row else 1
-    retry_after = getattr(error, "retry_after", None)
-    delay = next_poll_delay(
-        spec.interval, failures, retry_after, None, config.fetch.max_interval, rng
-    )
-    return q.FetchOutcome(
-        status="error",
-        started=iso(now),
-        finished=iso(now),
-        next_due=iso(now + timedelta(seconds=delay)),
-        http_status=getattr(error, "status", None),
-        error_kind=str(error.kind),
-        error=str(error),
-    )
 
 
 def _with_articles(
@@ -324,123 +210,6 @@ def _article_text(feed: str, key: str, result: FetchResult | FetchError) -> str:
             "event=article_unavailable feed=%s key=%s error=%r", feed, key[:120], str(exc)[:200]
         )
         return ""
-
-
-def ingest_items(
-    store: Store,
-    rules: RuleSet,
-    feed: str,
-    items: Sequence[ParsedItem],
-    now: datetime,
-    *,
-    origin: str = "poll",
-    alert: bool = True,
-    alerts: AlertsConfig | None = None,
-    first_poll: bool = False,
-    outcome: q.FetchOutcome | None = None,
-    matches: Mapping[tuple[str, str], Match] | None = None,
-) -> IngestReport:
-    """Store items, match the new and edited ones, and write flags and outbox rows.
-
-    Everything happens in one transaction, so an item is never stored without its
-    flag and its outbox rows: a crash before the commit leaves the item "new" for
-    the next poll.
-    """
-    stamp = iso(now)
-    cutoff = now - timedelta(hours=alerts.backlog_hours) if alerts and first_poll else None
-    counts = {"new": 0, "updated": 0, "flagged": 0, "alerted": 0, "rekeyed": 0}
-    ids: list[int] = []
-    with store.write() as db:
-        if origin == "import":
-            db.execute("INSERT OR IGNORE INTO feeds (name, url, lang) VALUES (?, '', 'en')", [feed])
-        for item in items:
-            rekeyed = q.seen_under_other_key(db, feed, item.key, item.content_hash)
-            stored = q.upsert_item(db, feed, item, stamp, origin)
-            if stored.change == "same":
-                continue
-            counts[stored.change] += 1
-            counts["rekeyed"] += int(rekeyed and stored.change == "new")
-            ids.append(stored.id)
-            silent = not alert or rekeyed or _is_backlog(item, cutoff)
-            match = (matches or {}).get((item.key, item.content_hash)) or match_document(
-                rules, item.title, item.body or item.summary, item.lang
-            )
-            _match_and_alert(match, db, feed, stored.id, item, stamp, now, silent, alerts, counts)
-        if outcome is not None:
-            q.record_outcome(
-                db,
-                feed,
-                dataclasses.replace(
-                    outcome, new_items=counts["new"], updated_items=counts["updated"]
-                ),
-            )
-        if alerts is not None and counts["rekeyed"] >= CHURN_NOTICE_MIN:
-            _churn_notice(db, alerts, feed, counts["rekeyed"], now)
-    return IngestReport(
-        counts["new"],
-        counts["updated"],
-        counts["flagged"],
-        counts["alerted"],
-        counts["rekeyed"],
-        tuple(ids),
-    )
-
-
-def _is_backlog(item: ParsedItem, cutoff: datetime | None) -> bool:
-    if cutoff is None:
-        return False
-    if not item.published:
-        return True
-    try:
-        return parse_iso(item.published) < cutoff
-    except ValueError:
-        return True
-
-
-def _match_and_alert(
-    match: Match,
-    db: Database,
-    feed: str,
-    item_id: int,
-    item: ParsedItem,
-    stamp: str,
-    now: datetime,
-    silent: bool,
-    alerts: AlertsConfig | None,
-    counts: dict[str, int],
-) -> None:
-    newly = q.save_match(db, item_id, match, item.content_hash, stamp, silent=silent)
-    counts["flagged"] += int(match.flagged)
-    if not (newly and not silent and alerts is not None):
-        return
-    flag = q.one_row(db, "SELECT * FROM flags WHERE item_id = ?", [item_id])
-    feed_row = q.one_row(db, "SELECT name, url, lang FROM feeds WHERE name = ?", [feed])
-    payload = build_item_payload(q.item_row(db, item_id), feed_row, flag, None)
-    ids = enqueue_item_alerts(
-        db,
-        alerts,
-        item_id=item_id,
-        payload=payload,
-        score=match.score,
-        content_hash=item.content_hash,
-        now=now,
-    )
-    counts["alerted"] += len(ids)
-
-
-def _churn_notice(db: Database, alerts: AlertsConfig, feed: str, count: int, now: datetime) -> None:
-    detail = (
-        f"feed {feed} re-published {count} known items under new keys; "
-        "they were stored without alerts"
-    )
-    enqueue_notice(
-        db,
-        alerts,
-        kind="churn",
-        dedupe_key=f"{feed}:{now.date().isoformat()}",
-        payload=build_churn_payload(feed, detail),
-        now=now,
-    )
 
 
 def after_poll(store: Store, config: Config, now: datetime) -> None:

@@ -18,7 +18,7 @@ from monitor.store.review import load_flag_records
 from tests.conftest import REPO, SHARED, needs_shared
 from tests.review_fixtures import invoke
 
-pipeline = pytest.importorskip("monitor.pipeline")
+ingest = pytest.importorskip("monitor.ingest")
 RULES_PATH = REPO / "config" / "rules.toml"
 IMPORT_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SUMMIT_TEXT = (
@@ -96,7 +96,7 @@ def test_review_import_replay_equals_polling(tmp_path: Path, rules: Any) -> None
         for day in sorted(by_day):
             now = datetime.fromisoformat(day).replace(hour=18, tzinfo=UTC)
             for feed, item in by_day[day]:
-                pipeline.ingest_items(store, rules, feed, [item], now, alert=False)
+                ingest.ingest_items(store, rules, feed, [item], now, alert=False)
     source = write_lines(tmp_path / "archive.jsonl", [json.dumps(r) for r in rows])
     assert invoke(imported, ["import", str(source)], IMPORT_NOW, rules).exit_code == 0
     series = {}

@@ -194,7 +194,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                  batch: int) -> None:
     """Load archived items from JSON Lines and match them like polled items."""
     from monitor.importer import read_items
-    from monitor.pipeline import ingest_items
+    from monitor.ingest import ingest_items
 
     items, errors = read_items(file)
     for error in errors:
