@@ -10,13 +10,9 @@ environment proxies or `.netrc` unless a proxy is configured explicitly.
 from __future__ import annotations
 
 import contextlib
-import http
 import ipaddress
 import logging
-import socket
-import ssl
 import time
-import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -26,6 +22,13 @@ import httpcore
 import httpx
 
 from monitor.errors import FetchError, MonitorError
+from monitor.fetchbody import (
+    Deadline,
+    HttpStatusError,
+    quiet_http_loggers,
+    read_body,
+    translated_errors,
+)
 from monitor.models import ErrorKind, FetchResult, FetchSettings, Validators
 from monitor.netpolicy import (
     AddressPolicy,
@@ -56,165 +59,7 @@ FEED_ACCEPT = (
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 POST_BODY_CAP = 64 * 1024
-DECODE_STEP = 64 * 1024  # most bytes inflated in one step, whatever the compression ratio
 K = TypeVar("K", bound=Hashable)
-
-
-class HttpStatusError(FetchError):
-    """A non-2xx answer; `status` and the capped `retry_after` (seconds) ride along."""
-
-    def __init__(self, status: int, url: str, retry_after: float | None) -> None:
-        try:
-            phrase = " " + http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        super().__init__(
-            ErrorKind.HTTP_STATUS, f"HTTP {status}{phrase} from {redact_url(url)}", _hint(status)
-        )
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _hint(status: int) -> str:
-    if status in (401, 403):
-        return "some sites refuse datacenter or foreign addresses: see fetch.proxy"
-    if status in (404, 410):
-        return "check the feed URL: the feed may have moved or been removed"
-    if status in (429, 503):
-        return "the server asks us to slow down; the next poll honours Retry-After"
-    return "retried later with backoff" if status >= 500 else ""
-
-
-def quiet_http_loggers() -> None:
-    """Silence httpx's per-request INFO lines (they would log full URLs)."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        left = self._end - time.monotonic()
-        if left <= 0:
-            raise FetchError(
-                ErrorKind.TIMEOUT, f"no complete answer within {self.seconds:g} s (too slow)"
-            )
-        return left
-
-    def timeout(self, connect: float) -> httpx.Timeout:
-        left = self.remaining()
-        return httpx.Timeout(left, connect=min(connect, left))
-
-
-class _Decoder:
-    """Content-Encoding decoding whose output per step is bounded (gzip bombs)."""
-
-    def __init__(self, encoding: str) -> None:
-        name = encoding.strip().lower()
-        self._inflater: zlib._Decompress | None = None
-        self._deflate = name == "deflate"
-        if name in ("gzip", "x-gzip"):
-            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif name not in ("", "identity", "deflate"):
-            raise FetchError(ErrorKind.PROTOCOL, f"unsupported Content-Encoding {name[:40]!r}")
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._deflate and self._inflater is None:
-            # RFC 9110 deflate is zlib-wrapped; some servers send raw deflate instead.
-            wrapped = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        if self._inflater is None:
-            yield data
-            return
-        try:
-            while data or not self._inflater.eof:
-                out = self._inflater.decompress(data, DECODE_STEP)
-                data = self._inflater.unconsumed_tail
-                if out:
-                    yield out
-                if not data and len(out) < DECODE_STEP:
-                    break
-        except zlib.error:
-            raise FetchError(ErrorKind.PROTOCOL, "the compressed body is corrupt") from None
-
-    def finish(self) -> None:
-        if self._inflater is not None and not self._inflater.eof:
-            raise FetchError(ErrorKind.PROTOCOL, "the compressed body ends early")
-
-
-def _read_body(response: httpx.Response, deadline: _Deadline, cap: int, truncate: bool) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap and not truncate:
-        raise _too_large(cap, f"announces {int(declared):,} bytes")
-    decoder = _Decoder(response.headers.get("content-encoding", ""))
-    body = bytearray()
-    received = 0
-    for raw in response.iter_raw():
-        deadline.remaining()
-        received += len(raw)
-        if received > cap + DECODE_STEP and not truncate:
-            raise _too_large(cap, "sends more than that")
-        for piece in decoder.feed(raw):
-            if len(body) + len(piece) > cap:
-                if truncate:
-                    return bytes(body + piece[: cap - len(body)])
-                raise _too_large(cap, "decodes to more than that")
-            body += piece
-    decoder.finish()
-    return bytes(body)
-
-
-def _too_large(cap: int, what: str) -> FetchError:
-    return FetchError(
-        ErrorKind.TOO_LARGE,
-        f"body is over the {cap:,}-byte cap: the server {what}",
-        "raise fetch.max_bytes if this feed is really that large",
-    )
-
-
-def _error_chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: BaseException | None = exc
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
-
-
-def _classify(exc: httpx.HTTPError) -> ErrorKind:
-    for link in _error_chain(exc):
-        if isinstance(link, ssl.SSLError):
-            return ErrorKind.TLS
-        if isinstance(link, socket.gaierror):
-            return ErrorKind.DNS
-    if isinstance(exc, httpx.TimeoutException):
-        return ErrorKind.TIMEOUT
-    if isinstance(exc, httpx.ProtocolError | httpx.DecodingError):
-        return ErrorKind.PROTOCOL
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return ErrorKind.BLOCKED
-    return ErrorKind.CONNECT
-
-
-_WHAT = {
-    ErrorKind.TLS: "TLS failure with",
-    ErrorKind.DNS: "cannot resolve the host of",
-    ErrorKind.TIMEOUT: "timed out talking to",
-    ErrorKind.PROTOCOL: "broken HTTP answer from",
-    ErrorKind.BLOCKED: "refused to fetch",
-    ErrorKind.CONNECT: "cannot connect to",
-}
-
-
-@contextlib.contextmanager
-def _translated_errors(url: str) -> Iterator[None]:
-    try:
-        yield
-    except httpx.HTTPError as exc:
-        kind = _classify(exc)
-        detail = redact_text(str(exc) or type(exc).__name__)[:200]
-        raise FetchError(kind, f"{_WHAT[kind]} {redact_url(url)}: {detail}") from exc
 
 
 def _build_transport(settings: FetchSettings, backend: GuardedBackend) -> httpx.HTTPTransport:
@@ -289,7 +134,7 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url` (conditionally when validators are given); 304 gives body=None."""
         started = time.monotonic()
-        deadline = _Deadline(self.settings.timeout)
+        deadline = Deadline(self.settings.timeout)
         headers = {"Accept": accept, **_conditional_headers(validators)}
         current, previous = url, None
         for _hop in range(self.settings.max_redirects + 1):
@@ -314,10 +159,10 @@ class Fetcher:
         Once the status has arrived the request counts as delivered: a body that cannot
         be read or decoded comes back empty rather than as an error.
         """
-        deadline = _Deadline(timeout)
+        deadline = Deadline(timeout)
         with self._exchange("POST", url, headers, body, deadline) as response:
             try:
-                data = _read_body(response, deadline, POST_BODY_CAP, truncate=True)
+                data = read_body(response, deadline, POST_BODY_CAP, truncate=True)
             except (FetchError, httpx.HTTPError):
                 data = b""
             return response.status_code, dict(response.headers.items()), data
@@ -329,10 +174,10 @@ class Fetcher:
         url: str,
         headers: dict[str, str],
         body: bytes | None,
-        deadline: _Deadline,
+        deadline: Deadline,
     ) -> Iterator[httpx.Response]:
         check_url(url)
-        with _translated_errors(url):
+        with translated_errors(url):
             self._check_before_proxy(url)
             request = self._client.build_request(
                 method,
@@ -380,7 +225,7 @@ class Fetcher:
         response: httpx.Response,
         url: str,
         validators: Validators | None,
-        deadline: _Deadline,
+        deadline: Deadline,
         started: float,
     ) -> FetchResult:
         status = response.status_code
@@ -391,7 +236,7 @@ class Fetcher:
         if status == 304 and (sent.etag or sent.last_modified):
             body = None
         elif 200 <= status < 300:
-            body = _read_body(response, deadline, self.settings.max_bytes, truncate=False)
+            body = read_body(response, deadline, self.settings.max_bytes, truncate=False)
         else:
             raise HttpStatusError(status, url, retry_after)
         return FetchResult(
