@@ -23,6 +23,7 @@ from typing import Any
 
 from tests.alerts_fixtures import SECRET
 from tests.conftest import REPO
+from tests.pipeline_env import db_rows as query  # noqa: F401 - re-exported for the tests
 from tests.servers import Exchange
 
 WEBHOOK_ENV = {"TEST_WEBHOOK_SECRET": SECRET}
@@ -140,18 +141,6 @@ def run_monitor(
         timeout=timeout,
         check=False,
     )
-
-
-def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """Rows of a read-only query on the monitor's database ([] when it does not exist)."""
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 def integrity(db: Path) -> str:

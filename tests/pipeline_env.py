@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from monitor.app import App
 from tests.conftest import FIXTURES, REPO
@@ -67,3 +69,25 @@ def run_cli(
         cwd=str(REPO),
         check=False,
     )
+
+
+def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of a read-only query on a monitor database ([] when it does not exist yet).
+
+    Read-only (`mode=ro`), so a test never creates the file or takes a write lock while
+    the monitor under test is running.
+    """
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params).fetchall()]
+    finally:
+        conn.close()
+
+
+def db_count(db: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
+    """The single number a `SELECT count(*) …` query returns (0 without a database)."""
+    found = db_rows(db, sql, params)
+    return int(next(iter(found[0].values()))) if found else 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
+from tests.pipeline_env import db_rows as rows
 from tests.pipeline_env import write_config
 
 NOW = "2026-11-26T12:00:00Z"
@@ -87,15 +87,6 @@ def monitor(
         timeout=timeout,
         check=False,
     )
-
-
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 def schema_of(db: Path) -> list[tuple[str, str, str]]:

@@ -15,23 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.pipeline_env import kremlin_feed_for, run_cli, write_config
+from tests.pipeline_env import db_count, kremlin_feed_for, run_cli, write_config
 from tests.servers import TestServer, delayed, reply
-
-
-def _count(db: Path, sql: str) -> int:
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
 
 
 def _polled_by(db: Path, folder: Path, pid: int) -> bool:
     """The database has a poll and the daemon `pid` holds the lock (its handlers are set)."""
-    return _count(db, "SELECT count(*) FROM fetch_log") >= 1 and _lock_holder(folder) == pid
+    return db_count(db, "SELECT count(*) FROM fetch_log") >= 1 and _lock_holder(folder) == pid
 
 
 def _lock_holder(folder: Path) -> int | None:
@@ -118,7 +108,7 @@ def test_daemon_sigterm_stops_cleanly_and_restart_stores_nothing_twice(
         assert polled, errors
         assert time.monotonic() - started < 12
         assert proc.returncode == 0, errors
-    assert _count(db, "SELECT count(*) FROM items") == 20
+    assert db_count(db, "SELECT count(*) FROM items") == 20
 
 
 def test_daemon_second_instance_exits_with_clear_message(
@@ -176,5 +166,5 @@ def test_daemon_kill_9_mid_poll_leaves_an_intact_database(
             conn.close()
     final = run_cli("--config", str(config), "-q", "run", "--once")
     assert final.returncode == 0, final.stderr
-    assert _count(db, "SELECT count(*) FROM items") == 40
-    assert _count(db, "SELECT count(*) FROM (SELECT feed, key FROM items GROUP BY 1, 2)") == 40
+    assert db_count(db, "SELECT count(*) FROM items") == 40
+    assert db_count(db, "SELECT count(*) FROM (SELECT feed, key FROM items GROUP BY 1, 2)") == 40

@@ -33,7 +33,7 @@ from monitor.pipeline import poll_feeds
 from monitor.store import Store
 from monitor.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO
-from tests.pipeline_env import app_for, kremlin_feed_for, run_cli, write_config
+from tests.pipeline_env import app_for, db_count, kremlin_feed_for, run_cli, write_config
 from tests.servers import TestServer, reply
 
 BIG_ITEMS = 120
@@ -55,14 +55,6 @@ def _big_feed() -> bytes:
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
 
 
 def _integrity(db: Path) -> str:
@@ -143,14 +135,14 @@ def test_faults_storage_full_disk_reports_it_and_loses_nothing(
     filler = _fill(small_disk, leave=96 * 1024)
     full = run_cli("--config", str(config), "-q", "run", "--once")
     _assert_refused(full, "is full", "nothing was lost")
-    assert _count(db, "SELECT count(*) FROM items") == 20
-    assert _count(db, "SELECT count(*) FROM items WHERE feed = 'big'") == 0
+    assert db_count(db, "SELECT count(*) FROM items") == 20
+    assert db_count(db, "SELECT count(*) FROM items WHERE feed = 'big'") == 0
     filler.unlink()
     assert _integrity(db) == "ok"
     recovered = run_cli("--config", str(config), "-q", "run", "--once")
     assert recovered.returncode == 0, recovered.stderr
     assert f"big: ok new={BIG_ITEMS}" in recovered.stdout
-    assert _count(db, "SELECT count(*) FROM items") == 20 + BIG_ITEMS
+    assert db_count(db, "SELECT count(*) FROM items") == 20 + BIG_ITEMS
 
 
 def test_faults_storage_no_byte_left_gives_a_clear_message(
@@ -185,13 +177,13 @@ def test_faults_storage_max_page_count_rolls_the_poll_back(
         store = app.store()
         pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
         store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
-        logged = _count(db, "SELECT count(*) FROM fetch_log")
+        logged = db_count(db, "SELECT count(*) FROM fetch_log")
         with pytest.raises(StorageError, match="is full"):
             poll_feeds(store, app.config(), app.fetcher(), app.rules(), utcnow(), only_due=False)
     finally:
         app.close()
-    assert _count(db, "SELECT count(*) FROM items") == 20
-    assert _count(db, "SELECT count(*) FROM fetch_log") == logged
+    assert db_count(db, "SELECT count(*) FROM items") == 20
+    assert db_count(db, "SELECT count(*) FROM fetch_log") == logged
     assert _integrity(db) == "ok"
 
 
@@ -262,8 +254,8 @@ def _corrupt_header(db: Path) -> None:
 
 def _corrupt_items_root(db: Path) -> None:
     """Overwrite the root page of the items table; the header stays intact."""
-    size = _count(db, "PRAGMA page_size")
-    root = _count(db, "SELECT rootpage FROM sqlite_master WHERE name = 'items'")
+    size = db_count(db, "PRAGMA page_size")
+    root = db_count(db, "SELECT rootpage FROM sqlite_master WHERE name = 'items'")
     with db.open("r+b") as handle:
         handle.seek((root - 1) * size)
         handle.write(b"\xa5" * size)
