@@ -75,6 +75,8 @@ def main() -> None:
     for name, took in (("folding", folding), ("candidates (automaton pass)", scanning),
                        ("candidates verified (all of them)", verifying)):
         print(f"  {name} alone: {size / took / 1e6:.1f} MB/s ({took * 1000:.0f} ms)")
+    rest = whole - folding - scanning
+    print(f"  the rest (rules around anchors, evidence): {rest * 1000:.0f} ms")
     if DEVSET.is_file():
         routine = items(routine_only=True)
         routine_size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in routine)

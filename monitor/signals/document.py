@@ -8,6 +8,7 @@ see scan.py), so the cost grows with the number of hits, not with terms or text 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _WORD_BLOCK = 2048
-_DIRECT_COUNT = 160  # gaps up to this many characters are counted without the index
+_DIRECT_COUNT = 400  # gaps up to this many characters are counted without the index
 # A sentence ends at . ! ? or … followed by space, or at a line break. Initials
 # ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
 _CANDIDATE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s+|\n")
@@ -53,6 +54,19 @@ class Miss:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Owners:
+    """The term of each candidate in a sorted list of key starts, decoded on demand:
+    `codes` holds start * n + term in order, or is None when every candidate is `term`'s."""
+
+    codes: list[int] | None
+    n: int
+    term: int = 0
+
+    def __getitem__(self, i: int) -> int:
+        return self.term if self.codes is None else self.codes[i] % self.n
+
+
 @dataclass(slots=True)
 class Evaluation:
     """One document being matched. Term candidates are verified lazily: anchors in
@@ -68,7 +82,8 @@ class Evaluation:
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
     _merged: dict[int, list[Hit]] = field(default_factory=dict)
-    _candidates: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
+    _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
     title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
 
@@ -111,19 +126,33 @@ class Evaluation:
             self._merged[id(terms)] = cached
         return cached
 
-    def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
-        """Unverified key starts of any of `terms` in order, with their term."""
+    def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], Owners]:
+        """Unverified key starts of any of `terms` in order, with their term (of equal
+        starts, the lower term first)."""
         cached = self._candidates.get(id(terms))
         if cached is None:
-            starts: list[int] = []
-            owners: list[int] = []
-            for term in sorted(self.raw.keys() & self.rules.term_set(terms)):  # ties: lower first
-                found = self.raw[term]
-                starts += found
-                owners += [term] * len(found)
-            order = sorted(range(len(starts)), key=starts.__getitem__)
-            cached = ([starts[i] for i in order], [owners[i] for i in order])
+            present = self.raw.keys() & self.rules.term_set(terms)
+            if len(present) == 1:
+                owners = Owners(None, 1, present.pop())
+            else:  # one sort of start * n + term, in C: by start, ties lower term first
+                n = len(self.rules.terms)
+                owners = Owners(sorted(itertools.chain.from_iterable(
+                    map(term.__add__, map(n.__mul__, self.raw[term])) for term in present)), n)
+            cached = (self.candidate_starts(terms), owners)
             self._candidates[id(terms)] = cached
+        return cached
+
+    def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
+        """The starts `candidates` gives, without their terms (sorted in C)."""
+        cached = self._candidate_starts.get(id(terms))
+        if cached is None:
+            present = self.raw.keys() & self.rules.term_set(terms)
+            if len(present) == 1:
+                cached = self.raw[present.pop()]
+            else:
+                cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__,
+                                                                  present)))
+            self._candidate_starts[id(terms)] = cached
         return cached
 
     def sentence(self, pos: int) -> tuple[int, int]:
@@ -188,6 +217,8 @@ def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
     reach = run.rules.list_reach.get(id(terms))
     if within.words is not None and reach is not None:
         return _closest_in_words(run, anchor, terms, within, side, reach)
+    if within.words is None:
+        return _closest_in_sentence(run, anchor, terms, within, side)
     return near_by_scan(run, anchor, terms, within, side)
 
 
@@ -212,6 +243,34 @@ def near_by_scan(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: W
             best = (distance, hit)
             if distance == 0:
                 break
+    return None if best is None else best[1]
+
+
+def _closest_in_sentence(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+                         side: str) -> Hit | None:
+    """What `near_by_scan` finds in the anchor's sentence, stopping early: once a hit
+    after the anchor counts, a candidate whose key starts `max_key_offset` or more past
+    that hit's start has its hit after it too, so it is no closer."""
+    lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
+    starts, owners = run.candidates(terms)
+    offset = run.rules.max_key_offset
+    best: tuple[int, Hit] | None = None
+    stop = hi
+    for i in range(bisect.bisect_left(starts, lo - offset), len(starts)):
+        if starts[i] >= stop:
+            break
+        hit = run.check(owners[i], starts[i])
+        if hit is None or hit.start < lo or hit.end > hi:
+            continue
+        distance = _distance(run, anchor, hit, side, within)
+        if distance is None:
+            continue
+        if best is None or distance < best[0]:
+            best = (distance, hit)
+            if distance == 0:
+                break
+        if hit.start >= anchor.end:
+            stop = min(stop, hit.start + offset)
     return None if best is None else best[1]
 
 
@@ -290,9 +349,10 @@ def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window)
 def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     lo = max(0, pos - SENTENCE_REACH)
     start = lo
-    for found in _CANDIDATE_END.finditer(text, lo, pos):
+    for found in reversed(list(_CANDIDATE_END.finditer(text, lo, pos))):  # the last one
         if _is_boundary(text, found.start()):
             start = found.end()
+            break
     hi = min(len(text), pos + SENTENCE_REACH)
     end = hi
     for found in _CANDIDATE_END.finditer(text, pos, hi):

@@ -48,7 +48,7 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
             continue
         if explain:
             anchors = _explained_anchors(rule, run)
-        elif any(present.isdisjoint(need) for need in plan.needs):
+        elif any(map(present.isdisjoint, plan.needs)):
             continue  # a requirement without any candidate: the rule cannot fire
         else:
             anchors = _screened_anchors(rule, plan, run)
@@ -90,23 +90,22 @@ def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hi
     raw = run.raw
     if _title_vetoes(rule, run):
         return []
-    if plan.bounds is None or sum(map(len, map(raw.__getitem__, raw.keys() & plan.needs[0]))
-                                  ) > _MAX_ANCHORS:
+    present = sorted(raw.keys() & plan.needs[0], key=plan.anchor_rank.__getitem__)
+    if plan.bounds is None or sum(map(len, map(raw.__getitem__, present))) > _MAX_ANCHORS:
         return run.merged(rule.anchor)[:_MAX_ANCHORS]
-    near = [run.candidates(bound.terms)[0] for bound in plan.bounds]
-    found: list[Hit] = []
-    for term in rule.anchor:
-        starts = raw.get(term)
-        if not starts:
-            continue
+    starts: list[int] = []
+    owners: list[int] = []
+    for term in present:  # in the rule's order
+        keys = raw[term]
         if rule.scope == "title":
-            starts = starts[:bisect.bisect_left(starts, run.title_end + plan.title_reach)]
+            keys = keys[:bisect.bisect_left(keys, run.title_end + plan.title_reach)]
         elif rule.scope == "body":
-            starts = starts[bisect.bisect_left(starts, run.title_end):]
-        for start in screen.screened(plan.bounds, starts, near):
-            hit = run.check(term, start)
-            if hit is not None:
-                found.append(hit)
+            keys = keys[bisect.bisect_left(keys, run.title_end):]
+        starts += keys
+        owners += [term] * len(keys)
+    hits = [run.check(owners[i], starts[i])
+            for i in screen.screened(plan.bounds, starts, run.candidate_starts)]
+    found = [hit for hit in hits if hit is not None]
     found.sort(key=lambda h: (h.start, -h.end))
     return found
 

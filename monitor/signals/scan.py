@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,13 +70,9 @@ class Scanner:
             extra.setdefault(term, []).append(start)
 
         gaps = self._probe_marks(text, marks, add)
-        by_group: dict[int, list[int]] = {}
+        by_group: defaultdict[int, list[int]] = defaultdict(list)
         for end, group in self.automaton.iter(text):
-            found = by_group.get(group)
-            if found is None:
-                by_group[group] = [end]
-            else:
-                found.append(end)
+            by_group[group].append(end)
         gaps.extend(by_group.pop(_GAP, ()))
         for gap in gaps:
             self._gap_phrases(text, gap, add)
@@ -132,7 +129,7 @@ class Scanner:
         parts: dict[int, list[list[int]]] = {}
         for group, ends in by_group.items():
             for term, back in self.groups[group]:
-                parts.setdefault(term, []).append([end - back for end in ends])
+                parts.setdefault(term, []).append(list(map(back.__rsub__, ends)))
         for term, starts in extra.items():
             parts.setdefault(term, []).append(starts)
         found: Candidates = {}

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import bisect
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from monitor.signals.document import CHARS_PER_WORD, SENTENCE_REACH
 from monitor.signals.rules import Requirement, Rule, RuleSet
@@ -34,6 +35,7 @@ class Plan:
     needs: tuple[frozenset[int], ...]  # anchor terms, then each requirement's terms
     bounds: tuple[Bound, ...] | None  # None: anchors are not screened
     title_reach: int  # an anchor in the title has its key before title end + this
+    anchor_rank: dict[int, int] = field(default_factory=dict, compare=False)  # term -> place
 
 
 _PLANS: weakref.WeakKeyDictionary[RuleSet, tuple[Plan, ...]] = weakref.WeakKeyDictionary()
@@ -51,12 +53,13 @@ def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
     terms = rules.terms
     needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in rule.requirements))
     offset = max((terms[t].key_offset for t in rule.anchor), default=0)
+    rank = {term: place for place, term in enumerate(rule.anchor)}
     if any(not terms[t].key for t in rule.anchor):
-        return Plan(needs, None, offset)
+        return Plan(needs, None, offset, rank)
     reach = max(terms[t].reach for t in rule.anchor)
     bounds = tuple(_bound(r, offset, reach, max(terms[t].key_offset for t in r.terms))
                    for r in rule.requirements)
-    return Plan(needs, bounds, offset)
+    return Plan(needs, bounds, offset, rank)
 
 
 def _bound(requirement: Requirement, offset: int, reach: int, its_offset: int) -> Bound:
@@ -74,13 +77,17 @@ def _bound(requirement: Requirement, offset: int, reach: int, its_offset: int) -
 
 
 def screened(bounds: tuple[Bound, ...], anchor_keys: list[int],
-             sorted_keys: list[list[int]]) -> list[int]:
-    """The anchor keys that have a candidate of every requirement within its bound."""
-    keep = anchor_keys
-    for bound, keys in zip(bounds, sorted_keys, strict=True):
+             sorted_keys: Callable[[tuple[int, ...]], list[int]]) -> list[int]:
+    """Indices of the anchor keys that have a candidate of every requirement within its
+    bound. `sorted_keys(terms)` gives the sorted candidate key starts of `terms`; it is
+    only asked while some anchor is left."""
+    keep: Iterable[int] = range(len(anchor_keys))
+    for bound in bounds:
+        keys = sorted_keys(bound.terms)
         before, after, end = bound.before, bound.after, len(keys)
-        keep = [k for k in keep
-                if (i := bisect.bisect_left(keys, k - before)) < end and keys[i] < k + after]
+        keep = [i for i in keep
+                if (j := bisect.bisect_left(keys, (k := anchor_keys[i]) - before)) < end
+                and keys[j] < k + after]
         if not keep:
-            break
-    return keep
+            return []
+    return list(keep)
