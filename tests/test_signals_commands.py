@@ -15,7 +15,7 @@ TINY = Path(__file__).resolve().parent / "fixtures" / "signals" / "tiny_rules.to
 
 
 class FakeApp:
-    """Stands in for the lead's App: only `rules()` is used by these commands."""
+    """Stands in for monitor.app.App: only `rules()` is used by these commands."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
