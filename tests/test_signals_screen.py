@@ -39,7 +39,7 @@ def test_screen_leaves_the_match_unchanged(title: str, text: str, lang: str | No
 @settings(max_examples=200, deadline=None)
 @given(titles, texts)
 def test_screen_near_in_words_finds_what_a_full_scan_finds(title: str, text: str) -> None:
-    """The nearest-first search returns the hit the scan of the whole window returns."""
+    """The pruned searches (word and same-sentence windows) return what a full scan returns."""
     for rules in RULE_SETS:
         run = evaluate(rules, title, text, explain=True)
         for rule in rules.rules:
