@@ -8,8 +8,8 @@ defusedxml bomb goes to a long-running `monitor run` daemon; the rest goes throu
 `monitor run --once` in batches, while the daemon stays up and keeps polling.
 
 Memory budget: 400 MB peak RSS for any one process: the daemon and its parser
-workers (VmHWM, sampled every 0.5 s over the process tree) and every `run --once`
-process with its workers (ru_maxrss from wait4, which covers waited-for children).
+workers, and every `run --once` process with its workers (VmHWM, sampled from /proc
+over the process tree while it runs).
 Measured here: under 100 MB; the budget leaves room for the largest file the fetch
 cap admits (10 MB); entity declarations are refused before feedparser sees them,
 so quadratic.xml costs nothing.
@@ -24,7 +24,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -143,7 +142,13 @@ def _start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _run_once(config: Path, log: Path) -> tuple[int | None, int, float]:
-    """Exit code (None when it had to be killed), peak RSS in kB, seconds."""
+    """Exit code (None when it had to be killed), peak RSS in kB, seconds.
+
+    The peak is sampled from /proc (VmHWM of the process and its parser workers), not
+    taken from wait4: Linux carries the pre-exec high-water mark of the forked test
+    process into the child's ru_maxrss, so a pytest worker that grew large earlier
+    would be charged to the monitor.
+    """
     started = time.monotonic()
     with log.open("wb") as sink:
         proc = subprocess.Popen(
@@ -153,19 +158,22 @@ def _run_once(config: Path, log: Path) -> tuple[int | None, int, float]:
             stdout=subprocess.DEVNULL,
             stderr=sink,
         )
-    killed = threading.Event()
-
-    def kill() -> None:
-        killed.set()
-        proc.kill()
-
-    watchdog = threading.Timer(ONCE_DEADLINE_S, kill)
-    watchdog.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    watchdog.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    code = None if killed.is_set() else proc.returncode
-    return code, usage.ru_maxrss, time.monotonic() - started
+    peak, code = 0, None
+    try:
+        while True:
+            peak = max(peak, _peak_rss_kb(proc.pid))
+            try:
+                code = proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - started > ONCE_DEADLINE_S:
+                    proc.kill()
+                    proc.wait()
+                    break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return code, peak, time.monotonic() - started
 
 
 def _check_batch(db: Path, names: list[str], figures: Figures) -> None:
