@@ -106,6 +106,21 @@ def _email_id(tmp_path: Path) -> str:
     return str(rows[0]["id"])
 
 
+def _freeze(pid: int) -> None:
+    """SIGSTOP `pid` and wait until the kernel reports it stopped (state T), so no reply
+    written after this returns can be read by it before it dies."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("T", "t"):
+            return
+        time.sleep(0.005)
+
+
 class _KillingReceiver(WebhookReceiver):
     """Freezes the sender (SIGSTOP) before answering 2xx and kills it (SIGKILL) after.
 
@@ -118,7 +133,7 @@ class _KillingReceiver(WebhookReceiver):
     def _answer(self, received: Received) -> Reply:
         reply = super()._answer(received)
         if self.pid is not None and received.verified and 200 <= reply.status < 300:
-            os.kill(self.pid, signal.SIGSTOP)
+            _freeze(self.pid)
         return reply
 
 
@@ -175,7 +190,7 @@ class _KillingMailHandler(ScriptedHandler):
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         pid, self.pid = self.pid, None
         if pid is not None:
-            os.kill(pid, signal.SIGSTOP)
+            _freeze(pid)
             asyncio.get_running_loop().call_later(0.3, os.kill, pid, signal.SIGKILL)
         return await super().handle_DATA(server, session, envelope)
 
