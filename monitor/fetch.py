@@ -301,10 +301,10 @@ def _blame_redirect(previous: str | None) -> Iterator[None]:
 
 
 def _fetch_value(
-    fetcher: Fetcher, url: str, validators: Validators | None
+    fetcher: Fetcher, url: str, validators: Validators | None, accept: str
 ) -> FetchResult | FetchError:
     try:
-        return fetcher.fetch(url, validators)
+        return fetcher.fetch(url, validators, accept)
     except FetchError as exc:
         return exc
     except Exception as exc:  # one broken fetch must never stop the others
@@ -314,12 +314,15 @@ def _fetch_value(
 
 
 def fetch_many(
-    fetcher: Fetcher, jobs: Sequence[tuple[K, str, Validators | None]], concurrency: int
+    fetcher: Fetcher,
+    jobs: Sequence[tuple[K, str, Validators | None]],
+    concurrency: int,
+    accept: str = FEED_ACCEPT,
 ) -> dict[K, FetchResult | FetchError]:
     """Fetch every job with at most `concurrency` in flight; failures come back as values."""
     if not jobs:
         return {}
     workers = max(1, min(concurrency, len(jobs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        futures = {key: pool.submit(_fetch_value, fetcher, url, v) for key, url, v in jobs}
+        futures = {key: pool.submit(_fetch_value, fetcher, url, v, accept) for key, url, v in jobs}
         return {key: future.result() for key, future in futures.items()}

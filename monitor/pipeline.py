@@ -32,6 +32,8 @@ from monitor.store import items as q
 
 log = logging.getLogger(__name__)
 
+ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+ARTICLE_CONCURRENCY = 4  # article pages of one feed fetched at once (same site: be polite)
 PARSE_DEADLINE_S = 120.0  # a worker stuck longer than this on one body is replaced
 
 
@@ -186,7 +188,7 @@ def _with_articles(
     if not wanted:
         return parsed
     jobs = [(i.key, str(i.url), None) for i in wanted]
-    results = fetch_many(fetcher, jobs, 4)
+    results = fetch_many(fetcher, jobs, ARTICLE_CONCURRENCY, accept=ARTICLE_ACCEPT)
     texts: dict[str, str] = {}
     for key, result in results.items():
         texts[key] = _article_text(spec.name, key, result)

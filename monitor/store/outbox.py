@@ -227,13 +227,3 @@ def feeds_health(db: Database) -> list[dict[str, Any]]:
 
 def set_health_alerted(db: Database, feed: str, alerted: bool) -> None:
     db.execute("UPDATE feeds SET health_alerted = ? WHERE name = ?", [int(alerted), feed])
-
-
-def due_count(store: Store, now: str) -> dict[str, int]:
-    """Pending rows that are due, per channel."""
-    rows = store.query(
-        "SELECT channel, count(*) AS n FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
-        " GROUP BY channel",
-        (now,),
-    )
-    return {str(r["channel"]): int(r["n"]) for r in rows}  # type: ignore[call-overload]
