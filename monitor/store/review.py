@@ -66,27 +66,19 @@ def like_escape(text: str) -> str:
 
 
 def _where(filters: FlagFilter) -> tuple[str, list[object]]:
-    clauses = ["f.flagged = 1"]
-    params: list[object] = []
-    if filters.since is not None:
-        clauses.append("i.first_seen >= ?")
-        params.append(iso(filters.since))
-    if filters.status is not None:
-        clauses.append("f.status = ?")
-        params.append(filters.status)
-    if filters.signal is not None:
-        clauses.append("(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'")
-        params.append(f"% {like_escape(filters.signal)} %")
-    if filters.feed is not None:
-        clauses.append("i.feed = ?")
-        params.append(filters.feed)
-    if filters.search is not None:
-        clauses.append("i.title LIKE ? ESCAPE '\\'")
-        params.append(f"%{like_escape(filters.search)}%")
-    if filters.min_score is not None:
-        clauses.append("f.score >= ?")
-        params.append(filters.min_score)
-    return " AND ".join(clauses), params
+    """Fixed SQL fragments for the filters that are set, and their values as parameters."""
+    f = filters
+    candidates: list[tuple[str, object]] = [
+        ("i.first_seen >= ?", None if f.since is None else iso(f.since)),
+        ("f.status = ?", f.status),
+        ("(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'",
+         None if f.signal is None else f"% {like_escape(f.signal)} %"),
+        ("i.feed = ?", f.feed),
+        ("i.title LIKE ? ESCAPE '\\'", None if f.search is None else f"%{like_escape(f.search)}%"),
+        ("f.score >= ?", f.min_score),
+    ]
+    chosen = [(clause, value) for clause, value in candidates if value is not None]
+    return " AND ".join(["f.flagged = 1", *(c for c, _ in chosen)]), [v for _, v in chosen]
 
 
 def list_flagged(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
