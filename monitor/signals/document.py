@@ -166,11 +166,10 @@ class Evaluation:
         return self.folded.to_original(start, end)
 
 
-def find_candidates(rules: RuleSet, text: str, marks: list[int] | None = None) -> tuple[
+def find_candidates(rules: RuleSet, text: str) -> tuple[
         dict[int, list[int]], dict[tuple[int, int], Hit | None]]:
-    """Key starts per term in folded `text` (`marks`: see scan.py); regex terms come
-    verified."""
-    raw = rules.scanner.candidates(text, marks)
+    """Key starts per term in folded `text` (see scan.py); regex terms come verified."""
+    raw = rules.scanner.candidates(text)
     checked: dict[tuple[int, int], Hit | None] = {}
     for i in rules.regex_terms:
         for found in rules.terms[i].verify.finditer(text):
@@ -179,9 +178,9 @@ def find_candidates(rules: RuleSet, text: str, marks: list[int] | None = None) -
     return raw, checked
 
 
-def find_hits(rules: RuleSet, text: str, marks: list[int] | None = None) -> dict[int, list[Hit]]:
+def find_hits(rules: RuleSet, text: str) -> dict[int, list[Hit]]:
     """Every verified occurrence of every term in folded `text`, per term, in order."""
-    raw, checked = find_candidates(rules, text, marks)
+    raw, checked = find_candidates(rules, text)
     hits: dict[int, list[Hit]] = {}
     for term, starts in raw.items():
         for start in starts:

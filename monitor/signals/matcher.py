@@ -20,7 +20,7 @@ from monitor.signals.document import (
     find_hits,
     near,
 )
-from monitor.signals.normalize import fold_marking
+from monitor.signals.normalize import fold
 from monitor.signals.rules import Requirement, Rule, RuleSet
 
 __all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
@@ -38,8 +38,8 @@ def compose_document(title: str, text: str) -> str:
 def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
     document = compose_document(title, text)
-    folded, marks = fold_marking(document, rules.scanner.marks)
-    raw, checked = find_candidates(rules, folded.text, marks)
+    folded = fold(document)
+    raw, checked = find_candidates(rules, folded.text)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked)
     present = raw.keys()

@@ -10,8 +10,7 @@ non-breaking spaces one for one (`str.replace`, also in C), and applies the refe
 folding only to the rare "irregular" units (entities, characters with combining
 marks, compatibility characters, zero-width characters, rare dashes and spaces,
 astral characters). A text with none of them (only ASCII, Cyrillic, common Latin
-letters and punctuation, and "&" outside entities) is folded whole by the fast route;
-`fold_marking` decides that in the same regex pass that marks places the matcher wants.
+letters and punctuation, and "&" outside entities) is folded whole by the fast route.
 Quote characters are left in place: they are frequent and no
 automaton key needs them unified; the verifier accepts every quote variant.
 """
@@ -161,27 +160,11 @@ class Folded:
 
 def fold(text: str) -> Folded:
     """Fold `text` for matching; see the module docstring for what folding means."""
-    # A bare "&" folds to itself, so only an entity needs the full route.
-    if _UNCOMMON.search(text) is None and ("&" not in text or _ENTITY_RE.search(text) is None):
+    # A bare "&" folds to itself, so only an entity needs the full route. ASCII is common.
+    if ((text.isascii() or _UNCOMMON.search(text) is None)
+            and ("&" not in text or _ENTITY_RE.search(text) is None)):
         return Folded(_fast_fold(text), len(text))
     return _full_fold(text)
-
-
-def fold_marking(text: str, marks: re.Pattern[str]) -> tuple[Folded, list[int] | None]:
-    """Fold `text` and, if it takes the fast route, list where `marks` matches in it.
-
-    `marks` must also match at every character outside the common set (see
-    `common_chars`): one pass over the text then both chooses the route and finds the
-    marks. Offsets are the same in the text and in its fast-route folding.
-    """
-    found: list[int] = []
-    for mark in marks.finditer(text):
-        if _UNCOMMON.match(text, mark.start()) is not None:
-            return _full_fold(text), None
-        found.append(mark.start())
-    if "&" in text and _ENTITY_RE.search(text) is not None:
-        return _full_fold(text), None
-    return Folded(_fast_fold(text), len(text)), found
 
 
 def fast_char(char: str) -> str:

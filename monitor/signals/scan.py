@@ -4,140 +4,121 @@ The reference definition of a candidate is every occurrence of a term's key (its
 word, see terms.py) that starts a word (`Scanner.plain_candidates`). Only verified
 candidates matter to the matcher, and only their order, so any sorted subset that keeps
 every candidate that verifies gives the same results. The fast route finds such a subset
-with a faster automaton pass and far fewer candidates:
+with far fewer candidates: a phrase's key takes in its literal neighbours ("us
+president", not "president"), joined by " ", "\\n" or "\\n\\n", so a frequent key word
+no longer makes a candidate at every occurrence. Around any other gap between words
+("  ", a tab, "\\n\\n\\n"), rare in press texts, the phrase candidates of the reference
+definition are added.
 
-- keys begin with a delimiter: a space, a line break or one of the marks that most
-  often precede a word (" putin", "«путин"), so the automaton's root has few children
-  and hits inside words are never produced. Words after any other character that is not
-  a letter or digit are found by probing the few places marked in the same pass that
-  decides how to fold the text (normalize.fold_marking): such a character before a
-  letter pair that can start a key. The text's first word takes one more probe;
-- a phrase's key takes in its literal neighbours ("us president", not "president"),
-  joined by " ", "\\n" or "\\n\\n", so a frequent key word no longer makes a candidate
-  at every occurrence. Around any other gap between words ("  ", a tab, "\\n\\n\\n"),
-  rare in press texts, the phrase candidates of the reference definition are added.
-
-Text folded by the full route may hold any character; it is marked here instead, every
-character outside the common set that is not a letter or digit counting as rare.
+Both automata are deterministic (ahocorasick_rs, compiled Rust): one pass over the text
+returns every match at once, so Python only sees the few thousand matches, never the
+characters. A match inside a word (the character before it is a letter or digit) is
+dropped.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
-from monitor.signals.normalize import common_chars, fast_char, key_variants
+from monitor.signals.normalize import key_variants
 from monitor.signals.terms import Term
 
-DELIMITERS = " \n-.’“«(["  # the automaton keys begin with one of these
 SEPARATORS = (" ", "\n", "\n\n")
-IRREGULAR_GAPS = ("  ", " \n", "\n ", "\n\n\n")
+# Every other gap between words: two-character runs of the separators that are not a
+# separator themselves, and any other whitespace character.
+IRREGULAR_GAPS = ("  ", " \n", "\n ", "\n\n\n", *(  # no whitespace lies beyond U+3000
+    chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \n"))
 MAX_RUN_GAPS = 2  # a run of at most three words keeps the number of keys small
-_GAP = -1  # automaton value of an irregular gap
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Candidates = dict[int, list[int]]  # term -> key starts, ascending
+
+
+def _automaton(patterns: Iterable[str]) -> Any:
+    return ahocorasick_rs.AhoCorasick(list(patterns),
+                                      implementation=ahocorasick_rs.Implementation.DFA)
+
+
+def _matches(automaton: Any, text: str) -> list[tuple[int, int, int]]:
+    """(pattern, start, end) of every match, overlapping ones included."""
+    try:
+        return automaton.find_matches_as_indexes(text, overlapping=True)  # type: ignore[no-any-return]
+    except UnicodeEncodeError:  # lone surrogates: no key holds one, so scan a stand-in
+        return automaton.find_matches_as_indexes(  # type: ignore[no-any-return]
+            _SURROGATE.sub("\ufffd", text), overlapping=True)
 
 
 @dataclass(frozen=True, eq=False)
 class Scanner:
     """Automata and tables compiled once per rule set."""
 
-    automaton: Any  # delimiter + run spelling -> group; irregular gaps -> _GAP
-    plain: Any  # key spelling -> (length, term indices): the reference definition
-    groups: tuple[tuple[tuple[int, int], ...], ...]  # group -> (term, back) pairs
-    lengths: tuple[int, ...]  # group -> length of its keys, delimiter included
+    automaton: Any  # run spellings, then irregular gaps
+    runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
+    plain: Any  # key spellings: the reference definition
+    keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
-    probe_length: int  # longest key without its delimiter
-    marks: re.Pattern[str]  # for fold_marking: rare delimiters before a possible key
-    beginnings: frozenset[str]  # first three characters of every key (two if that short)
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
     gap_after: int  # ... and at most this far before it (key length included)
 
-    def candidates(self, text: str, marks: list[int] | None) -> Candidates:
-        """Key starts per term in folded `text`. `marks`: where `self.marks` matched the
-        original text if it took the fast route of folding (else they are found here)."""
-        if marks is None:
-            marks = self._folded_marks(text)
-        extra: dict[int, list[int]] = {}
-
-        def add(term: int, start: int) -> None:
-            extra.setdefault(term, []).append(start)
-
-        gaps = self._probe_marks(text, marks, add)
-        by_group: defaultdict[int, list[int]] = defaultdict(list)
-        for end, group in self.automaton.iter(text):
-            by_group[group].append(end)
-        gaps.extend(by_group.pop(_GAP, ()))
-        for gap in gaps:
-            self._gap_phrases(text, gap, add)
-        return self._collect(by_group, extra)
+    def candidates(self, text: str) -> Candidates:
+        """Key starts per term in folded `text`."""
+        runs = self.runs
+        n_runs = len(runs)
+        by_run: dict[int, list[int]] = {}
+        gaps: list[int] = []
+        for pattern, start, _ in _matches(self.automaton, text):
+            if pattern >= n_runs:
+                gaps.append(start)
+            elif not (start and text[start - 1].isalnum()):
+                found = by_run.get(pattern)
+                if found is None:
+                    by_run[pattern] = [start]
+                else:
+                    found.append(start)
+        parts: dict[int, list[list[int]]] = {}
+        for pattern, starts in by_run.items():
+            for term, offset in runs[pattern]:
+                parts.setdefault(term, []).append(
+                    starts if not offset else [start + offset for start in starts])
+        if gaps:
+            for term, starts in self._gap_phrases(text, gaps).items():
+                parts.setdefault(term, []).extend((starts, starts))  # always merged
+        return {term: lists[0] if len(lists) == 1 else sorted(set(itertools.chain(*lists)))
+                for term, lists in parts.items()}
 
     def plain_candidates(self, text: str, lo: int = 0, hi: int | None = None) -> Candidates:
         """Every occurrence of a term's key at a word start in text[lo:hi]."""
         found: Candidates = {}
         window = text if lo == 0 and hi is None else text[lo:hi]
-        for last, (length, indices) in self.plain.iter(window):
-            start = lo + last - length + 1
+        keys = self.keys
+        for pattern, start, _ in _matches(self.plain, window):
+            start += lo
             if start and text[start - 1].isalnum():
                 continue
-            for i in indices:
+            for i in keys[pattern]:
                 found.setdefault(i, []).append(start)
         return found
 
-    def _folded_marks(self, text: str) -> list[int]:
-        """The marks of a text folded by the full route, which may hold any character:
-        rare delimiters as in fast-route text, and every other character that is neither
-        common nor a letter or digit."""
-        return [found.start() for found in self.marks.finditer(text)
-                if not text[found.start()].isalnum()]
-
-    def _probe_marks(self, text: str, marks: list[int],
-                     add: Callable[[int, int], None]) -> list[int]:
-        """Probe the start of the text and every word after a rare delimiter."""
-        gaps: list[int] = []
-        self._probe(text, 0, add)
-        beginnings = self.beginnings
-        for at in marks:
-            if text[at].isspace():
-                gaps.append(at)
-            elif text[at + 1:at + 4] not in beginnings and text[at + 1:at + 3] not in beginnings:
-                continue
-            self._probe(text, at + 1, add)
-        return gaps
-
-    def _probe(self, text: str, at: int, add: Callable[[int, int], None]) -> None:
-        window = DELIMITERS[0] + text[at:at + self.probe_length]
-        for end, group in self.automaton.iter(window):
-            if group != _GAP and end + 1 == self.lengths[group]:
-                for term, back in self.groups[group]:
-                    add(term, at - 1 + end - back)
-
-    def _gap_phrases(self, text: str, gap: int, add: Callable[[int, int], None]) -> None:
-        lo = max(0, gap - self.gap_before)
-        for term, starts in self.plain_candidates(text, lo, gap + self.gap_after).items():
-            if term in self.phrases:
-                for start in starts:
-                    add(term, start)
-
-    def _collect(self, by_group: dict[int, list[int]], extra: Candidates) -> Candidates:
-        parts: dict[int, list[list[int]]] = {}
-        for group, ends in by_group.items():
-            for term, back in self.groups[group]:
-                parts.setdefault(term, []).append(list(map(back.__rsub__, ends)))
-        for term, starts in extra.items():
-            parts.setdefault(term, []).append(starts)
+    def _gap_phrases(self, text: str, gaps: list[int]) -> Candidates:
+        """The reference candidates of phrases around the gaps, one window per cluster."""
         found: Candidates = {}
-        for term, lists in parts.items():
-            if len(lists) == 1 and term not in extra:
-                found[term] = lists[0]
-            else:
-                found[term] = sorted(set(itertools.chain.from_iterable(lists)))
+        lo = hi = -1
+        for gap in (*sorted(gaps), None):
+            if gap is not None and gap - self.gap_before <= hi:
+                hi = gap + self.gap_after
+                continue
+            if hi >= 0:
+                for term, starts in self.plain_candidates(text, lo, hi).items():
+                    if term in self.phrases:
+                        found.setdefault(term, []).extend(starts)
+            if gap is not None:
+                lo, hi = max(0, gap - self.gap_before), gap + self.gap_after
         return found
 
 
@@ -146,55 +127,22 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     spellings: dict[str, list[tuple[int, int]]] = {}
     for i in keyed:
         for spelling, at in _run_spellings(terms[i]):
-            for delimiter in DELIMITERS:
-                key = delimiter + spelling
-                spellings.setdefault(key, []).append((i, len(key) - 1 - len(delimiter) - at))
-    group_index: dict[tuple[tuple[tuple[int, int], ...], int], int] = {}
-    automaton = ahocorasick.Automaton()
-    for key, pairs in spellings.items():
-        group = group_index.setdefault((tuple(pairs), len(key)), len(group_index))
-        automaton.add_word(key, group)
-    for gap in IRREGULAR_GAPS:
-        automaton.add_word(gap, _GAP)
-    automaton.make_automaton()
+            spellings.setdefault(spelling, []).append((i, at))
+    keys: dict[str, list[int]] = {}
+    for i in keyed:
+        for variant in key_variants(terms[i].key):
+            keys.setdefault(variant, []).append(i)
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
-    marks = _marks(spellings)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
     return Scanner(
-        automaton=automaton,
-        plain=_plain_automaton(terms, keyed),
-        groups=tuple(pairs for pairs, _ in group_index),
-        lengths=tuple(length for _, length in group_index),
+        automaton=_automaton([*spellings, *IRREGULAR_GAPS]),
+        runs=tuple(tuple(pairs) for pairs in spellings.values()),
+        plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
+        keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,
-        probe_length=max((len(k) - 1 for k in spellings), default=0),
-        marks=marks,
-        beginnings=frozenset(k[1:4] for k in spellings),
         gap_before=max((terms[i].reach for i in phrases), default=0) + 1,
         gap_after=max((terms[i].key_offset for i in phrases), default=0) + longest_key + 1,
     )
-
-
-def _marks(spellings: dict[str, list[tuple[int, int]]]) -> re.Pattern[str]:
-    """The pattern fold_marking needs.
-
-    It matches (in the original text) every character outside the common set, every
-    rare whitespace character, and every other rare delimiter followed by two characters
-    that can begin a key.
-    """
-    common = common_chars()
-    rare = {c for c in common if not fast_char(c).isalnum() and fast_char(c) not in DELIMITERS}
-    spaces = {c for c in rare if fast_char(c).isspace()}
-    firsts = {k[1] for k in spellings}
-    seconds = {k[2] for k in spellings if len(k) > 2}
-    kept = "".join(c for c in common if c not in rare)
-
-    def chars(wanted: set[str]) -> str:
-        return re.escape("".join(c for c in common if fast_char(c) in wanted)) or "\\x00"
-
-    delimiters = re.escape("".join(sorted(rare - spaces))) or "\\x00"
-    pattern = (f"[^{re.escape(kept)}](?:(?<![{delimiters}])"
-               f"|(?=[{chars(firsts)}][{chars(seconds)}]))")
-    return re.compile(pattern)
 
 
 def _run_spellings(term: Term) -> list[tuple[str, int]]:
@@ -243,16 +191,3 @@ def _key_only_at_key_word(term: Term) -> bool:
             ):
                 return False
     return True
-
-
-def _plain_automaton(terms: Sequence[Term], keyed: list[int]) -> Any:
-    keys: dict[str, list[int]] = {}
-    for i in keyed:
-        for variant in key_variants(terms[i].key):
-            keys.setdefault(variant, []).append(i)
-    automaton = ahocorasick.Automaton()
-    for variant, indices in keys.items():
-        automaton.add_word(variant, (len(variant), tuple(indices)))
-    if keys:
-        automaton.make_automaton()
-    return automaton
