@@ -8,7 +8,15 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.signals.normalize import _UNCOMMON, _regular, fold, fold_unit, key_variants
+from monitor.signals.normalize import (
+    _UNCOMMON,
+    ASCII_LOWERING_UNCOMMON,
+    _fast_fold,
+    _regular,
+    fold,
+    fold_unit,
+    key_variants,
+)
 
 
 def test_fold_unifies_case_yo_dashes_and_spaces() -> None:
@@ -46,13 +54,31 @@ def test_common_fast_range_characters_are_regular() -> None:
     assert bad == []
 
 
+def test_only_the_kelvin_sign_is_uncommon_and_folds_to_ascii() -> None:
+    """`fold` trusts a text whose fast folding is ASCII once the one uncommon character
+    that lower-cases to ASCII is absent; no other character does."""
+    found = [c for c in map(chr, range(0x110000))
+             if not 0xD800 <= ord(c) <= 0xDFFF and _UNCOMMON.match(c)
+             and _fast_fold(c).isascii()]
+    assert found == [ASCII_LOWERING_UNCOMMON]
+    assert fold("\u212a\u212aGB talks").text == fold_unit("\u212a\u212aGB talks")
+
+
+def test_fold_makes_english_press_punctuation_ascii() -> None:
+    """Curly quotes, dashes, guillemets and the ellipsis fold one for one to ASCII."""
+    text = "The President\u2019s \u201cstrategic\u201d talks \u2014 \u00abnext\u00bb\u2026"
+    folded = fold(text).text
+    assert folded == "the president's \"strategic\" talks - \"next\"."
+    assert folded.isascii() and len(folded) == len(text)
+
+
 def test_key_variants_cover_apostrophes() -> None:
     """Automaton keys are expanded over the quote variants the fast route leaves alone."""
     assert "putin\u2019s" in key_variants("putin's")
 
 
 text_strategy = st.text(
-    alphabet=st.sampled_from(list("abc PUTINпутинЁё-–—\u00a0\u200b&;#x41…№ﬁ\u0306й.\n")),
+    alphabet=st.sampled_from(list("abc PUTINпутинЁё-–—\u00a0\u200b&;#x41…№ﬁ\u0306й.\n’“K")),
     max_size=60,
 )
 
@@ -69,8 +95,8 @@ def test_fold_offsets_stay_inside_original_and_ordered(text: str) -> None:
         last = a
 
 
-@given(st.text(alphabet=st.sampled_from(list("abc PUTINпутинЁё-–—\u00a0\u200b&;#x41№ﬁ\u0306й.\n")),
-               max_size=60))
+@given(st.text(alphabet=st.sampled_from(
+    list("abc PUTINпутинЁё-–—\u00a0\u200b&;#x41№ﬁ\u0306й.\n’“\u212a")), max_size=60))
 def test_fold_equals_reference_folding(text: str) -> None:
     """The fast route folds as the reference does (quotes and "…"-like symbols aside)."""
     reference = re.sub(r"\s", " ", fold_unit(text))

@@ -49,6 +49,34 @@ def test_scan_fast_candidates_keep_every_verified_candidate(text: str, case: str
     assert_candidates_keep_verified(RULES, text)
 
 
+ROUTE_TEXTS = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
+    [" ", "\n", "\n\n", "  ", "\t", ",", "-", "(", "'", '"', "№", "…", "ѓ", "ё", "é", "\u3000"])),
+    max_size=25).map(lambda parts: "".join(word + glue for word, glue in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ROUTE_TEXTS)
+def test_scan_byte_routes_find_what_the_str_route_finds(text: str) -> None:
+    """ASCII and cp1251 texts are scanned as bytes: same matches, same offsets."""
+    folded = fold(text).text
+    route, encoded = RULES.scanner.route(folded)
+    by_str = RULES.scanner.routes[0]
+    assert encoded is None or len(encoded) == len(folded)
+
+    def spelled(found: list[tuple[int, int, int]]) -> set[tuple[str, int]]:
+        return {(folded[start:end], start) for _, start, end in found}
+
+    assert spelled(route.matches(folded, encoded)) == spelled(by_str.matches(folded, None))
+
+
+def test_scan_routes_by_text() -> None:
+    """ASCII text, folded Russian press text and anything else each take their route."""
+    routes = RULES.scanner.routes
+    assert RULES.scanner.route("putin spoke")[0] is routes[1]
+    assert RULES.scanner.route("путин «сказал» №5 — ѓ…")[0] is routes[2]
+    assert RULES.scanner.route("erdoğan and putin")[0] is routes[0]
+
+
 def test_scan_lone_surrogates_do_not_stop_the_scan() -> None:
     """Text decoded leniently may hold lone surrogates; terms around them are still found."""
     document = "\ud800Putin\udfff spoke with Biden \ud83d by phone"

@@ -56,15 +56,29 @@ class Miss:
 
 @dataclass(frozen=True, slots=True)
 class Owners:
-    """The term of each candidate in a sorted list of key starts, decoded on demand:
-    `codes` holds start * n + term in order, or is None when every candidate is `term`'s."""
+    """The term of each candidate in a sorted list of key starts of some terms, found on
+    demand (few are ever asked for). Of equal starts, the lower term comes first."""
 
-    codes: list[int] | None
-    n: int
-    term: int = 0
+    starts: list[int]
+    terms: tuple[int, ...]  # the terms with candidates, ascending
+    raw: dict[int, list[int]]
 
     def __getitem__(self, i: int) -> int:
-        return self.term if self.codes is None else self.codes[i] % self.n
+        terms = self.terms
+        if len(terms) == 1:
+            return terms[0]
+        starts, start = self.starts, self.starts[i]
+        before = 0  # equal starts before this one
+        while i > before and starts[i - before - 1] == start:
+            before += 1
+        for term in terms:
+            keys = self.raw[term]
+            j = bisect.bisect_left(keys, start)
+            if j < len(keys) and keys[j] == start:
+                if not before:
+                    return term
+                before -= 1
+        raise IndexError(i)
 
 
 @dataclass(slots=True)
@@ -131,14 +145,9 @@ class Evaluation:
         starts, the lower term first)."""
         cached = self._candidates.get(id(terms))
         if cached is None:
-            present = self.raw.keys() & self.rules.term_set(terms)
-            if len(present) == 1:
-                owners = Owners(None, 1, present.pop())
-            else:  # one sort of start * n + term, in C: by start, ties lower term first
-                n = len(self.rules.terms)
-                owners = Owners(sorted(itertools.chain.from_iterable(
-                    map(term.__add__, map(n.__mul__, self.raw[term])) for term in present)), n)
-            cached = (self.candidate_starts(terms), owners)
+            present = tuple(sorted(self.raw.keys() & self.rules.term_set(terms)))
+            cached = (self.candidate_starts(terms), Owners(self.candidate_starts(terms),
+                                                           present, self.raw))
             self._candidates[id(terms)] = cached
         return cached
 

@@ -42,13 +42,13 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
     raw, checked = find_candidates(rules, folded.text)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked)
-    present = raw.keys()
+    present = screen.present_mask(raw)
     for rule, plan in zip(rules.rules, screen.plans(rules), strict=True):
         if rule.lang and lang and rule.lang != lang:
             continue
         if explain:
             anchors = _explained_anchors(rule, run)
-        elif any(map(present.isdisjoint, plan.needs)):
+        elif not screen.may_fire(plan, present):
             continue  # a requirement without any candidate: the rule cannot fire
         else:
             anchors = _screened_anchors(rule, plan, run)

@@ -55,24 +55,72 @@ def _matches(automaton: Any, text: str) -> list[tuple[int, int, int]]:
 
 
 @dataclass(frozen=True, eq=False)
+class Route:
+    """One automaton over the run spellings (then the irregular gaps) that a text can
+    hold in one encoding. A one-byte encoding puts characters and bytes at the same
+    offsets, so the automaton reads bytes and nothing converts offsets; a spelling the
+    encoding cannot hold cannot occur in a text that it can."""
+
+    automaton: Any
+    runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
+    encoding: str | None  # None: the automaton reads str
+
+    @classmethod
+    def build(cls, spellings: dict[str, list[tuple[int, int]]],
+              encoding: str | None) -> Route:
+        def holds(pattern: str) -> bool:
+            try:
+                pattern.encode(encoding or "utf-8", "surrogatepass")
+            except UnicodeEncodeError:
+                return False
+            return True
+
+        runs = [(spelling, tuple(pairs)) for spelling, pairs in spellings.items()
+                if holds(spelling)]
+        patterns = [spelling for spelling, _ in runs] + [g for g in IRREGULAR_GAPS if holds(g)]
+        if encoding is None:
+            automaton = _automaton(patterns)
+        else:
+            automaton = ahocorasick_rs.BytesAhoCorasick(
+                [p.encode(encoding) for p in patterns],
+                implementation=ahocorasick_rs.Implementation.DFA)
+        return cls(automaton, tuple(pairs for _, pairs in runs), encoding)
+
+    def matches(self, text: str, encoded: bytes | None) -> list[tuple[int, int, int]]:
+        if encoded is None:
+            return _matches(self.automaton, text)
+        return self.automaton.find_matches_as_indexes(  # type: ignore[no-any-return]
+            encoded, overlapping=True)
+
+
+@dataclass(frozen=True, eq=False)
 class Scanner:
     """Automata and tables compiled once per rule set."""
 
-    automaton: Any  # run spellings, then irregular gaps
-    runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
+    routes: tuple[Route, Route, Route]  # str, ASCII bytes, cp1251 bytes
     plain: Any  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
     gap_after: int  # ... and at most this far before it (key length included)
 
+    def route(self, text: str) -> tuple[Route, bytes | None]:
+        """The cheapest automaton for `text`, and the bytes it reads (None: the str)."""
+        if text.isascii():
+            return self.routes[1], text.encode("ascii")
+        try:  # Russian press text, folded: Cyrillic, ASCII and a little punctuation
+            return self.routes[2], text.encode("cp1251")
+        except UnicodeEncodeError:
+            return self.routes[0], None
+
     def candidates(self, text: str) -> Candidates:
         """Key starts per term in folded `text`."""
-        runs = self.runs
+        route, encoded = self.route(text)
+        runs = route.runs
         n_runs = len(runs)
         by_run: dict[int, list[int]] = {}
         gaps: list[int] = []
-        for pattern, start, _ in _matches(self.automaton, text):
+        for pattern, start, _ in route.matches(text, encoded):
             if pattern >= n_runs:
                 gaps.append(start)
             elif not (start and text[start - 1].isalnum()):
@@ -135,8 +183,8 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
     return Scanner(
-        automaton=_automaton([*spellings, *IRREGULAR_GAPS]),
-        runs=tuple(tuple(pairs) for pairs in spellings.values()),
+        routes=(Route.build(spellings, None), Route.build(spellings, "ascii"),
+                Route.build(spellings, "cp1251")),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,

@@ -33,6 +33,7 @@ class Bound:
 @dataclass(frozen=True, slots=True)
 class Plan:
     needs: tuple[frozenset[int], ...]  # anchor terms, then each requirement's terms
+    need_masks: tuple[int, ...]  # the same as bit sets (bit i: term i), see `present_mask`
     bounds: tuple[Bound, ...] | None  # None: anchors are not screened
     title_reach: int  # an anchor in the title has its key before title end + this
     anchor_rank: dict[int, int] = field(default_factory=dict, compare=False)  # term -> place
@@ -54,12 +55,29 @@ def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
     needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in rule.requirements))
     offset = max((terms[t].key_offset for t in rule.anchor), default=0)
     rank = {term: place for place, term in enumerate(rule.anchor)}
+    masks = tuple(sum(1 << term for term in need) for need in needs)
     if any(not terms[t].key for t in rule.anchor):
-        return Plan(needs, None, offset, rank)
+        return Plan(needs, masks, None, offset, rank)
     reach = max(terms[t].reach for t in rule.anchor)
     bounds = tuple(_bound(r, offset, reach, max(terms[t].key_offset for t in r.terms))
                    for r in rule.requirements)
-    return Plan(needs, bounds, offset, rank)
+    return Plan(needs, masks, bounds, offset, rank)
+
+
+def present_mask(terms: Iterable[int]) -> int:
+    """The bit set of `terms` (bit i: term i)."""
+    mask = 0
+    for term in terms:
+        mask |= 1 << term
+    return mask
+
+
+def may_fire(plan: Plan, present: int) -> bool:
+    """Whether every need of the plan has a term in the bit set `present`."""
+    for need in plan.need_masks:
+        if not need & present:
+            return False
+    return True
 
 
 def _bound(requirement: Requirement, offset: int, reach: int, its_offset: int) -> Bound:
