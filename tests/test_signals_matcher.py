@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.signals import compose_document, load_rules, match_document
+from monitor.signals.document import Owners
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "signals" / "tiny_rules.toml"
 RULES = load_rules(TINY)
@@ -162,3 +163,15 @@ def test_matcher_case_and_unicode_variants_do_not_change_result(text: str, how: 
 def test_matcher_degenerate_texts(text: str) -> None:
     """Empty and odd texts score zero without errors."""
     assert match_document(RULES, text, text).score == 0
+
+
+@given(st.dictionaries(st.integers(0, 30), st.sets(st.integers(0, 60), min_size=1),
+                       min_size=1, max_size=6))
+def test_owners_give_each_merged_candidate_its_term(raw_sets: dict[int, set[int]]) -> None:
+    """Owners found on demand equal one sort of (start, term): equal starts, lower term
+    first."""
+    raw = {term: sorted(starts) for term, starts in raw_sets.items()}
+    expected = sorted((start, term) for term, starts in raw.items() for start in starts)
+    starts = [start for start, _ in expected]
+    owners = Owners(starts, tuple(sorted(raw)), raw)
+    assert [owners[i] for i in range(len(starts))] == [term for _, term in expected]
