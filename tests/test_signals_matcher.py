@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.signals import compose_document, load_rules, match_document
-from monitor.signals.document import Owners
+from monitor.signals.document import Owners, count_word_starts, word_table
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "signals" / "tiny_rules.toml"
 RULES = load_rules(TINY)
@@ -175,3 +176,27 @@ def test_owners_give_each_merged_candidate_its_term(raw_sets: dict[int, set[int]
     starts = [start for start, _ in expected]
     owners = Owners(starts, tuple(sorted(raw)), raw)
     assert [owners[i] for i in range(len(starts))] == [term for _, term in expected]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1251"])
+def test_word_table_classes_bytes_as_regex_word_characters(encoding: str) -> None:
+    """Each byte's class is what regex \\w says of the character it encodes."""
+    table = word_table(encoding)
+    for byte in range(256):
+        char = bytes([byte]).decode(encoding, "replace")
+        assert (table[byte] == ord("a")) == bool(re.match(r"\w", char)), (encoding, byte)
+
+
+@given(st.sampled_from(["latin-1", "cp1251"]),
+       st.text(alphabet=st.sampled_from(list("ab_1 .,-'\n\t«\u00a0")), max_size=80),
+       st.integers(0, 90), st.integers(0, 90))
+def test_word_starts_counted_on_bytes_as_by_regex(encoding: str, text: str, start: int,
+                                                  end: int) -> None:
+    """Counting word starts on the byte classes gives the regex count for any range."""
+    if encoding == "cp1251":
+        text = text.replace("a", "п").replace("1", "ѓ").replace("_", "№")
+    else:
+        text = text.replace("1", "é")
+    classes = text.encode(encoding).translate(word_table(encoding))
+    expected = len(re.compile(r"(?<!\w)\w").findall(text, start, end))
+    assert count_word_starts(classes, start, end) == expected

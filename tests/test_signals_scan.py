@@ -61,7 +61,7 @@ def test_scan_byte_routes_find_what_the_str_route_finds(text: str) -> None:
     folded = fold(text).text
     route, encoded = RULES.scanner.route(folded)
     by_str = RULES.scanner.routes[0]
-    assert encoded is None or len(encoded) == len(folded)
+    assert encoded is None or len(encoded.data) == len(folded)
 
     def spelled(found: list[tuple[int, int, int]]) -> set[tuple[str, int]]:
         return {(folded[start:end], start) for _, start, end in found}

@@ -8,6 +8,7 @@ see scan.py), so the cost grows with the number of hits, not with terms or text 
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from monitor.signals.normalize import Folded
 from monitor.signals.rules import Rule, RuleSet, Window
+from monitor.signals.scan import Encoded
 from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
@@ -100,12 +102,22 @@ class Evaluation:
     _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
     title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
+    encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
+    _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
     def words_between(self, start: int, end: int) -> int:
-        """How many words start in folded [start, end). Word starts are indexed lazily in
-        blocks, so a long transcript with hits in one place costs one block, and repeated
-        questions about the same passage cost two binary searches each. A short gap
-        outside the indexed blocks is counted directly."""
+        """How many words start in folded [start, end). In a text with a one-byte
+        encoding, that is how often a non-word character precedes a word character,
+        counted in C over the text mapped to two classes. Otherwise word starts are
+        indexed lazily in blocks, so a long transcript with hits in one place costs one
+        block, and repeated questions about the same passage cost two binary searches
+        each; a short gap outside the indexed blocks is counted directly."""
+        classes = self._word_classes
+        if classes is None and self.encoded is not None:
+            classes = self._word_classes = self.encoded.data.translate(
+                word_table(self.encoded.encoding))
+        if classes is not None:
+            return count_word_starts(classes, start, end)
         first, last = start // _WORD_BLOCK, max(start, end - 1) // _WORD_BLOCK
         blocks = self._word_blocks
         if end - start <= _DIRECT_COUNT and (first not in blocks or last not in blocks):
@@ -175,21 +187,39 @@ class Evaluation:
         return self.folded.to_original(start, end)
 
 
+def count_word_starts(classes: bytes, start: int, end: int) -> int:
+    """Word starts in [start, end) of a text mapped to classes by `word_table`."""
+    if start > 0:
+        return classes.count(b" a", start - 1, end)
+    return classes.count(b" a", 0, end) + int(end > 0 and classes[:1] == b"a")
+
+
+@functools.cache
+def word_table(encoding: str) -> bytes:
+    """bytes.translate table of a one-byte encoding: word characters (what regex \\w
+    matches) to "a", every other byte to " "."""
+    def word(byte: int) -> bool:
+        char = bytes([byte]).decode(encoding, "replace")
+        return char.isalnum() or char == "_"
+    return bytes(ord("a") if word(byte) else ord(" ") for byte in range(256))
+
+
 def find_candidates(rules: RuleSet, text: str) -> tuple[
-        dict[int, list[int]], dict[tuple[int, int], Hit | None]]:
-    """Key starts per term in folded `text` (see scan.py); regex terms come verified."""
-    raw = rules.scanner.candidates(text)
+        dict[int, list[int]], dict[tuple[int, int], Hit | None], Encoded | None]:
+    """Key starts per term in folded `text` (see scan.py), regex terms verified, and the
+    text as the scan's one-byte encoding, if it had one."""
+    raw, encoded = rules.scanner.scan(text)
     checked: dict[tuple[int, int], Hit | None] = {}
     for i in rules.regex_terms:
         for found in rules.terms[i].verify.finditer(text):
             raw.setdefault(i, []).append(found.start())
             checked[(i, found.start())] = Hit(found.start(), found.end(), i)
-    return raw, checked
+    return raw, checked, encoded
 
 
 def find_hits(rules: RuleSet, text: str) -> dict[int, list[Hit]]:
     """Every verified occurrence of every term in folded `text`, per term, in order."""
-    raw, checked = find_candidates(rules, text)
+    raw, checked, _ = find_candidates(rules, text)
     hits: dict[int, list[Hit]] = {}
     for term, starts in raw.items():
         for start in starts:

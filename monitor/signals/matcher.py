@@ -39,9 +39,9 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
     document = compose_document(title, text)
     folded = fold(document)
-    raw, checked = find_candidates(rules, folded.text)
+    raw, checked, encoded = find_candidates(rules, folded.text)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
-                     _checked=checked)
+                     _checked=checked, encoded=encoded)
     present = screen.present_mask(raw)
     for rule, plan in zip(rules.rules, screen.plans(rules), strict=True):
         if rule.lang and lang and rule.lang != lang:

@@ -10,10 +10,13 @@ no longer makes a candidate at every occurrence. Around any other gap between wo
 ("  ", a tab, "\\n\\n\\n"), rare in press texts, the phrase candidates of the reference
 definition are added.
 
-Both automata are deterministic (ahocorasick_rs, compiled Rust): one pass over the text
+The automata are deterministic (ahocorasick_rs, compiled Rust): one pass over the text
 returns every match at once, so Python only sees the few thousand matches, never the
 characters. A match inside a word (the character before it is a letter or digit) is
-dropped.
+dropped. A text that fits a one-byte encoding (Latin-1 covers folded English press
+text, cp1251 folded Russian) is scanned as those bytes by an automaton of its own, so
+offsets need no conversion from UTF-8; the bytes are kept for counting words (see
+document.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
@@ -38,6 +41,13 @@ MAX_RUN_GAPS = 2  # a run of at most three words keeps the number of keys small
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Candidates = dict[int, list[int]]  # term -> key starts, ascending
+
+
+class Encoded(NamedTuple):
+    """A text in a one-byte encoding: byte offsets are character offsets."""
+
+    encoding: str
+    data: bytes
 
 
 def _automaton(patterns: Iterable[str]) -> Any:
@@ -86,35 +96,44 @@ class Route:
                 implementation=ahocorasick_rs.Implementation.DFA)
         return cls(automaton, tuple(pairs for _, pairs in runs), encoding)
 
-    def matches(self, text: str, encoded: bytes | None) -> list[tuple[int, int, int]]:
+    def matches(self, text: str, encoded: Encoded | None) -> list[tuple[int, int, int]]:
         if encoded is None:
             return _matches(self.automaton, text)
         return self.automaton.find_matches_as_indexes(  # type: ignore[no-any-return]
-            encoded, overlapping=True)
+            encoded.data, overlapping=True)
 
 
 @dataclass(frozen=True, eq=False)
 class Scanner:
     """Automata and tables compiled once per rule set."""
 
-    routes: tuple[Route, Route, Route]  # str, ASCII bytes, cp1251 bytes
+    routes: tuple[Route, ...]  # str, then the one-byte encodings in the order tried
     plain: Any  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
     gap_after: int  # ... and at most this far before it (key length included)
 
-    def route(self, text: str) -> tuple[Route, bytes | None]:
-        """The cheapest automaton for `text`, and the bytes it reads (None: the str)."""
-        if text.isascii():
-            return self.routes[1], text.encode("ascii")
-        try:  # Russian press text, folded: Cyrillic, ASCII and a little punctuation
-            return self.routes[2], text.encode("cp1251")
-        except UnicodeEncodeError:
-            return self.routes[0], None
+    def route(self, text: str) -> tuple[Route, Encoded | None]:
+        """The cheapest automaton for `text`, and the bytes it reads (None: the str).
+        Folded English press text is mostly ASCII (Latin-1 with accented names),
+        folded Russian press text cp1251."""
+        for route in self.routes[1:]:
+            encoding = route.encoding or ""
+            if route is self.routes[1] and text.isascii():
+                return route, Encoded(encoding, text.encode("ascii"))
+            try:
+                return route, Encoded(encoding, text.encode(encoding))
+            except UnicodeEncodeError:
+                continue
+        return self.routes[0], None
 
     def candidates(self, text: str) -> Candidates:
         """Key starts per term in folded `text`."""
+        return self.scan(text)[0]
+
+    def scan(self, text: str) -> tuple[Candidates, Encoded | None]:
+        """`candidates`, and the text in the one-byte encoding its route read, if any."""
         route, encoded = self.route(text)
         runs = route.runs
         n_runs = len(runs)
@@ -124,11 +143,11 @@ class Scanner:
             if pattern >= n_runs:
                 gaps.append(start)
             elif not (start and text[start - 1].isalnum()):
-                found = by_run.get(pattern)
-                if found is None:
+                starts = by_run.get(pattern)
+                if starts is None:
                     by_run[pattern] = [start]
                 else:
-                    found.append(start)
+                    starts.append(start)
         parts: dict[int, list[list[int]]] = {}
         for pattern, starts in by_run.items():
             for term, offset in runs[pattern]:
@@ -137,8 +156,9 @@ class Scanner:
         if gaps:
             for term, starts in self._gap_phrases(text, gaps).items():
                 parts.setdefault(term, []).extend((starts, starts))  # always merged
-        return {term: lists[0] if len(lists) == 1 else sorted(set(itertools.chain(*lists)))
-                for term, lists in parts.items()}
+        found = {term: lists[0] if len(lists) == 1 else sorted(set(itertools.chain(*lists)))
+                 for term, lists in parts.items()}
+        return found, encoded
 
     def plain_candidates(self, text: str, lo: int = 0, hi: int | None = None) -> Candidates:
         """Every occurrence of a term's key at a word start in text[lo:hi]."""
@@ -183,7 +203,7 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
     return Scanner(
-        routes=(Route.build(spellings, None), Route.build(spellings, "ascii"),
+        routes=(Route.build(spellings, None), Route.build(spellings, "latin-1"),
                 Route.build(spellings, "cp1251")),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
