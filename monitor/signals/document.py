@@ -24,7 +24,9 @@ _WORD_BLOCK = 2048
 _DIRECT_COUNT = 400  # gaps up to this many characters are counted without the index
 # A sentence ends at . ! ? or … followed by space, or at a line break. Initials
 # ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
-_CANDIDATE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s+|\n")
+# (Written to begin with one character class, which lets the regex engine skip ahead
+# in C to the next possible end.)
+_CANDIDATE_END = re.compile(r"[.!?…\n](?:(?<=\n)|[\"'»”’)\]]*\s+)")
 # Initials ("Joseph R. Biden", "В.В.Путин") and abbreviations do not end a sentence.
 _NOT_AN_END = re.compile(r"(?:^|[\s.(])(?:[^\W\d_]|u\.s|mr|ms|mrs|dr|st|jr|no|vs|г|гг|т\.е|т\.д)\Z")
 SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
