@@ -187,16 +187,33 @@ def test_word_table_classes_bytes_as_regex_word_characters(encoding: str) -> Non
         assert (table[byte] == ord("a")) == bool(re.match(r"\w", char)), (encoding, byte)
 
 
+@settings(max_examples=300)
 @given(st.sampled_from(["latin-1", "cp1251"]),
        st.text(alphabet=st.sampled_from(list("ab_1 .,-'\n\t«\u00a0")), max_size=80),
-       st.integers(0, 90), st.integers(0, 90))
-def test_word_starts_counted_on_bytes_as_by_regex(encoding: str, text: str, start: int,
-                                                  end: int) -> None:
+       st.data())
+def test_word_starts_counted_on_bytes_as_by_regex(encoding: str, text: str,
+                                                  data: st.DataObject) -> None:
     """Counting word starts on the byte classes gives the regex count for any range."""
     if encoding == "cp1251":
         text = text.replace("a", "п").replace("1", "ѓ").replace("_", "№")
     else:
         text = text.replace("1", "é")
+    start = data.draw(st.integers(0, len(text) + 2))
+    end = data.draw(st.integers(0, len(text) + 2))
     classes = text.encode(encoding).translate(word_table(encoding))
     expected = len(re.compile(r"(?<!\w)\w").findall(text, start, end))
     assert count_word_starts(classes, start, end) == expected
+
+
+@pytest.mark.parametrize(("text", "start", "end", "words"), [
+    (" ab cd", 1, 6, 2),  # a word starts right at `start`
+    (" ab cd", 2, 6, 1),  # `start` inside a word: that word started before
+    ("ab cd", 0, 5, 2),  # a word at the very start of the text
+    ("ab cd", 0, 0, 0),
+    ("ab cd", 3, 3, 0),
+    ("a_b1 c", 0, 6, 2),  # "_" and digits are word characters
+])
+def test_word_starts_counted_on_bytes_at_the_edges(text: str, start: int, end: int,
+                                                    words: int) -> None:
+    classes = text.encode("latin-1").translate(word_table("latin-1"))
+    assert count_word_starts(classes, start, end) == words

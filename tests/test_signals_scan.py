@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.signals import compose_document, load_rules
+from monitor.signals import compose_document, load_rules, match_document
 from monitor.signals.document import verify
 from monitor.signals.normalize import fold
 from monitor.signals.rules import RuleSet
@@ -91,3 +94,32 @@ def test_scan_devset_candidates_keep_every_verified_candidate() -> None:
     for line in DEVSET.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         assert_candidates_keep_verified(RULES, compose_document(row["title"], row["text"]))
+
+
+@pytest.mark.parametrize("document", [
+    "russian-u.s.  president ",  # the first gap lies closer to the start than its window
+    "u.s.\tpresident and the u.s.  president and u.s.\n\n\npresident",
+    "x" * 300 + " u.s.  president " + "y" * 300 + " u.s.\tpresident",
+])
+def test_scan_phrases_across_irregular_gaps_anywhere(document: str) -> None:
+    """A phrase split by an irregular gap is a candidate wherever the gap lies."""
+    assert_candidates_keep_verified(RULES, document)
+    term = next(i for i, t in enumerate(RULES.terms) if t.source == "u.s. president")
+    expected = [m.start() for m in re.finditer(r"u\.s\.\s+president", document)]
+    assert RULES.scanner.candidates(fold(document).text).get(term) == expected
+
+
+STR_ONLY = dataclasses.replace(
+    RULES, scanner=dataclasses.replace(RULES.scanner, routes=RULES.scanner.routes[:1]))
+SENTENCES = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
+    [*GLUE, ". ", "! ", "\n", "? "])), max_size=60).map(
+    lambda parts: "".join(word + glue for word, glue in parts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(SENTENCES, st.sampled_from(["en", "ru", None]))
+def test_scan_byte_routes_match_documents_as_the_str_route(text: str, lang: str | None) -> None:
+    """Scanning bytes and counting words on them flags exactly what the str route does."""
+    title, body = text[:30], text[30:]
+    assert match_document(RULES, title, body, lang) == match_document(STR_ONLY, title, body,
+                                                                      lang)

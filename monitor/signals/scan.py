@@ -174,21 +174,21 @@ class Scanner:
         return found
 
     def _gap_phrases(self, text: str, gaps: list[int]) -> Candidates:
-        """The reference candidates of phrases around the gaps, one window per cluster."""
+        """The reference candidates of phrases around the gaps, one window per run of
+        gaps whose windows overlap."""
+        windows: list[list[int]] = []
+        for gap in sorted(gaps):
+            lo, hi = max(0, gap - self.gap_before), gap + self.gap_after
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = hi
+            else:
+                windows.append([lo, hi])
         found: Candidates = {}
-        lo = hi = -1
-        for gap in (*sorted(gaps), None):
-            if gap is not None and gap - self.gap_before <= hi:
-                hi = gap + self.gap_after
-                continue
-            if hi >= 0:
-                for term, starts in self.plain_candidates(text, lo, hi).items():
-                    if term in self.phrases:
-                        found.setdefault(term, []).extend(starts)
-            if gap is not None:
-                lo, hi = max(0, gap - self.gap_before), gap + self.gap_after
+        for lo, hi in windows:
+            for term, starts in self.plain_candidates(text, lo, hi).items():
+                if term in self.phrases:
+                    found.setdefault(term, []).extend(starts)
         return found
-
 
 def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     keyed = [i for i in sorted(used) if terms[i].key]
