@@ -63,7 +63,7 @@ def test_scan_byte_routes_find_what_the_str_route_finds(text: str) -> None:
     """ASCII and cp1251 texts are scanned as bytes: same matches, same offsets."""
     folded = fold(text).text
     route, encoded = RULES.scanner.route(folded)
-    by_str = RULES.scanner.routes[0]
+    by_str = RULES.scanner.by_str
     assert encoded is None or len(encoded.data) == len(folded)
 
     def spelled(found: list[tuple[int, int, int]]) -> set[tuple[str, int]]:
@@ -74,10 +74,11 @@ def test_scan_byte_routes_find_what_the_str_route_finds(text: str) -> None:
 
 def test_scan_routes_by_text() -> None:
     """ASCII text, folded Russian press text and anything else each take their route."""
-    routes = RULES.scanner.routes
-    assert RULES.scanner.route("putin spoke")[0] is routes[1]
-    assert RULES.scanner.route("путин «сказал» №5 — ѓ…")[0] is routes[2]
-    assert RULES.scanner.route("erdoğan and putin")[0] is routes[0]
+    latin_1, cp1251 = RULES.scanner.by_bytes
+    assert RULES.scanner.route("putin spoke")[0] is latin_1
+    assert RULES.scanner.route("president macron and putin met in évian")[0] is latin_1
+    assert RULES.scanner.route("путин «сказал» №5 — ѓ…")[0] is cp1251
+    assert RULES.scanner.route("erdoğan and putin")[0] is RULES.scanner.by_str
 
 
 def test_scan_lone_surrogates_do_not_stop_the_scan() -> None:
@@ -110,7 +111,7 @@ def test_scan_phrases_across_irregular_gaps_anywhere(document: str) -> None:
 
 
 STR_ONLY = dataclasses.replace(
-    RULES, scanner=dataclasses.replace(RULES.scanner, routes=RULES.scanner.routes[:1]))
+    RULES, scanner=dataclasses.replace(RULES.scanner, by_bytes=()))
 SENTENCES = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
     [*GLUE, ". ", "! ", "\n", "? "])), max_size=60).map(
     lambda parts: "".join(word + glue for word, glue in parts))

@@ -160,8 +160,8 @@ class Evaluation:
         cached = self._candidates.get(id(terms))
         if cached is None:
             present = tuple(sorted(self.raw.keys() & self.rules.term_set(terms)))
-            cached = (self.candidate_starts(terms), Owners(self.candidate_starts(terms),
-                                                           present, self.raw))
+            starts = self.candidate_starts(terms)
+            cached = (starts, Owners(starts, present, self.raw))
             self._candidates[id(terms)] = cached
         return cached
 

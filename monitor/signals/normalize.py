@@ -60,7 +60,7 @@ def fold_unit(unit: str) -> str:
     return "".join(_CANONICAL.get(char, char) for char in text)
 
 
-# What the fast route replaces after lower-casing, one character for one.
+# What the fast route replaces, one character for one (before lower-casing, see _fast_fold).
 _FAST_REPLACEMENTS = (("ё", "е"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"),
                       ("\u2011", "-"), ("\u00a0", " "), ("\u202f", " "),
                       ("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),

@@ -79,8 +79,10 @@ class Route:
     def build(cls, spellings: dict[str, list[tuple[int, int]]],
               encoding: str | None) -> Route:
         def holds(pattern: str) -> bool:
+            if encoding is None:
+                return True
             try:
-                pattern.encode(encoding or "utf-8", "surrogatepass")
+                pattern.encode(encoding)
             except UnicodeEncodeError:
                 return False
             return True
@@ -107,7 +109,8 @@ class Route:
 class Scanner:
     """Automata and tables compiled once per rule set."""
 
-    routes: tuple[Route, ...]  # str, then the one-byte encodings in the order tried
+    by_str: Route  # reads any text
+    by_bytes: tuple[Route, ...]  # one-byte encodings, in the order tried
     plain: Any  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
@@ -118,15 +121,13 @@ class Scanner:
         """The cheapest automaton for `text`, and the bytes it reads (None: the str).
         Folded English press text is mostly ASCII (Latin-1 with accented names),
         folded Russian press text cp1251."""
-        for route in self.routes[1:]:
-            encoding = route.encoding or ""
-            if route is self.routes[1] and text.isascii():
-                return route, Encoded(encoding, text.encode("ascii"))
+        for route in self.by_bytes:
+            encoding = str(route.encoding)
             try:
                 return route, Encoded(encoding, text.encode(encoding))
             except UnicodeEncodeError:
                 continue
-        return self.routes[0], None
+        return self.by_str, None
 
     def candidates(self, text: str) -> Candidates:
         """Key starts per term in folded `text`."""
@@ -203,8 +204,8 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
     return Scanner(
-        routes=(Route.build(spellings, None), Route.build(spellings, "latin-1"),
-                Route.build(spellings, "cp1251")),
+        by_str=Route.build(spellings, None),
+        by_bytes=(Route.build(spellings, "latin-1"), Route.build(spellings, "cp1251")),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,
