@@ -48,6 +48,11 @@ def flagged(title: str, text: str, lang: str) -> bool:
     ("", "Внимание мира приковано к переговорам между Россией и Соединёнными Штатами.",
      "envoy_visit"),
     ("", "Рябков заявил, что консультации по ДСНВ с США отложены.", "refusal"),
+    ("", "Путин и Трамп провели телефонный разговор.", "leader_call"),
+    ("", "Песков: встреча Путина и Трампа пока не планируется.", "refusal"),
+    ("", "Путин пригласил Трампа в Москву.", "summit_planning"),
+    ("", "Путин сказал Трампу, что следующая встреча может пройти в Москве.",
+     "summit_planning"),
 ])
 def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported Russian phrasing fires its signal type and flags the item."""
@@ -69,6 +74,13 @@ def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> No
     ("", "US and Russian delegations met in Riyadh for talks.", "neutral_venue_meeting"),
     ("", "President Biden will meet President Putin in Geneva on June 16.", "summit_planning"),
     ("", "The President has no plans to meet with President Putin.", "refusal"),
+    ("", "President Trump and President Putin held a telephone conversation.", "leader_call"),
+    ("", "Trump and Putin spoke by phone for more than two hours on Tuesday.", "leader_call"),
+    ("", "Vladimir Putin (in English): Next time in Moscow. Donald Trump: Oh, that's an "
+         "interesting one.", "summit_planning"),
+    ("", "Mr Lavrov told Secretary Rubio that the next meeting in Washington was possible.",
+     "summit_planning"),
+    ("", "President Putin invited President Trump to Moscow.", "summit_planning"),
 ])
 def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported English phrasing fires its signal type and flags the item."""
@@ -95,6 +107,10 @@ def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> No
      "содействии российско-американскому диалогу.", "ru"),
     ("Заседание Совета глав государств – членов ОДКБ",
      "Владимир Путин принял участие в заседании Совета коллективной безопасности ОДКБ.", "ru"),
+    ("Russian-Chinese talks", "Vladimir Putin: Next time in Moscow. Xi Jinping: Thank you, "
+     "I accept with pleasure.", "en"),
+    ("Заседание Высшего Евразийского экономического совета",
+     "Следующая встреча в Москве состоится в декабре, сообщил Владимир Путин.", "ru"),
 ])
 def test_default_rules_hard_negatives(title: str, text: str, lang: str) -> None:
     """Third parties in the same cities, other 'stability', and other summits do not flag."""
