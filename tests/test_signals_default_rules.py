@@ -53,6 +53,13 @@ def flagged(title: str, text: str, lang: str) -> bool:
     ("", "Путин пригласил Трампа в Москву.", "summit_planning"),
     ("", "Путин сказал Трампу, что следующая встреча может пройти в Москве.",
      "summit_planning"),
+    ("", "Лавров и Рубио обсудили по телефону подготовку встречи президентов.", "leader_call"),
+    ("", "Кремль: Путин готов встретиться с Трампом.", "summit_planning"),
+    ("", "Путин и Трамп договорились встретиться в Будапеште.", "summit_planning"),
+    ("", "Россия приостанавливает участие в Договоре о стратегических наступательных "
+         "вооружениях.", "arms_control"),
+    ("", "Рябков: Россия и США могут провести новый раунд консультаций по раздражителям.",
+     "envoy_visit"),
 ])
 def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported Russian phrasing fires its signal type and flags the item."""
@@ -81,6 +88,9 @@ def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> No
     ("", "Mr Lavrov told Secretary Rubio that the next meeting in Washington was possible.",
      "summit_planning"),
     ("", "President Putin invited President Trump to Moscow.", "summit_planning"),
+    ("", "Secretary Rubio and Foreign Minister Lavrov discussed by phone the next steps.",
+     "leader_call"),
+    ("", "Dmitriev arrived in Miami for talks with Witkoff.", "envoy_visit"),
 ])
 def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported English phrasing fires its signal type and flags the item."""
@@ -111,6 +121,14 @@ def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> No
      "I accept with pleasure.", "en"),
     ("Заседание Высшего Евразийского экономического совета",
      "Следующая встреча в Москве состоится в декабре, сообщил Владимир Путин.", "ru"),
+    ("Plenary session of the BRICS summit", "Russia and the United States are the largest "
+     "nuclear powers, Putin told the BRICS summit in Kazan.", "en"),
+    ("", "President Biden spoke by phone with Chancellor Scholz about Russia's war.", "en"),
+    ("", "Лавров по телефону обсудил с министром иностранных дел Турции ситуацию на Украине.",
+     "ru"),
+    ("", "Россия приостанавливает участие в Договоре об обычных вооружённых силах в Европе.",
+     "ru"),
+    ("", "Trade between Moscow and Washington fell sharply last year.", "en"),
 ])
 def test_default_rules_hard_negatives(title: str, text: str, lang: str) -> None:
     """Third parties in the same cities, other 'stability', and other summits do not flag."""
