@@ -60,6 +60,7 @@ def flagged(title: str, text: str, lang: str) -> bool:
          "вооружениях.", "arms_control"),
     ("", "Рябков: Россия и США могут провести новый раунд консультаций по раздражителям.",
      "envoy_visit"),
+    ("", "Уиткофф вылетел в Москву для переговоров с Путиным.", "envoy_visit"),
 ])
 def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported Russian phrasing fires its signal type and flags the item."""
@@ -91,6 +92,8 @@ def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> No
     ("", "Secretary Rubio and Foreign Minister Lavrov discussed by phone the next steps.",
      "leader_call"),
     ("", "Dmitriev arrived in Miami for talks with Witkoff.", "envoy_visit"),
+    ("", "Lavrov said Russia was ready for a meeting with Rubio but no date had been set.",
+     "summit_planning"),
 ])
 def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported English phrasing fires its signal type and flags the item."""
