@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from monitor.signals.normalize import (
     _UNCOMMON,
     ASCII_LOWERING_UNCOMMON,
+    ONE_BYTE_SUSPECTS,
     _fast_fold,
+    _full_fold,
     _regular,
     fold,
     fold_unit,
@@ -54,14 +56,30 @@ def test_common_fast_range_characters_are_regular() -> None:
     assert bad == []
 
 
-def test_only_the_kelvin_sign_is_uncommon_and_folds_to_ascii() -> None:
-    """`fold` trusts a text whose fast folding is ASCII once the one uncommon character
-    that lower-cases to ASCII is absent; no other character does."""
-    found = [c for c in map(chr, range(0x110000))
-             if not 0xD800 <= ord(c) <= 0xDFFF and _UNCOMMON.match(c)
-             and _fast_fold(c).isascii()]
-    assert found == [ASCII_LOWERING_UNCOMMON]
-    assert fold("\u212a\u212aGB talks").text == fold_unit("\u212a\u212aGB talks")
+def test_uncommon_characters_that_fold_into_one_byte_encodings_are_known() -> None:
+    """`fold` trusts a fast folding that is ASCII, or fits Latin-1 or cp1251, unless it
+    holds a suspect character or the original a mark. Over every code point: only the
+    Kelvin sign is uncommon and folds to ASCII, and every uncommon character whose
+    folding fits an encoding leaves a suspect or is a mark."""
+    to_ascii: list[str] = []
+    unseen: dict[str, list[str]] = {encoding: [] for encoding, _, _ in ONE_BYTE_SUSPECTS}
+    for c in map(chr, range(0x110000)):
+        if 0xD800 <= ord(c) <= 0xDFFF or not _UNCOMMON.match(c):
+            continue
+        folded = _fast_fold(c)
+        if folded.isascii():
+            to_ascii.append(c)
+        for encoding, suspects, marks in ONE_BYTE_SUSPECTS:
+            try:
+                folded.encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            if c not in marks and not any(char in suspects for char in folded):
+                unseen[encoding].append(c)
+    assert to_ascii == [ASCII_LOWERING_UNCOMMON]
+    assert unseen == {encoding: [] for encoding in unseen}
+    for text in ("\u212a\u212aGB talks", "Ångström \u212b", "№ 5 и Ґ", "1\u2009000 ½"):
+        assert fold(text).text == _full_fold(text).text
 
 
 def test_fold_makes_english_press_punctuation_ascii() -> None:
@@ -108,3 +126,13 @@ def test_fold_ignores_case_and_normal_form(text: str) -> None:
     """Upper/lower case and NFC/NFD spellings fold alike."""
     assert fold(text.upper()).text == fold(text.lower()).text
     assert fold(unicodedata.normalize("NFD", text)).text == fold(text).text
+
+
+@given(st.text(alphabet=st.sampled_from(list("abc PUTINпутинЁё-–—\u00a0…№ґé½\u212a\u212b’«")),
+               max_size=40))
+def test_fold_encoding_is_the_folded_text(text: str) -> None:
+    """A one-byte encoding that `fold` hands on is exactly the folded text."""
+    folded = fold(text)
+    if folded.encoded is not None:
+        assert folded.encoded.data.decode(folded.encoded.encoding) == folded.text
+    assert folded.text == _full_fold(text).text  # the route taken does not matter

@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from monitor.signals.normalize import Folded
+from monitor.signals.normalize import Encoded, Folded
 from monitor.signals.rules import Rule, RuleSet, Window
-from monitor.signals.scan import Encoded
 from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
@@ -104,6 +103,9 @@ class Evaluation:
     _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
     title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
+    # (anchor list id, scope) -> anchor key starts and their terms (see matcher.py)
+    anchor_keys: dict[tuple[int, str], tuple[list[int], list[int]] | None] = field(
+        default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
     _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
@@ -206,11 +208,11 @@ def word_table(encoding: str) -> bytes:
     return bytes(ord("a") if word(byte) else ord(" ") for byte in range(256))
 
 
-def find_candidates(rules: RuleSet, text: str) -> tuple[
+def find_candidates(rules: RuleSet, text: str, encoded: Encoded | None = None) -> tuple[
         dict[int, list[int]], dict[tuple[int, int], Hit | None], Encoded | None]:
     """Key starts per term in folded `text` (see scan.py), regex terms verified, and the
-    text as the scan's one-byte encoding, if it had one."""
-    raw, encoded = rules.scanner.scan(text)
+    text as the scan's one-byte encoding, if it had one (`encoded`: if known already)."""
+    raw, encoded = rules.scanner.scan(text, encoded)
     checked: dict[tuple[int, int], Hit | None] = {}
     for i in rules.regex_terms:
         for found in rules.terms[i].verify.finditer(text):

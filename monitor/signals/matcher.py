@@ -39,7 +39,7 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
     document = compose_document(title, text)
     folded = fold(document)
-    raw, checked, encoded = find_candidates(rules, folded.text)
+    raw, checked, encoded = find_candidates(rules, folded.text, folded.encoded)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked, encoded=encoded)
     present = screen.present_mask(raw)
@@ -87,27 +87,44 @@ def _explained_anchors(rule: Rule, run: Evaluation) -> list[Hit]:
 def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hit]:
     """The anchors `_explained_anchors` gives, in the same order, less those that cannot
     fire: none of a requirement's candidates near them (screen.py)."""
-    raw = run.raw
     if _title_vetoes(rule, run):
         return []
-    present = sorted(raw.keys() & plan.needs[0], key=plan.anchor_rank.__getitem__)
-    if plan.bounds is None or sum(map(len, map(raw.__getitem__, present))) > _MAX_ANCHORS:
+    keyed = _anchor_keys(rule, plan, run)
+    if keyed is None or plan.bounds is None:
         return run.merged(rule.anchor)[:_MAX_ANCHORS]
-    starts: list[int] = []
-    owners: list[int] = []
-    for term in present:  # in the rule's order
-        keys = raw[term]
-        if rule.scope == "title":
-            keys = keys[:bisect.bisect_left(keys, run.title_end + plan.title_reach)]
-        elif rule.scope == "body":
-            keys = keys[bisect.bisect_left(keys, run.title_end):]
-        starts += keys
-        owners += [term] * len(keys)
+    starts, owners = keyed
     hits = [run.check(owners[i], starts[i])
             for i in screen.screened(plan.bounds, starts, run.candidate_starts)]
     found = [hit for hit in hits if hit is not None]
     found.sort(key=lambda h: (h.start, -h.end))
     return found
+
+
+def _anchor_keys(rule: Rule, plan: screen.Plan, run: Evaluation) -> tuple[
+        list[int], list[int]] | None:
+    """The anchors' key starts in the rule's scope, term by term in the rule's order, with
+    their terms; None if they are not to be screened. Rules with the same anchor list and
+    scope share them (cached per document)."""
+    key = (id(rule.anchor), rule.scope)
+    if key in run.anchor_keys:
+        return run.anchor_keys[key]
+    raw = run.raw
+    present = sorted(raw.keys() & plan.needs[0], key=plan.anchor_rank.__getitem__)
+    keyed: tuple[list[int], list[int]] | None = None
+    if plan.bounds is not None and sum(map(len, map(raw.__getitem__, present))) <= _MAX_ANCHORS:
+        starts: list[int] = []
+        owners: list[int] = []
+        for term in present:  # in the rule's order
+            keys = raw[term]
+            if rule.scope == "title":
+                keys = keys[:bisect.bisect_left(keys, run.title_end + plan.title_reach)]
+            elif rule.scope == "body":
+                keys = keys[bisect.bisect_left(keys, run.title_end):]
+            starts += keys
+            owners += [term] * len(keys)
+        keyed = (starts, owners)
+    run.anchor_keys[key] = keyed
+    return keyed
 
 
 def _title_vetoes(rule: Rule, run: Evaluation) -> bool:

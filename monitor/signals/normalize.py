@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201a\u201b\u02bc\u2032"
@@ -98,6 +99,27 @@ _COMMON_RANGES = (
 )
 _UNCOMMON = re.compile(f"[^{_COMMON_RANGES}]")
 ASCII_LOWERING_UNCOMMON = "\u212a"  # the only uncommon character `_fast_fold` makes ASCII
+
+
+class Encoded(NamedTuple):
+    """A folded text in a one-byte encoding: byte offsets are character offsets."""
+
+    encoding: str
+    data: bytes
+
+
+# One-byte encodings a fast-route folding is tried in, with what shows that the original
+# held an uncommon character after all: the characters its folding leaves that the
+# encoding holds, and the uncommon characters that fold to common ones (Kelvin sign to
+# "k", Angstrom sign to "å"). Checked against every code point by a test.
+ONE_BYTE_SUSPECTS = (
+    ("latin-1", "".join(map(chr, range(0x80, 0xA0))) + "¡¢£¤¥¦§¨©ª¬\xad®¯°±²³´µ¶·¸¹º¼½¾¿×ß÷",
+     "\u212a\u212b"),
+    ("cp1251", "¤¦§©¬\xad®°±µ¶·ґ‰‹›€№™", "\u212a"),
+)
+_ONE_BYTE = tuple(
+    (encoding, bytes(b for b in range(256) if bytes([b]) not in chars.encode(encoding)), marks)
+    for encoding, chars, marks in ONE_BYTE_SUSPECTS)
 # Where an irregular unit can start: outside the common set, or an "&".
 _UNIT_START = re.compile("[^" + _COMMON_RANGES.replace("-\\x7f", "-\\x25\\x27-\\x7f", 1) + "]")
 
@@ -138,6 +160,7 @@ class Folded:
     fold_starts: tuple[int, ...] = (0,)
     orig_starts: tuple[int, ...] = (0,)
     exact: tuple[bool, ...] = (True,)
+    encoded: Encoded | None = None  # the folded text in a one-byte encoding, if known
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) covering folded [start, end)."""
@@ -168,14 +191,31 @@ class Folded:
 def fold(text: str) -> Folded:
     """Fold `text` for matching; see the module docstring for what folding means."""
     folded = _fast_fold(text)
-    # A text is common when its fast folding is ASCII (the one uncommon character that
-    # lower-cases to ASCII is the Kelvin sign) or the search finds nothing uncommon.
-    # A bare "&" folds to itself, so only an entity needs the full route.
-    if (((folded.isascii() and ASCII_LOWERING_UNCOMMON not in text)
-         or _UNCOMMON.search(text) is None)
-            and ("&" not in text or _ENTITY_RE.search(text) is None)):
-        return Folded(folded, len(text))
+    if "&" in text and _ENTITY_RE.search(text) is not None:
+        return _full_fold(text)  # a bare "&" folds to itself; an entity does not
+    encoded = _one_byte(folded, text)
+    if encoded is not None or _UNCOMMON.search(text) is None:
+        return Folded(folded, len(text), encoded=encoded)
     return _full_fold(text)
+
+
+def _one_byte(folded: str, text: str) -> Encoded | None:
+    """`folded` (the fast folding of `text`) in a one-byte encoding, if it fits one and
+    nothing shows an uncommon character in `text`: then the fast route is right, with no
+    search for uncommon characters (one encoding pass instead of a regex pass)."""
+    if folded.isascii():  # only the Kelvin sign lower-cases to ASCII from outside
+        if ASCII_LOWERING_UNCOMMON in text:
+            return None
+        return Encoded("latin-1", folded.encode("ascii"))
+    for encoding, ordinary, marks in _ONE_BYTE:
+        try:
+            data = folded.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if data.translate(None, ordinary) or any(mark in text for mark in marks):
+            return None
+        return Encoded(encoding, data)
+    return None
 
 
 def fast_char(char: str) -> str:

@@ -158,6 +158,7 @@ class _TermCompiler:
         self.terms: list[Term] = []
         self.index: dict[str, int] = {}
         self.named: dict[str, tuple[int, ...]] = {}
+        self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
 
     def lists(self, table: dict[str, Any]) -> None:
         for name, value in table.items():
@@ -176,7 +177,10 @@ class _TermCompiler:
         found: list[int] = []
         for i, entry in enumerate(value):
             found.extend(self.ref(entry, f"{key}[{i}]"))
-        return tuple(dict.fromkeys(found))
+        terms = tuple(dict.fromkeys(found))
+        # Equal lists become one object: a document's candidates, hits and nearness
+        # caches are keyed by the list object, so every rule using it shares them.
+        return self.shared.setdefault(terms, terms)
 
     def ref(self, entry: Any, key: str) -> tuple[int, ...]:
         if not isinstance(entry, str):

@@ -25,11 +25,11 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import ahocorasick_rs
 
-from monitor.signals.normalize import key_variants
+from monitor.signals.normalize import Encoded, key_variants
 from monitor.signals.terms import Term
 
 SEPARATORS = (" ", "\n", "\n\n")
@@ -41,13 +41,6 @@ MAX_RUN_GAPS = 2  # a run of at most three words keeps the number of keys small
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Candidates = dict[int, list[int]]  # term -> key starts, ascending
-
-
-class Encoded(NamedTuple):
-    """A text in a one-byte encoding: byte offsets are character offsets."""
-
-    encoding: str
-    data: bytes
 
 
 def _automaton(patterns: Iterable[str]) -> Any:
@@ -111,6 +104,10 @@ class Scanner:
 
     by_str: Route  # reads any text
     by_bytes: tuple[Route, ...]  # one-byte encodings, in the order tried
+
+    @property
+    def by_encoding(self) -> dict[str, Route]:
+        return {str(route.encoding): route for route in self.by_bytes}
     plain: Any  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
@@ -133,9 +130,13 @@ class Scanner:
         """Key starts per term in folded `text`."""
         return self.scan(text)[0]
 
-    def scan(self, text: str) -> tuple[Candidates, Encoded | None]:
-        """`candidates`, and the text in the one-byte encoding its route read, if any."""
-        route, encoded = self.route(text)
+    def scan(self, text: str, encoded: Encoded | None = None) -> tuple[Candidates,
+                                                                       Encoded | None]:
+        """`candidates`, and the text in the one-byte encoding its route read, if any.
+        `encoded`: the text in a one-byte encoding, if the caller has it already."""
+        route = None if encoded is None else self.by_encoding.get(encoded.encoding)
+        if route is None:
+            route, encoded = self.route(text)
         runs = route.runs
         n_runs = len(runs)
         by_run: dict[int, list[int]] = {}
