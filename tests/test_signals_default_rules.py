@@ -94,6 +94,7 @@ def test_default_rules_russian_phrasings(title: str, text: str, kind: str) -> No
     ("", "Dmitriev arrived in Miami for talks with Witkoff.", "envoy_visit"),
     ("", "Lavrov said Russia was ready for a meeting with Rubio but no date had been set.",
      "summit_planning"),
+    ("", "Putin hosted Witkoff at the Kremlin for nearly five hours.", "envoy_visit"),
 ])
 def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> None:
     """Each supported English phrasing fires its signal type and flags the item."""
