@@ -125,12 +125,6 @@ _UNIT_START = re.compile("[^" + _COMMON_RANGES.replace("-\\x7f", "-\\x25\\x27-\\
 
 
 @functools.cache
-def common_chars() -> str:
-    """Every character the fast route accepts."""
-    return "".join(chr(c) for c in range(0x2100) if _UNCOMMON.match(chr(c)) is None)
-
-
-@functools.cache
 def _irregular_pattern() -> re.Pattern[str]:
     """One regex finding every unit the fast route must not handle (built once, ~0.1 s)."""
     ranges: list[tuple[int, int]] = []
@@ -216,11 +210,6 @@ def _one_byte(folded: str, text: str) -> Encoded | None:
             return None
         return Encoded(encoding, data)
     return None
-
-
-def fast_char(char: str) -> str:
-    """What the fast route folds a common character to."""
-    return _fast_char(char)
 
 
 def _full_fold(text: str) -> Folded:
