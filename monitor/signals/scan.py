@@ -104,15 +104,15 @@ class Scanner:
 
     by_str: Route  # reads any text
     by_bytes: tuple[Route, ...]  # one-byte encodings, in the order tried
-
-    @property
-    def by_encoding(self) -> dict[str, Route]:
-        return {str(route.encoding): route for route in self.by_bytes}
     plain: Any  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
     gap_after: int  # ... and at most this far before it (key length included)
+
+    @property
+    def by_encoding(self) -> dict[str, Route]:
+        return {str(route.encoding): route for route in self.by_bytes}
 
     def route(self, text: str) -> tuple[Route, Encoded | None]:
         """The cheapest automaton for `text`, and the bytes it reads (None: the str).
@@ -155,11 +155,11 @@ class Scanner:
             for term, offset in runs[pattern]:
                 parts.setdefault(term, []).append(
                     starts if not offset else [start + offset for start in starts])
-        if gaps:
-            for term, starts in self._gap_phrases(text, gaps).items():
-                parts.setdefault(term, []).extend((starts, starts))  # always merged
-        found = {term: lists[0] if len(lists) == 1 else sorted(set(itertools.chain(*lists)))
-                 for term, lists in parts.items()}
+        around_gaps = self._gap_phrases(text, gaps) if gaps else {}
+        for term, starts in around_gaps.items():  # unsorted, and may repeat a key start
+            parts.setdefault(term, []).append(starts)
+        found = {term: lists[0] if len(lists) == 1 and term not in around_gaps
+                 else sorted(set(itertools.chain(*lists))) for term, lists in parts.items()}
         return found, encoded
 
     def plain_candidates(self, text: str, lo: int = 0, hi: int | None = None) -> Candidates:
