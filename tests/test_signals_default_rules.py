@@ -133,6 +133,14 @@ def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> No
     ("", "Россия приостанавливает участие в Договоре об обычных вооружённых силах в Европе.",
      "ru"),
     ("", "Trade between Moscow and Washington fell sharply last year.", "en"),
+    ("Телефонный разговор с Президентом ОАЭ", "Президент ОАЭ высоко оценил диалог России и "
+     "США и выразил готовность содействовать переговорам.", "ru"),
+    ("Телефонный разговор с Президентом ОАЭ", "Президент ОАЭ подтвердил готовность "
+     "предоставить площадку для переговоров России и США.", "ru"),
+    ("Telephone conversation with President of the UAE", "The President of the UAE "
+     "reaffirmed his readiness to host talks between Russia and the United States.", "en"),
+    ("Встреча с Премьер-министром Индии",
+     "Путин проинформировал премьер-министра о российско-американских контактах.", "ru"),
 ])
 def test_default_rules_hard_negatives(title: str, text: str, lang: str) -> None:
     """Third parties in the same cities, other 'stability', and other summits do not flag."""
