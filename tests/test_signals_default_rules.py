@@ -141,6 +141,8 @@ def test_default_rules_english_phrasings(title: str, text: str, kind: str) -> No
      "reaffirmed his readiness to host talks between Russia and the United States.", "en"),
     ("Встреча с Премьер-министром Индии",
      "Путин проинформировал премьер-министра о российско-американских контактах.", "ru"),
+    ("", "В Баку открылась конференция ООН по изменению климата COP29, в которой участвуют "
+         "делегации России и США.", "ru"),
 ])
 def test_default_rules_hard_negatives(title: str, text: str, lang: str) -> None:
     """Third parties in the same cities, other 'stability', and other summits do not flag."""
