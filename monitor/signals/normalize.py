@@ -187,29 +187,28 @@ def fold(text: str) -> Folded:
     folded = _fast_fold(text)
     if "&" in text and _ENTITY_RE.search(text) is not None:
         return _full_fold(text)  # a bare "&" folds to itself; an entity does not
-    encoded = _one_byte(folded, text)
-    if encoded is not None or _UNCOMMON.search(text) is None:
+    encoded, trusted = _one_byte(folded, text)
+    if trusted or _UNCOMMON.search(text) is None:
         return Folded(folded, len(text), encoded=encoded)
     return _full_fold(text)
 
 
-def _one_byte(folded: str, text: str) -> Encoded | None:
-    """`folded` (the fast folding of `text`) in a one-byte encoding, if it fits one and
-    nothing shows an uncommon character in `text`: then the fast route is right, with no
-    search for uncommon characters (one encoding pass instead of a regex pass)."""
-    if folded.isascii():  # only the Kelvin sign lower-cases to ASCII from outside
-        if ASCII_LOWERING_UNCOMMON in text:
-            return None
-        return Encoded("latin-1", folded.encode("ascii"))
+def _one_byte(folded: str, text: str) -> tuple[Encoded | None, bool]:
+    """`folded` (the fast folding of `text`) in the first one-byte encoding it fits, and
+    whether that shows the fast route is right: nothing in it or in `text` betrays an
+    uncommon character, so no search for one is needed (an encoding pass instead of a
+    regex pass). Only the Kelvin sign lower-cases to ASCII from outside the common set."""
+    if folded.isascii():
+        return (Encoded("latin-1", folded.encode("ascii")),
+                ASCII_LOWERING_UNCOMMON not in text)
     for encoding, ordinary, marks in _ONE_BYTE:
         try:
             data = folded.encode(encoding)
         except UnicodeEncodeError:
             continue
-        if data.translate(None, ordinary) or any(mark in text for mark in marks):
-            return None
-        return Encoded(encoding, data)
-    return None
+        suspect = bool(data.translate(None, ordinary)) or any(mark in text for mark in marks)
+        return Encoded(encoding, data), not suspect
+    return None, False
 
 
 def _full_fold(text: str) -> Folded:

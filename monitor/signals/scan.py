@@ -110,10 +110,6 @@ class Scanner:
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
     gap_after: int  # ... and at most this far before it (key length included)
 
-    @property
-    def by_encoding(self) -> dict[str, Route]:
-        return {str(route.encoding): route for route in self.by_bytes}
-
     def route(self, text: str) -> tuple[Route, Encoded | None]:
         """The cheapest automaton for `text`, and the bytes it reads (None: the str).
         Folded English press text is mostly ASCII (Latin-1 with accented names),
@@ -134,7 +130,8 @@ class Scanner:
                                                                        Encoded | None]:
         """`candidates`, and the text in the one-byte encoding its route read, if any.
         `encoded`: the text in a one-byte encoding, if the caller has it already."""
-        route = None if encoded is None else self.by_encoding.get(encoded.encoding)
+        route = next((r for r in self.by_bytes if encoded and r.encoding == encoded.encoding),
+                     None)
         if route is None:
             route, encoded = self.route(text)
         runs = route.runs
