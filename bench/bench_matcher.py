@@ -22,6 +22,7 @@ from pathlib import Path
 from monitor.signals import load_rules, match_document
 from monitor.signals.matcher import find_hits
 from monitor.signals.normalize import fold
+from monitor.signals.rules import RuleSet
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
@@ -47,29 +48,22 @@ def items(routine_only: bool = False) -> list[tuple[str, str, str]]:
             for _ in range(200)]
 
 
-def best_time(passes: int, run: Callable[[], object]) -> float:
+def best_time(passes: int, run: Callable[[list[str]], object], texts: list[str]) -> float:
+    """The best of `passes` timings of `run` over fresh copies of `texts`: a string
+    caches its UTF-8 form once the automaton has read it, which a new item never has."""
     best = float("inf")
     for _ in range(passes):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def fresh(texts: list[str]) -> list[str]:
-    """Copies of `texts`: a string caches its UTF-8 form once the automaton has read it,
-    which a new item never has."""
-    return [(text + " ")[:-1] for text in texts]
-
-
-def best_time_fresh(passes: int, texts: list[str], run: Callable[[list[str]], object]) -> float:
-    best = float("inf")
-    for _ in range(passes):
-        copies = fresh(texts)
+        copies = [(text + " ")[:-1] for text in texts]
         start = time.perf_counter()
         run(copies)
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def match_all(rules: RuleSet, rows: list[tuple[str, str, str]], texts: list[str]) -> object:
+    """Match every row, its text replaced by the given copy."""
+    return [match_document(rules, title, text, lang)
+            for (title, _, lang), text in zip(rows, texts, strict=True)]
 
 
 def main() -> None:
@@ -81,12 +75,12 @@ def main() -> None:
     size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in data)
     docs = [f"{t}\n\n{x}" for t, x, _ in data]
     folded = [fold(d).text for d in docs]  # also builds the folding tables once
-    whole = best_time(passes, lambda: [match_document(rules, t, x, g) for t, x, g in data])
-    folding = best_time(passes, lambda: [fold(d) for d in docs])
-    scanning = best_time_fresh(passes, folded, lambda texts: [
-        rules.scanner.candidates(text) for text in texts])
-    verifying = best_time_fresh(passes, folded, lambda texts: [
-        find_hits(rules, text) for text in texts])
+    whole = best_time(passes, lambda texts: match_all(rules, data, texts), [x for _, x, _ in data])
+    folding = best_time(passes, lambda texts: [fold(text) for text in texts], docs)
+    scanning = best_time(passes, lambda texts: [rules.scanner.candidates(text)
+                                                for text in texts], folded)
+    verifying = best_time(passes, lambda texts: [find_hits(rules, text) for text in texts],
+                          folded)
     source = "dev set" if DEVSET.is_file() else "generated text"
     print(f"{len(data)} items, {size / 1e6:.1f} MB of item text ({source}), best of {passes}")
     print(f"match_document: {size / whole / 1e6:.1f} MB/s ({whole * 1000:.0f} ms)")
@@ -98,7 +92,8 @@ def main() -> None:
     if DEVSET.is_file():
         routine = items(routine_only=True)
         routine_size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in routine)
-        took = best_time(passes, lambda: [match_document(rules, t, x, g) for t, x, g in routine])
+        took = best_time(passes, lambda texts: match_all(rules, routine, texts),
+                         [x for _, x, _ in routine])
         print(f"match_document on routine items only ({routine_size / 1e6:.1f} MB): "
               f"{routine_size / took / 1e6:.1f} MB/s")
 
