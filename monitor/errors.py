@@ -6,6 +6,7 @@
     │   ├── ForeignDatabaseError not a monitor database, or corrupt: never overwritten
     │   ├── NewerSchemaError     written by a newer monitor
     │   ├── DatabaseBusyError    another writer held the lock past the busy timeout
+    │   ├── DatabaseReplacedError the file at the path is no longer the one open
     │   └── AlreadyRunningError  a second daemon on the same database
     ├── FetchError               one fetch failed; `kind` is its class (see FetchErrorKind)
     ├── ParseError               one body is not a usable feed; `kind` as for FetchError
@@ -85,6 +86,10 @@ class NewerSchemaError(StorageError):
 
 class DatabaseBusyError(StorageError):
     pass
+
+
+class DatabaseReplacedError(StorageError):
+    """The database file was deleted, replaced or overwritten under an open connection."""
 
 
 class AlreadyRunningError(StorageError):

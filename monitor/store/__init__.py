@@ -13,12 +13,14 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from monitor.errors import (
     DatabaseBusyError,
+    DatabaseReplacedError,
     ForeignDatabaseError,
     NewerSchemaError,
     StorageError,
@@ -27,9 +29,54 @@ from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrations
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 15.0
 _BUSY_RETRIES = 4
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PROC_FDS = Path("/proc/self/fd")
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which file a connection has open: device and inode, read with stat (no descriptor).
+
+    POSIX locks belong to the process: opening and closing *any* descriptor of the
+    database file drops every lock this process's connections hold, and the next
+    process to close believes it is the last user and deletes the WAL under them.
+    So the file is never opened here; its header is read through SQLite's own
+    descriptor (found in /proc/self/fd where the system has it), never a new one.
+    """
+
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileIdentity | None:
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return cls(stat.st_dev, stat.st_ino)
+
+    def header(self) -> bytes | None:
+        """The first bytes of the file, read through a descriptor already open on it."""
+        if not PROC_FDS.is_dir():
+            return None
+        for name in os.listdir(PROC_FDS):
+            fd = int(name)
+            try:
+                if FileIdentity.of_descriptor(fd) != self:
+                    continue
+                head = os.pread(fd, len(SQLITE_MAGIC), 0)
+                if FileIdentity.of_descriptor(fd) == self:  # not closed and reused meanwhile
+                    return head
+            except OSError:
+                continue
+        return None
+
+    @classmethod
+    def of_descriptor(cls, fd: int) -> FileIdentity:
+        stat = os.fstat(fd)
+        return cls(stat.st_dev, stat.st_ino)
 
 
 class Store:
@@ -39,10 +86,34 @@ class Store:
         self.path = path
         self.conn = conn
         self.db = Database(conn)
+        self.identity: FileIdentity | None = None
+
+    def check_file(self) -> None:
+        """Refuse to go on when the file at the path is not the one this connection has
+        open (deleted, replaced) or no longer holds a SQLite header (overwritten)."""
+        if self.identity is None:
+            return
+        current = FileIdentity.of(self.path)
+        if current != self.identity:
+            what = "deleted" if current is None else "replaced by another file"
+            raise DatabaseReplacedError(
+                f"database {self.path} was {what} while the monitor had it open; "
+                "nothing more is written to it",
+                "restore the file or start afresh, then start the monitor again",
+            )
+        header = self.identity.header()
+        if header is not None and header != SQLITE_MAGIC:
+            raise DatabaseReplacedError(
+                f"database {self.path} was overwritten in place (its header is no longer "
+                "SQLite's) while the monitor had it open; nothing more is written to it",
+                f"restore {self.path.name} from a backup, then start the monitor again",
+            )
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
         """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
+        if self.identity is not None and FileIdentity.of(self.path) != self.identity:
+            self.check_file()
         self._begin_immediate()
         try:
             yield self.db
@@ -150,49 +221,39 @@ def _no_space_left(path: Path) -> bool:
 
 
 def open_store(path: Path, *, create: bool = True) -> Store:
-    """Open (and if allowed create) a monitor database, refusing anything foreign."""
+    """Open (and if allowed create) a monitor database, refusing anything foreign.
+
+    The file and its `-wal`/`-shm` are touched only through SQLite (see `FileIdentity`):
+    a header check with `open()` would drop every POSIX lock this process holds on them.
+    """
     path = Path(path)
-    exists = path.exists() and path.stat().st_size > 0
-    if exists:
-        _check_header(path)
-    elif not create:
-        raise StorageError(f"database {path} does not exist", "run `monitor run --once` first")
-    else:
-        _create_private_file(path)
+    fresh = not path.exists()
+    if fresh and not create:
+        raise StorageError(
+            f"there is no database at {path} yet",
+            "start the monitor (`monitor run`, or `monitor run --once`) to create it",
+        )
+    if fresh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    uri = f"{path.resolve().as_uri().replace('file://', 'file:', 1)}?mode={'rwc' if create else 'rw'}"
     try:
         conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
     except sqlite3.Error as exc:
         raise storage_error(exc, path) from exc
     store = Store(path, conn)
     try:
+        if fresh:
+            os.chmod(path, 0o600)  # by path: no descriptor of the file is opened or closed
         _check_identity(store)
         _configure(store)
         _migrate(store)
+        store.identity = FileIdentity.of(path)
     except BaseException:
         conn.close()
         raise
     return store
-
-
-def _create_private_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-
-
-def _check_header(path: Path) -> None:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise StorageError(f"cannot read database {path}: {exc.strerror}") from exc
-    if head != SQLITE_MAGIC:
-        raise ForeignDatabaseError(
-            f"{path} is not a SQLite database (or its header is corrupt); it was not changed",
-            "point [storage] path at a monitor database or a new file",
-        )
 
 
 def _configure(store: Store) -> None:
@@ -215,7 +276,13 @@ def _check_identity(store: Store) -> None:
         tables = store.conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
         ).fetchone()[0]
-    except sqlite3.Error as exc:
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise ForeignDatabaseError(
+                f"{store.path} is not a SQLite database (or its header is corrupt); "
+                "it was not changed",
+                "point [storage] path at a monitor database or a new file",
+            ) from None
         raise storage_error(exc, store.path) from exc
     if app_id == 0 and tables == 0:
         return
