@@ -33,7 +33,8 @@ class App:
             self._config = load_config(path, packaged=packaged)
         return self._config
 
-    def store(self, *, create: bool = True) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """The database; only commands that add data (`run`, `import`) may create it."""
         if self._store is None:
             self._store = open_store(self.config().storage_path, create=create)
         return self._store

@@ -39,9 +39,8 @@ from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.errors import AlreadyRunningError
 from monitor.parsepool import ParsePool
-from monitor.pipeline import PollReport, after_poll, poll_feeds
+from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured_feeds
 from monitor.store import Store, open_store
-from monitor.store.items import sync_feeds
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ def instance_lock(db_path: Path) -> Iterator[None]:
 def run_once(app: App) -> list[PollReport]:
     """Poll every feed now, store, alert, and return one report per feed."""
     config, rules = app.config(), app.rules()  # rules checked before the database is touched
-    store, fetcher = app.store(), app.fetcher()
+    store, fetcher = app.store(create=True), app.fetcher()
     with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
         store.verify()
         recover_sending(store, app.now())
@@ -201,11 +200,10 @@ def run_forever(app: App) -> None:
     daemon = Daemon(app)
     _install_signal_handlers(daemon.stop)
     warn_if_unpatched_python()
-    store = app.store()
+    store = app.store(create=True)
     with instance_lock(store.path):
         store.verify()
-        with store.write() as db:
-            sync_feeds(db, daemon.config.feeds)
+        sync_configured_feeds(store, daemon.config, app.now())
         recover_sending(store, app.now())
         daemon.schedule()
         daemon.scheduler.start()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.alerts.enqueue import check_feed_health
-from monitor.clock import parse_iso
+from monitor.clock import iso, parse_iso
 from monitor.config import Config
 from monitor.errors import FetchError, ParseError, StorageError
 from monitor.extract import extract_article
@@ -74,8 +74,7 @@ def poll_feeds(
     """
     rng = rng or random.Random()
     if names is None:  # a full round; the daemon syncs once at start, then polls by name
-        with store.write() as db:
-            q.sync_feeds(db, config.feeds)
+        sync_configured_feeds(store, config, now)
     rows = q.feed_rows(store)
     chosen = [
         spec
@@ -116,6 +115,14 @@ def poll_feeds(
             for feed, outcome in quiet:
                 q.record_outcome(db, feed, outcome)
     return reports
+
+
+def sync_configured_feeds(store: Store, config: Config, now: datetime) -> None:
+    """Bring the feeds table in line with the configuration, saying what was renamed."""
+    with store.write() as db:
+        renamed = q.sync_feeds(db, config.feeds, iso(now))
+    for old, new in renamed:
+        log.info("event=feed_renamed old=%s new=%s (same URL: its items and state moved)", old, new)
 
 
 def poll_result(

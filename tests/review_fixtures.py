@@ -182,9 +182,9 @@ class StandInApp:
         self.path, self._now, self._rules = path, now, rules
         self._store: Store | None = None
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
         if self._store is None:
-            self._store = open_store(self.path)
+            self._store = open_store(self.path, create=create)
         return self._store
 
     def now(self) -> datetime:

@@ -21,7 +21,7 @@ def _poll(config: Path, now: datetime = NOW, only_due: bool = False) -> dict[str
     app = app_for(config)
     try:
         reports = poll_feeds(
-            app.store(),
+            app.store(create=True),
             app.config(),
             app.fetcher(),
             app.rules(),

@@ -61,7 +61,7 @@ def _poll(
         allowed = [("127.0.0.1", public.port)] if not settings.allow_private_networks else []
         with Fetcher(settings, allowed_endpoints=allowed, resolver=resolver) as fetcher:
             reports = poll_feeds(
-                app.store(), app.config(), fetcher, app.rules(), NOW,
+                app.store(create=True), app.config(), fetcher, app.rules(), NOW,
                 only_due=False, rng=random.Random(3),
             )  # fmt: skip
         return {r.feed: r for r in reports}

@@ -42,18 +42,22 @@ def _report_line(report: PollReport) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--all", "show_all", is_flag=True, help="Also list feeds no longer configured.")
 @click.pass_obj
-def feeds(app: App, as_json: bool) -> None:
+def feeds(app: App, as_json: bool, show_all: bool) -> None:
     """Health per feed: last success, last error and its class, next poll, items stored."""
-    from monitor.store.items import sync_feeds
-
     store = app.store()
-    with store.write() as db:
-        sync_feeds(db, app.config().feeds)
-    rows = browse.feed_health(store)
+    health = browse.feed_health(store, app.config().feeds, app.now())
+    rows = [r for r in health.feeds if show_all or not r["removed"]]
     if as_json:
         echo_json(rows)
         return
+    if health.disk_full:
+        click.echo(
+            f"warning: the disk holding {store.path} is full; polls cannot be stored "
+            "until space is freed (feeds show as overdue)",
+            err=True,
+        )
     echo_rows(
         [("FEED", "STATUS", "LAST SUCCESS", "NEXT POLL", "ITEMS", "LAST ERROR")],
         (14, 12, 20, 20, 6, 60),
@@ -62,9 +66,9 @@ def feeds(app: App, as_json: bool) -> None:
         [
             (
                 r["name"],
-                r["last_status"] or "never",
+                r["state"],
                 r["last_success"] or "-",
-                r["next_due"] or "now",
+                "-" if r["removed"] else (r["next_due"] or "now"),
                 r["items"],
                 _error_text(r),
             )
@@ -72,6 +76,9 @@ def feeds(app: App, as_json: bool) -> None:
         ],
         (14, 12, 20, 20, 6, 60),
     )
+    hidden = sum(1 for r in health.feeds if r["removed"]) - sum(1 for r in rows if r["removed"])
+    if hidden:
+        click.echo(f"({hidden} feed(s) no longer configured, their items kept: --all lists them)")
 
 
 def _error_text(row: dict[str, object]) -> str:
@@ -89,7 +96,7 @@ def _error_text(row: dict[str, object]) -> str:
 def items(app: App, feed: str | None, since: str | None, limit: int, as_json: bool) -> None:
     """List stored items, newest first."""
     rows = browse.list_items(
-        app.store(create=False), feed=feed, since=since_option(since, app.now()), limit=limit
+        app.store(), feed=feed, since=since_option(since, app.now()), limit=limit
     )
     _print_items(rows, as_json)
 
@@ -101,7 +108,7 @@ def items(app: App, feed: str | None, since: str | None, limit: int, as_json: bo
 @click.pass_obj
 def search(app: App, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over titles and bodies (the query is taken literally)."""
-    _print_items(browse.search_items(app.store(create=False), query, limit), as_json)
+    _print_items(browse.search_items(app.store(), query, limit), as_json)
 
 
 def _print_items(rows: list[dict[str, object]], as_json: bool) -> None:
@@ -166,7 +173,7 @@ def rescan(app: App, since: str | None) -> None:
     from monitor.rescan import rescan_items
 
     report = rescan_items(
-        app.store(create=False), app.rules(), app.now(), since=since_option(since, app.now())
+        app.store(), app.rules(), app.now(), since=since_option(since, app.now())
     )
     click.echo(
         f"rescanned {report.scanned} items with rules {app.rules().version}: "

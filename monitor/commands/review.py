@@ -28,7 +28,7 @@ from monitor.textclean import strip_controls
 class ReviewApp(Protocol):
     """What these commands need from `monitor.app.App`."""
 
-    def store(self) -> Store: ...
+    def store(self, *, create: bool = False) -> Store: ...
     def now(self) -> datetime: ...
     def config(self) -> Any: ...
     def rules(self) -> Any: ...
@@ -199,7 +199,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
     items, errors = read_items(file)
     for error in errors:
         click.echo(f"error: {error}", err=True)
-    store, rules, alerts, now = app.store(), app.rules(), app.config().alerts, app.now()
+    store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
     totals = {"new": 0, "updated": 0, "flagged": 0}
     chunks = [items[n: n + batch] for n in range(0, len(items), batch)]
     with click.progressbar(length=len(items), label="importing", file=sys.stderr,

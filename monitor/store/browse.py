@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor.clock import parse_iso
+from monitor.models import FeedSpec
 from monitor.store import Store
 
 
-def feed_health(store: Store) -> list[dict[str, object]]:
-    return store.query(
-        "SELECT f.name, f.url, f.lang, f.last_attempt, f.last_success, f.last_status, "
-        "f.last_http_status, f.last_error, f.last_error_kind, f.consecutive_failures, "
-        "f.next_due, f.warning, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items "
-        "FROM feeds f ORDER BY f.name"
-    )
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    feeds: list[dict[str, object]]  # configured feeds in configuration order, then removed ones
+    disk_full: bool
+
+
+OVERDUE_GRACE_S = 60.0
+DISK_FULL_BYTES = 1_000_000  # below this, SQLite cannot grow its WAL for a poll
+
+
+def feed_health(store: Store, configured: Sequence[FeedSpec], now: datetime) -> FeedHealth:
+    """Each configured feed's stored state (or "never"), then feeds no longer configured.
+
+    A feed whose next poll is more than one interval in the past is "overdue": no
+    daemon is polling it, or its polls cannot be stored (a full disk, say).
+    """
+    stored = {
+        str(r["name"]): r
+        for r in store.query(
+            "SELECT f.name, f.url, f.lang, f.last_attempt, f.last_success, f.last_status, "
+            "f.last_http_status, f.last_error, f.last_error_kind, f.consecutive_failures, "
+            "f.next_due, f.schedule_reason, f.warning, f.retired, "
+            "(SELECT count(*) FROM items i WHERE i.feed = f.name) AS items "
+            "FROM feeds f ORDER BY f.name"
+        )
+    }
+    listed = [_configured(spec, stored.pop(spec.name, None), now) for spec in configured]
+    removed = [{**row, "state": "removed", "removed": True} for row in stored.values()]
+    return FeedHealth(listed + removed, _disk_full(store.path))
+
+
+def _configured(spec: FeedSpec, row: dict[str, object] | None, now: datetime) -> dict[str, object]:
+    if row is None:
+        return {"name": spec.name, "url": spec.url, "lang": spec.lang, "last_status": None,
+                "last_success": None, "next_due": None, "items": 0, "last_error": None,
+                "state": "never", "removed": False}
+    state = str(row["last_status"] or "never")
+    due = row.get("next_due")
+    if due and now - parse_iso(str(due)) > timedelta(seconds=spec.interval + OVERDUE_GRACE_S):
+        state = "overdue"
+    return {**row, "state": state, "removed": False}
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < DISK_FULL_BYTES
+    except OSError:
+        return False
 
 
 _ITEM_COLUMNS = (

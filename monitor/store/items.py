@@ -38,16 +38,44 @@ class FetchOutcome:
     bytes: int | None = None
 
 
-def sync_feeds(db: Database, feeds: Sequence[FeedSpec]) -> None:
-    """Make the feeds table know every configured feed (state is kept across restarts)."""
+def sync_feeds(db: Database, feeds: Sequence[FeedSpec], now: str) -> list[tuple[str, str]]:
+    """Make the feeds table match the configuration; state is kept across restarts.
+
+    A configured feed with a new name but the URL of a feed that left the configuration
+    is that feed renamed: its row, items and log move to the new name, so its items are
+    neither stored nor alerted again. Feeds no longer configured are marked retired
+    (their items stay). Returns the (old, new) names of renamed feeds.
+    """
+    known = {str(r[0]): str(r[1]) for r in db.execute("SELECT name, url FROM feeds").fetchall()}
+    configured = {spec.name for spec in feeds}
+    renamed = []
+    for spec in feeds:
+        if spec.name in known:
+            continue
+        old = next((n for n, url in known.items() if url == spec.url and n not in configured), None)
+        if old is not None:
+            _rename_feed(db, old, spec.name)
+            renamed.append((old, spec.name))
+            known[spec.name] = known.pop(old)
     for spec in feeds:
         db.execute(
             "INSERT INTO feeds (name, url, lang) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET url = excluded.url, lang = excluded.lang, "
+            "retired = NULL, "
             "etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END, "
             "last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END",
             [spec.name, spec.url, spec.lang],
         )
+    gone = [name for name in known if name not in configured]
+    for name in gone:
+        db.execute("UPDATE feeds SET retired = ? WHERE name = ? AND retired IS NULL", [now, name])
+    return renamed
+
+
+def _rename_feed(db: Database, old: str, new: str) -> None:
+    db.execute("UPDATE feeds SET name = ? WHERE name = ?", [new, old])
+    db.execute("UPDATE items SET feed = ? WHERE feed = ?", [new, old])
+    db.execute("UPDATE fetch_log SET feed = ? WHERE feed = ?", [new, old])
 
 
 def feed_rows(store: Store) -> dict[str, dict[str, object]]:

@@ -219,7 +219,8 @@ def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
 def feeds_health(db: Database) -> list[dict[str, Any]]:
     cursor = db.execute(
         "SELECT name, url, last_success, last_attempt, last_error, last_error_kind,"
-        " consecutive_failures, polls_ok, health_alerted FROM feeds ORDER BY name"
+        " consecutive_failures, polls_ok, health_alerted FROM feeds WHERE retired IS NULL"
+        " ORDER BY name"
     )
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

@@ -145,6 +145,13 @@ def m001_initial(db: Database) -> None:
     db.table("items").enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61")
 
 
+@migrations()
+def m002_feed_lifecycle(db: Database) -> None:
+    """Feeds that left the configuration, and why each feed's next poll is when it is."""
+    db.execute("ALTER TABLE feeds ADD COLUMN retired TEXT")  # ISO time it left; NULL = configured
+    db.execute("ALTER TABLE feeds ADD COLUMN schedule_reason TEXT")  # e.g. "backoff after 3 failures"
+
+
 def _split(script: str) -> list[str]:
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
