@@ -28,7 +28,7 @@ def _daemon_config(tmp_path: Path, server: TestServer, interval: str = "30s") ->
 def test_daemon_cli_read_keeps_the_daemons_wal_on_disk(
     tmp_path: Path, http_server: TestServer
 ) -> None:
-    """A CLI command beside the daemon leaves the -wal it holds in place: same inode, not deleted."""
+    """A CLI command beside the daemon leaves the daemon's -wal in place: same inode."""
     config = _daemon_config(tmp_path, http_server)
     db = tmp_path / "monitor.db"
     wal = tmp_path / "monitor.db-wal"

@@ -23,7 +23,7 @@ def test_feeds_removed_feed_is_hidden_and_listed_with_all(
     """A feed dropped from the configuration leaves `feeds`, and `--all` shows it as removed."""
     http_server.route("/a", reply(signal_feed(http_server.base_url, "a")))
     http_server.route("/b", reply(signal_feed(http_server.base_url, "b")))
-    both = [{"name": "a", "url": http_server.url("/a")}, {"name": "b", "url": http_server.url("/b")}]
+    both = [{"name": n, "url": http_server.url(f"/{n}")} for n in ("a", "b")]
     config = write_config(tmp_path, both)
     assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
     config = write_config(tmp_path, both[:1])

@@ -148,8 +148,10 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_feed_lifecycle(db: Database) -> None:
     """Feeds that left the configuration, and why each feed's next poll is when it is."""
-    db.execute("ALTER TABLE feeds ADD COLUMN retired TEXT")  # ISO time it left; NULL = configured
-    db.execute("ALTER TABLE feeds ADD COLUMN schedule_reason TEXT")  # e.g. "backoff after 3 failures"
+    # ISO time the feed left the configuration; NULL while it is configured
+    db.execute("ALTER TABLE feeds ADD COLUMN retired TEXT")
+    # why next_due is when it is, e.g. "backoff after 3 failures"
+    db.execute("ALTER TABLE feeds ADD COLUMN schedule_reason TEXT")
 
 
 def _split(script: str) -> list[str]:
