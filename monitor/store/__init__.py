@@ -235,7 +235,8 @@ def open_store(path: Path, *, create: bool = True) -> Store:
         )
     if fresh:
         path.parent.mkdir(parents=True, exist_ok=True)
-    uri = f"{path.resolve().as_uri().replace('file://', 'file:', 1)}?mode={'rwc' if create else 'rw'}"
+    mode = "rwc" if create else "rw"  # "rw": a vanished file is an error, never a new database
+    uri = f"{path.resolve().as_uri().replace('file://', 'file:', 1)}?mode={mode}"
     try:
         conn = sqlite3.connect(
             uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
