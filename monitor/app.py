@@ -39,6 +39,14 @@ class App:
             self._store = open_store(self.config().storage_path, create=create)
         return self._store
 
+    def open_store(self, path: Path) -> Store:
+        """Another connection to the database (the daemon keeps one per thread)."""
+        return open_store(path, create=True)
+
+    def reloaded(self) -> App:
+        """A new App over the same configuration source, read afresh."""
+        return App(self._config_arg)
+
     def rules(self) -> RuleSet:
         if self._rules is None:
             signals = self.config().signals

@@ -6,6 +6,13 @@ opposite for a monitor: a late run happens once (misfire_grace_time=None,
 coalesce=True), a feed is never polled twice at once (max_instances=1), and
 every skipped or failed run is logged. Each worker thread has its own SQLite
 connection; BEGIN IMMEDIATE and the busy timeout order the writers.
+
+One job per feed runs when the feed is due: after each poll the job is moved to the
+feed's next due time (interval, backoff, Retry-After). One job per alert channel
+delivers that channel's queue, so a slow receiver delays only its own channel.
+SIGHUP reloads the configuration and the rules (validated first; on error the
+running ones stay). A database file deleted, replaced or overwritten under the
+daemon stops it at once, without a checkpoint into a file it did not open.
 """
 
 from __future__ import annotations
@@ -14,12 +21,12 @@ import contextlib
 import fcntl
 import logging
 import os
-import random
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +37,32 @@ from apscheduler.events import (
     JobExecutionEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.alerts.dispatch import dispatch_due, recover_sending
 from monitor.app import App
-from monitor.clock import utcnow
+from monitor.clock import parse_iso
 from monitor.config import Config
-from monitor.errors import AlreadyRunningError
+from monitor.errors import (
+    AlreadyRunningError,
+    DatabaseReplacedError,
+    ForeignDatabaseError,
+    MonitorError,
+    StorageError,
+)
+from monitor.fetch import Fetcher
 from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured_feeds
-from monitor.store import Store, open_store
+from monitor.signals import RuleSet
+from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
+EXIT_DATABASE_GONE = 3  # the database file is no longer the one the daemon opened
+FIRST_POLL_SPREAD_S = 0.25  # feeds due at start begin this far apart (within one interval)
 
 
 @contextmanager
@@ -81,7 +99,9 @@ def run_once(app: App) -> list[PollReport]:
         store.verify()
         recover_sending(store, app.now())
         reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
-        _after_round(store, config, app)
+        after_poll(store, config, app.now())
+        check_outlook(store, config, app.now())
+        dispatch_due(store, config.alerts, fetcher, app.now())
     return reports
 
 
@@ -91,33 +111,40 @@ def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
     return ParsePool(workers) if feeds > 4 and workers > 1 else contextlib.nullcontext()
 
 
-def _after_round(store: Store, config: Config, app: App) -> None:
-    after_poll(store, config, app.now())
-    check_outlook(store, config, app)
-    dispatch_due(store, config.alerts, app.fetcher(), app.now())
-
-
-def check_outlook(store: Store, config: Config, app: App) -> None:
+def check_outlook(store: Store, config: Config, now: datetime) -> None:
     """Raise an alert when the summit outlook goes up a level."""
     from monitor.outlook_alert import alert_on_outlook_change
 
-    alert_on_outlook_change(store, config, app.now())
+    alert_on_outlook_change(store, config, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a reload replaces as a whole: polls read one snapshot from start to end."""
+
+    config: Config
+    rules: RuleSet
+    fetcher: Fetcher
 
 
 class Daemon:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.config = app.config()
-        self.rules = app.rules()
-        self.fetcher = app.fetcher()
+        self.settings = Settings(app.config(), app.rules(), app.fetcher())
         self.stop = threading.Event()
+        self.wake = threading.Event()  # the main thread's doorbell: stop, reload or failure
+        self.reload_requested = threading.Event()
+        self.failure: MonitorError | None = None
         self.pool = ParsePool(min(os.cpu_count() or 1, 4))
         self._local = threading.local()
         self._stores: list[Store] = []
         self._stores_lock = threading.Lock()
+        self._retired_fetchers: list[Fetcher] = []
+        config = self.settings.config
+        threads = config.fetch.concurrency + len(config.alerts.channels()) + 2
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
-            executors={"default": ThreadPoolExecutor(self.config.fetch.concurrency + 2)},
+            executors={"default": ThreadPoolExecutor(threads)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.add_listener(
@@ -125,66 +152,183 @@ class Daemon:
         )
 
     def store(self) -> Store:
+        """This thread's connection (opened on first use)."""
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = open_store(self.config.storage_path)
+            store = self.app.open_store(self.settings.config.storage_path)
             self._local.store = store
             with self._stores_lock:
                 self._stores.append(store)
         return store
 
+    # ---- jobs ---------------------------------------------------------------------
     def poll(self, name: str) -> None:
         if self.stop.is_set():
             return
-        store = self.store()
-        reports = poll_feeds(
-            store,
-            self.config,
-            self.fetcher,
-            self.rules,
-            utcnow(),
-            names=[name],
-            only_due=True,
-            pool=self.pool,
-        )
-        if reports:
-            after_poll(store, self.config, utcnow())
+        settings = self.settings
+        with self._fatal_storage(f"poll {name}"):
+            store = self.store()
+            store.check_file()
+            reports = poll_feeds(
+                store, settings.config, settings.fetcher, settings.rules, self.app.now(),
+                names=[name], only_due=True, pool=self.pool,
+            )
+            if not reports:  # not due yet: wait for its stored due time
+                at, _reason = _next_poll(self._feed_rows().get(name) or {}, self.app.now())
+                self._move_job(f"poll:{name}", at)
+                return
+            after_poll(store, settings.config, self.app.now())
             if any(r.flagged for r in reports):
-                check_outlook(store, self.config, self.app)
-            if not self.stop.is_set():  # the scheduler may be shutting down
-                self.scheduler.modify_job("dispatch", next_run_time=utcnow())
+                check_outlook(store, settings.config, self.app.now())
+            self._move_job(f"poll:{name}", parse_iso(reports[0].next_due))
+            self.wake_dispatchers()
 
-    def dispatch(self) -> None:
-        if not self.stop.is_set():
+    def dispatch(self, channel: str) -> None:
+        if self.stop.is_set():
+            return
+        settings = self.settings
+        with self._fatal_storage(f"dispatch {channel}"):
+            store = self.store()
+            store.check_file()
             dispatch_due(
-                self.store(), self.config.alerts, self.fetcher, utcnow(), stop=self.stop.is_set
+                store, settings.config.alerts, settings.fetcher, self.app.now(),
+                channels=[channel], stop=self.stop.is_set,
             )
 
-    def schedule(self) -> None:
-        now = utcnow()
-        for spec in self.config.feeds:
-            jitter = min(30.0, spec.interval * 0.1)
-            self.scheduler.add_job(
-                self.poll,
-                IntervalTrigger(seconds=spec.interval, jitter=jitter, timezone="UTC"),
-                args=[spec.name],
-                id=f"poll:{spec.name}",
-                name=f"poll {spec.name}",
-                next_run_time=now + timedelta(seconds=random.uniform(0, 2)),
+    @contextmanager
+    def _fatal_storage(self, job: str) -> Iterator[None]:
+        """A replaced or corrupt database stops the daemon; other storage errors (a full
+        disk, a long lock) are logged in one line and the job runs again later."""
+        try:
+            yield
+        except (DatabaseReplacedError, ForeignDatabaseError) as exc:
+            self.fail(exc)
+        except StorageError as exc:
+            log.error(
+                "event=storage_failed job=%r error=%r (retried at its next run)", job, str(exc)
             )
+
+    def fail(self, exc: MonitorError) -> None:
+        """Stop at once: nothing more may be written, not even a checkpoint at close."""
+        if self.failure is None:
+            self.failure = exc
+            log.critical("event=database_gone error=%r", str(exc))
+        self.stop.set()
+        self.wake.set()
+
+    def wake_dispatchers(self) -> None:
+        if self.stop.is_set():  # the scheduler may be shutting down
+            return
+        for channel in self.settings.config.alerts.channels():
+            self._move_job(f"dispatch:{channel}", self.app.now())
+
+    def _move_job(self, job_id: str, when: datetime) -> None:
+        with contextlib.suppress(JobLookupError):  # removed by a reload meanwhile
+            self.scheduler.modify_job(job_id, next_run_time=when)
+
+    # ---- scheduling -----------------------------------------------------------------
+    def schedule(self) -> None:
+        """A job per feed at its next due time (due feeds spread out), a job per channel."""
+        now = self.app.now()
+        rows = self._feed_rows()
+        config = self.settings.config
+        due_now = 0
+        for spec in config.feeds:
+            row = rows.get(spec.name) or {}
+            at, reason = _next_poll(row, now)
+            if at <= now:
+                spread = min(spec.interval, FIRST_POLL_SPREAD_S * due_now)
+                at, due_now = now + timedelta(seconds=spread), due_now + 1
+            self._add_poll_job(spec.name, spec.interval, at)
+            log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
+        for channel in config.alerts.channels():
+            self._add_dispatch_job(channel, now)
+
+    def _feed_rows(self) -> dict[str, dict[str, object]]:
+        from monitor.store.items import feed_rows
+
+        return feed_rows(self.store())
+
+    def _add_poll_job(self, name: str, interval: float, at: datetime) -> None:
+        self.scheduler.add_job(
+            self.poll,
+            IntervalTrigger(seconds=interval, timezone="UTC"),
+            args=[name],
+            id=f"poll:{name}",
+            name=f"poll {name}",
+            next_run_time=at,
+            replace_existing=True,
+        )
+
+    def _add_dispatch_job(self, channel: str, at: datetime) -> None:
         self.scheduler.add_job(
             self.dispatch,
-            IntervalTrigger(seconds=self.config.daemon.dispatch_interval, timezone="UTC"),
-            id="dispatch",
-            name="dispatch alerts",
-            next_run_time=now,
+            IntervalTrigger(seconds=self.settings.config.daemon.dispatch_interval, timezone="UTC"),
+            args=[channel],
+            id=f"dispatch:{channel}",
+            name=f"dispatch {channel}",
+            next_run_time=at,
+            replace_existing=True,
         )
 
+    # ---- reload -------------------------------------------------------------------
+    def reload(self) -> None:
+        """Load the configuration and rules again; keep the running ones if either is bad."""
+        self.reload_requested.clear()
+        old = self.settings
+        try:
+            fresh = self.app.reloaded()
+            config, rules = fresh.config(), fresh.rules()
+        except MonitorError as exc:
+            log.error("event=reload_failed error=%r (the running configuration is kept)", str(exc))
+            return
+        if config.storage_path != old.config.storage_path:
+            log.warning(
+                "event=reload_ignored key=storage.path (a restart is needed to change databases)"
+            )
+            config = _with_storage(config, old.config.storage_path)
+        fetcher = old.fetcher
+        if config.fetch != old.config.fetch:
+            fetcher = Fetcher(config.fetch)
+            self._retired_fetchers.append(old.fetcher)  # in-flight polls may still use it
+        self.settings = Settings(config, rules, fetcher)
+        with self._fatal_storage("reload"):
+            sync_configured_feeds(self.store(), config, self.app.now())
+            self._reschedule(old.config, config)
+        log.info(
+            "event=reloaded feeds=%d channels=%d rules_version=%s",
+            len(config.feeds), len(config.alerts.channels()), rules.version,
+        )
+
+    def _reschedule(self, old: Config, new: Config) -> None:
+        wanted = {f"poll:{s.name}" for s in new.feeds} | {
+            f"dispatch:{c}" for c in new.alerts.channels()
+        }
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        before = {s.name: s.interval for s in old.feeds}
+        now = self.app.now()
+        rows = self._feed_rows()
+        for spec in new.feeds:
+            if before.get(spec.name) != spec.interval:
+                at, _reason = _next_poll(rows.get(spec.name) or {}, now)
+                self._add_poll_job(spec.name, spec.interval, max(at, now))
+        old_channels = set(old.alerts.channels())
+        changed_interval = old.daemon.dispatch_interval != new.daemon.dispatch_interval
+        for channel in new.alerts.channels():
+            if changed_interval or channel not in old_channels:
+                self._add_dispatch_job(channel, now)
+
+    # ---- events and shutdown -------------------------------------------------------------
     def _on_event(self, event: Any) -> None:
         if isinstance(event, JobExecutionEvent) and event.exception is not None:
             log.error("event=job_failed job=%s error=%r", event.job_id, str(event.exception))
         elif event.code == EVENT_JOB_MISSED:
             log.warning("event=job_missed job=%s", event.job_id)
+        elif str(event.job_id).startswith("dispatch:"):
+            # The run under way claims every due row, those queued meanwhile included.
+            log.debug("event=dispatch_already_running job=%s", event.job_id)
         else:
             log.warning("event=job_still_running job=%s (this run skipped)", event.job_id)
 
@@ -193,45 +337,92 @@ class Daemon:
         with self._stores_lock:
             for store in self._stores:
                 store.close()
+        for fetcher in self._retired_fetchers:
+            fetcher.close()
+
+
+def _next_poll(row: dict[str, object], now: datetime) -> tuple[datetime, str]:
+    """When a feed is due by its stored state, and why (for the start-up log)."""
+    due = row.get("next_due")
+    if not row.get("last_attempt"):
+        return now, "first poll"
+    if not due or parse_iso(str(due)) <= now:
+        return now, "due"
+    reason = str(row.get("schedule_reason") or "interval")
+    if row.get("last_error_kind"):
+        reason += f"; last error: {row['last_error_kind']}"
+    return parse_iso(str(due)), reason
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _with_storage(config: Config, path: Path) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(config, storage_path=path)
 
 
 def run_forever(app: App) -> None:
-    """Run until SIGTERM or SIGINT; in-flight polls get a bounded grace period."""
+    """Run until SIGTERM or SIGINT; SIGHUP reloads. In-flight polls get a grace period."""
     daemon = Daemon(app)
-    _install_signal_handlers(daemon.stop)
-    warn_if_unpatched_python()
-    store = app.store(create=True)
+    _install_signal_handlers(daemon)
+    warn_if_unpatched_python(daemon.settings.config)
+    store = daemon.store()
     with instance_lock(store.path):
         store.verify()
-        sync_configured_feeds(store, daemon.config, app.now())
+        sync_configured_feeds(store, daemon.settings.config, app.now())
         recover_sending(store, app.now())
         daemon.schedule()
         daemon.scheduler.start()
-        log.info("event=started feeds=%d db=%s", len(daemon.config.feeds), store.path)
-        daemon.stop.wait()
+        log.info(
+            "event=started pid=%d feeds=%d db=%s",
+            os.getpid(), len(daemon.settings.config.feeds), store.path,
+        )
+        _serve(daemon)
+        if daemon.failure is not None:
+            logging.shutdown()
+            os._exit(EXIT_DATABASE_GONE)  # no close: SQLite would checkpoint into the wrong file
         log.info("event=stopping")
         _wait_for_jobs(daemon)
         daemon.close()
         log.info("event=stopped")
 
 
-def warn_if_unpatched_python() -> None:
-    """Our own header sanitising protects alerts; say when the interpreter's fix is missing."""
+def _serve(daemon: Daemon) -> None:
+    """The main thread waits for signals: stop, or reload and go on waiting."""
+    while not daemon.stop.is_set():
+        daemon.wake.wait()
+        daemon.wake.clear()
+        if daemon.reload_requested.is_set() and not daemon.stop.is_set():
+            daemon.reload()
+
+
+def warn_if_unpatched_python(config: Config) -> None:
+    """Our own header sanitising protects email alerts; say when the interpreter's fix is
+    missing, if there is an email channel at all."""
     from monitor.alerts.render import has_header_fix
 
-    if not has_header_fix():
+    if config.alerts.email is not None and not has_header_fix():
         log.warning(
             "event=python_lacks_email_header_fix cve=CVE-2024-6923 "
             "detail='alert headers are sanitised by the monitor itself'"
         )
 
 
-def _install_signal_handlers(stop: threading.Event) -> None:
-    def handler(signum: int, _frame: object) -> None:
-        stop.set()
+def _install_signal_handlers(daemon: Daemon) -> None:
+    def stop(signum: int, _frame: object) -> None:
+        daemon.stop.set()
+        daemon.wake.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    def reload(signum: int, _frame: object) -> None:
+        daemon.reload_requested.set()
+        daemon.wake.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
 
 
 def _wait_for_jobs(daemon: Daemon) -> None:

@@ -17,7 +17,7 @@ from monitor.config import Config
 from monitor.errors import FetchError, ParseError
 from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed
 from monitor.parsepool import ParseJob, ParseOutput, run_job
-from monitor.polltiming import next_poll_delay
+from monitor.polltiming import delay_reason, next_poll_delay
 from monitor.store import items as q
 
 
@@ -52,16 +52,24 @@ def parse_job_if_changed(
     row: dict[str, object] | None,
     result: FetchResult | FetchError,
     config: Config,
+    rules_version: str | None = None,
 ) -> ParseJob | None:
     """The worker job for a body that changed since the last poll, else None."""
     if isinstance(result, FetchError) or result.body is None:
         return None
     if row and row.get("body_hash") == hashlib.sha256(result.body).hexdigest():
         return None
-    return job_for(spec, result, config, match=not spec.full_text)
+    return job_for(spec, result, config, match=not spec.full_text, rules_version=rules_version)
 
 
-def job_for(spec: FeedSpec, result: FetchResult, config: Config, *, match: bool) -> ParseJob:
+def job_for(
+    spec: FeedSpec,
+    result: FetchResult,
+    config: Config,
+    *,
+    match: bool,
+    rules_version: str | None = None,
+) -> ParseJob:
     return ParseJob(
         body=result.body or b"",
         feed_lang=spec.lang,
@@ -70,6 +78,7 @@ def job_for(spec: FeedSpec, result: FetchResult, config: Config, *, match: bool)
         rules_path=config.signals.rules_path,
         threshold=config.signals.threshold,
         match=match,
+        rules_version=rules_version,
     )
 
 
@@ -81,9 +90,8 @@ def success_outcome(
     config: Config,
     rng: random.Random,
 ) -> q.FetchOutcome:
-    delay = next_poll_delay(
-        spec.interval, 0, result.retry_after, result.max_age, config.fetch.max_interval, rng
-    )
+    timing = (spec.interval, 0, result.retry_after, result.max_age, config.fetch.max_interval)
+    delay = next_poll_delay(*timing, rng)
     return q.FetchOutcome(
         status="ok",
         started=iso(now),
@@ -93,6 +101,7 @@ def success_outcome(
         etag=result.etag,
         last_modified=result.last_modified,
         bytes=len(result.body) if result.body is not None else 0,
+        schedule_reason=delay_reason(*timing),
     )
 
 
@@ -106,9 +115,8 @@ def failure_outcome(
 ) -> q.FetchOutcome:
     failures = int(str(row.get("consecutive_failures") or 0)) + 1 if row else 1
     retry_after = getattr(error, "retry_after", None)
-    delay = next_poll_delay(
-        spec.interval, failures, retry_after, None, config.fetch.max_interval, rng
-    )
+    timing = (spec.interval, failures, retry_after, None, config.fetch.max_interval)
+    delay = next_poll_delay(*timing, rng)
     return q.FetchOutcome(
         status="error",
         started=iso(now),
@@ -117,4 +125,5 @@ def failure_outcome(
         http_status=getattr(error, "status", None),
         error_kind=str(error.kind),
         error=str(error),
+        schedule_reason=delay_reason(*timing),
     )

@@ -6,14 +6,22 @@ Safety: each worker runs under an address-space limit, so a document that slips
 past the entity guard and blows up in memory kills a worker, not the daemon;
 the feed gets a classified `parse` error and the pool is rebuilt.
 Workers are spawned, never forked: the daemon has threads, and forking a process
-with threads can copy a held lock.
+with threads can copy a held lock. Workers end with their parent however it ends
+(`kill -9` included): the kernel signals them when it dies (PR_SET_PDEATHSIG, Linux)
+and a watchdog thread in each worker notices when its parent is gone (everywhere).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
+import os
 import resource
+import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -38,6 +46,7 @@ class ParseJob:
     rules_path: Path
     threshold: float | None
     match: bool = True  # False when the article text will replace the feed's own
+    rules_version: str | None = None  # match only with exactly these rules (None: the file's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +57,19 @@ class ParseOutput:
 
 
 _rules_cache: dict[tuple[Path, float | None], RuleSet] = {}
+PARENT_CHECK_S = 0.5
 
 
-def _rules(job: ParseJob) -> RuleSet:
+def _rules(job: ParseJob) -> RuleSet | None:
+    """The job's rules, loaded once per worker and again when the file changed; None when
+    the file no longer holds the version the job asks for (the caller then matches)."""
     key = (job.rules_path, job.threshold)
-    if key not in _rules_cache:
-        _rules_cache[key] = load_rules(job.rules_path, job.threshold)
-    return _rules_cache[key]
+    cached = _rules_cache.get(key)
+    if cached is None or (job.rules_version and cached.version != job.rules_version):
+        cached = _rules_cache[key] = load_rules(job.rules_path, job.threshold)
+    if job.rules_version and cached.version != job.rules_version:
+        return None
+    return cached
 
 
 def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
@@ -68,6 +83,8 @@ def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
     if not job.match:
         return ParseOutput(parsed)
     active = rules or _rules(job)
+    if active is None:
+        return ParseOutput(parsed)
     matches = {
         (item.key, item.content_hash): match_document(
             active, item.title, item.body or item.summary, item.lang
@@ -77,12 +94,35 @@ def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
     return ParseOutput(parsed, matches=matches)
 
 
-def _limit_memory() -> None:
+def _start_worker(parent: int) -> None:
+    """Initialise a worker: bounded memory, and an end that follows its parent's."""
+    _die_with_parent(parent)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = (
         WORKER_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_LIMIT)
     )
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL from the kernel when the parent dies (Linux), and a watchdog everywhere.
+
+    The kernel's signal follows the parent *thread* that started the worker, and the
+    daemon's threads live as long as it does; the watchdog also covers other systems
+    and a parent that died before the signal was asked for.
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name and hasattr(signal, "SIGKILL"):
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 class ParsePool:
@@ -91,15 +131,18 @@ class ParsePool:
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # polls of several feeds submit from several threads
 
     def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_limit_memory,
-            )
-        return self._executor
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
+                )
+            return self._executor
 
     def submit(self, job: ParseJob) -> Future[ParseOutput]:
         try:
@@ -127,13 +170,14 @@ class ParsePool:
             )
 
     def _reset(self) -> None:
-        if self._executor is not None:
-            log.warning("event=parser_pool_reset")
-            processes = list((getattr(self._executor, "_processes", None) or {}).values())
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.kill()
-            self._executor = None
+        with self._lock:
+            if self._executor is not None:
+                log.warning("event=parser_pool_reset")
+                processes = list((getattr(self._executor, "_processes", None) or {}).values())
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.kill()
+                self._executor = None
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for operators and tests)."""
@@ -141,9 +185,10 @@ class ParsePool:
         return [p.pid for p in processes.values() if p.pid is not None]
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> ParsePool:
         return self

@@ -88,7 +88,11 @@ def poll_feeds(
         spec.name: pool.submit(job)
         for spec in chosen
         if pool is not None
-        and (job := parse_job_if_changed(spec, rows.get(spec.name), results[spec.name], config))
+        and (
+            job := parse_job_if_changed(
+                spec, rows.get(spec.name), results[spec.name], config, rules.version
+            )
+        )
     }
     reports: list[PollReport] = []
     quiet: list[tuple[str, q.FetchOutcome]] = []  # outcomes with no item to store

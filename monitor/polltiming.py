@@ -43,6 +43,30 @@ def next_poll_delay(
     return max(delay, floor)
 
 
+def delay_reason(
+    interval: float,
+    consecutive_failures: int,
+    retry_after: float | None,
+    max_age: float | None,
+    max_interval: float,
+) -> str:
+    """Why `next_poll_delay` chose its delay, in words for the log and `feeds`."""
+    if consecutive_failures > 0:
+        reason = f"backoff after {consecutive_failures} failure(s)"
+        longest = interval * 2.0 ** min(consecutive_failures - 1, MAX_BACKOFF_DOUBLINGS)
+    elif (retry_after or 0.0) > max(interval, max_age or 0.0):
+        reason, longest = "Retry-After from the server", retry_after or 0.0
+    elif (max_age or 0.0) > interval:
+        reason, longest = "cache lifetime from the server", max_age or 0.0
+    else:
+        reason, longest = "interval", interval
+    if consecutive_failures > 0 and (retry_after or 0.0) > min(longest, max_interval):
+        reason += ", Retry-After from the server"
+    if longest > max_interval:
+        reason += ", capped by max_interval"
+    return reason
+
+
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as "45s", "10m", "2h", "1d" or "1h30m"."""
     compact = text.strip().lower().replace(" ", "") if isinstance(text, str) else ""

@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -147,12 +149,12 @@ SIGNAL_TITLES = (
 
 
 def rss(base_url: str, items: list[tuple[str, str, str]]) -> bytes:
-    """An RSS 2.0 document of (guid, title, text) items, newest first."""
+    """An RSS 2.0 document of (guid, title, text) items, newest first, published now."""
+    published = format_datetime(datetime.now(UTC))
     entries = "".join(
         f"<item><guid>{guid}</guid><title>{title}</title><link>{base_url}/news/{guid}</link>"
-        f"<description>{text}</description>"
-        f"<pubDate>Mon, 0{1 + n % 9} Dec 2025 10:00:00 +0000</pubDate></item>"
-        for n, (guid, title, text) in enumerate(items)
+        f"<description>{text}</description><pubDate>{published}</pubDate></item>"
+        for guid, title, text in items
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'

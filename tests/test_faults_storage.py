@@ -316,13 +316,13 @@ def test_faults_storage_corrupt_page_is_named_when_read(
 
 
 def _kill_during_migration(config: Path, db: Path, delay: float) -> None:
-    """Start a command on a new database; SIGKILL it `delay` s after its WAL appears.
+    """Start a poll on a new database; SIGKILL it `delay` s after its WAL appears.
 
     The WAL file appears when the opener switches the new file to WAL mode, right
     before the migration's BEGIN IMMEDIATE; the schema takes some tens of ms to build.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "-q", "--config", str(config), "feeds"],
+        [sys.executable, "-m", "monitor", "-q", "--config", str(config), "run", "--once"],
         cwd=str(REPO),
         env={k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"},
         stdout=subprocess.DEVNULL,
@@ -361,7 +361,7 @@ def test_faults_storage_migration_killed_midway_is_redone_whole(tmp_path: Path) 
         version, tables = _schema_state(db)
         assert (version, tables == 0) in ((0, True), (SCHEMA_VERSION, False)), (version, tables)
         states.append((version, tables))
-        again = run_cli("--config", str(config), "feeds")
+        again = run_cli("--config", str(config), "run", "--once")
         assert again.returncode == 0, again.stderr
         assert _schema_state(db)[0] == SCHEMA_VERSION
         assert _integrity(db) == "ok"

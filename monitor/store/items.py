@@ -36,6 +36,7 @@ class FetchOutcome:
     new_items: int = 0
     updated_items: int = 0
     bytes: int | None = None
+    schedule_reason: str | None = None  # why next_due is when it is
 
 
 def sync_feeds(db: Database, feeds: Sequence[FeedSpec], now: str) -> list[tuple[str, str]]:
@@ -104,7 +105,8 @@ def record_outcome(db: Database, feed: str, outcome: FetchOutcome) -> None:
         "polls_ok = polls_ok + ?, "
         "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified), "
         "body_hash = coalesce(?, body_hash), "
-        "warning = CASE WHEN ? THEN ? ELSE warning END "
+        "warning = CASE WHEN ? THEN ? ELSE warning END, "
+        "schedule_reason = ? "
         "WHERE name = ?",
         [
             outcome.finished,
@@ -124,6 +126,7 @@ def record_outcome(db: Database, feed: str, outcome: FetchOutcome) -> None:
             outcome.body_hash,
             outcome.status == "ok",
             outcome.warning,
+            outcome.schedule_reason,
             feed,
         ],
     )
