@@ -23,6 +23,8 @@ from monitor.store import Store
 from monitor.store import items as q
 
 CHURN_NOTICE_MIN = 5  # re-keyed items in one poll before the operator is told
+CHURN_LOOSE_WINDOW = timedelta(days=7)  # how far back a same-but-for-digits text counts
+FUTURE_SLACK = timedelta(days=1)  # a publication date further ahead than this is a lie
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +65,14 @@ def ingest_items(
         if origin == "import":
             db.execute("INSERT OR IGNORE INTO feeds (name, url, lang) VALUES (?, '', 'en')", [feed])
         for item in items:
-            rekeyed = q.seen_under_other_key(db, feed, item.key, item.content_hash)
+            rekeyed = q.seen_under_other_key(db, feed, item, stamp, iso(now - CHURN_LOOSE_WINDOW))
             stored = q.upsert_item(db, feed, item, stamp, origin)
             if stored.change == "same":
                 continue
             counts[stored.change] += 1
             counts["rekeyed"] += int(rekeyed and stored.change == "new")
             ids.append(stored.id)
-            silent = not alert or rekeyed or _is_backlog(item, cutoff)
+            silent = not alert or rekeyed or _is_backlog(item, cutoff, now)
             match = (matches or {}).get((item.key, item.content_hash)) or match_document(
                 rules, item.title, item.body or item.summary, item.lang
             )
@@ -95,15 +97,18 @@ def ingest_items(
     )
 
 
-def _is_backlog(item: ParsedItem, cutoff: datetime | None) -> bool:
+def _is_backlog(item: ParsedItem, cutoff: datetime | None, now: datetime) -> bool:
+    """On a feed's first poll: older than the cutoff, or undated, or dated in the future
+    (a date the feed cannot mean is no evidence that the item is new)."""
     if cutoff is None:
         return False
     if not item.published:
         return True
     try:
-        return parse_iso(item.published) < cutoff
+        published = parse_iso(item.published)
     except ValueError:
         return True
+    return published < cutoff or published > now + FUTURE_SLACK
 
 
 def _match_and_alert(

@@ -350,3 +350,44 @@ def test_delivery_feed_rekeying_every_poll_does_not_realert(
     received = _received_kinds(webhook)
     assert received["item"] == 10 and received["churn"] == 1
     assert webhook.count_by_id().most_common(1)[0][1] == 1
+
+
+def test_delivery_rekeyed_items_with_a_fresh_timestamp_do_not_realert(
+    tmp_path: Path, http_server: TestServer, webhook: WebhookReceiver
+) -> None:
+    """New guids every poll *and* a new timestamp in each text: alerted once, then silent."""
+
+    def entries(round_: int, moment: str) -> list[Entry]:
+        return [
+            Entry(e.guid, e.title, f"{e.body} Updated at {moment}.", e.published)
+            for e in (flagged_entry(f"c{n}", NOW, guid=f"urn:r{round_}:{n}") for n in range(8))
+        ]
+
+    feed = SwappableFeed()
+    config = _feed_config(tmp_path, http_server, feed, alerts_toml(webhook_url=webhook.url))
+    for round_, moment in enumerate(("12:00:00", "12:05:00", "12:10:00")):
+        feed.set(entries(round_, moment))
+        result = run_monitor(config, "run", "--once", now=f"2026-11-26T{moment}Z")
+        assert result.returncode == 0, result.stderr
+    db = tmp_path / "monitor.db"
+    assert query(db, "SELECT count(*) AS n FROM items")[0]["n"] == 24
+    kinds = Counter(r["kind"] for r in query(db, "SELECT kind FROM outbox"))
+    assert kinds["item"] == 8 and kinds["churn"] == 1
+
+
+def test_delivery_first_poll_item_dated_in_the_future_stays_silent(
+    tmp_path: Path, http_server: TestServer, webhook: WebhookReceiver
+) -> None:
+    """On a feed's first poll, an item dated in 2100 is backlog (silent), not news."""
+    feed = SwappableFeed()
+    feed.set([flagged_entry("future", datetime(2100, 1, 1, tzinfo=UTC)), flagged_entry("now", NOW)])
+    config = _feed_config(
+        tmp_path, http_server, feed, alerts_toml(webhook_url=webhook.url, common=QUIET)
+    )
+    result = run_monitor(config, "run", "--once", now=NOW_ISO)
+    assert result.returncode == 0, result.stderr
+    alerted = query(
+        tmp_path / "monitor.db",
+        "SELECT i.title FROM outbox o JOIN items i ON i.id = o.item_id WHERE o.kind = 'item'",
+    )
+    assert [r["title"] for r in alerted] == [flagged_entry("now", NOW).title]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -157,8 +159,8 @@ def upsert_item(db: Database, feed: str, item: ParsedItem, now: str, origin: str
     if row is None:
         cursor = db.execute(
             "INSERT INTO items (feed, key, key_kind, url, title, published, first_seen, updated, "
-            "summary, body, lang, content_hash, origin) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "summary, body, lang, content_hash, origin, loose_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 feed,
                 item.key,
@@ -173,6 +175,7 @@ def upsert_item(db: Database, feed: str, item: ParsedItem, now: str, origin: str
                 item.lang,
                 item.content_hash,
                 origin,
+                loose_hash(item),
             ],
         )
         return StoredItem(int(cursor.lastrowid or 0), "new")
@@ -186,7 +189,7 @@ def upsert_item(db: Database, feed: str, item: ParsedItem, now: str, origin: str
     )
     db.execute(
         "UPDATE items SET url = ?, title = ?, published = ?, updated = ?, summary = ?, body = ?, "
-        "lang = ?, content_hash = ? WHERE id = ?",
+        "lang = ?, content_hash = ?, loose_hash = ? WHERE id = ?",
         [
             item.url,
             item.title,
@@ -196,6 +199,7 @@ def upsert_item(db: Database, feed: str, item: ParsedItem, now: str, origin: str
             item.body,
             item.lang,
             item.content_hash,
+            loose_hash(item),
             item_id,
         ],
     )
@@ -216,13 +220,25 @@ def stored_hashes(store: Store, feed: str, keys: Sequence[str]) -> dict[str, str
     return found
 
 
-def seen_under_other_key(db: Database, feed: str, key: str, content_hash: str) -> bool:
-    """Same content already stored under another key: a re-keyed (churning) item."""
+def seen_under_other_key(db: Database, feed: str, item: ParsedItem, now: str, since: str) -> bool:
+    """A re-keyed (churning) item: the same content already stored under another key, or
+    the same text but for its digits (a timestamp, a counter) stored by an earlier poll
+    since `since`. Items of one poll never count against each other."""
     row = db.execute(
-        "SELECT 1 FROM items WHERE feed = ? AND content_hash = ? AND key != ? LIMIT 1",
-        [feed, content_hash, key],
+        "SELECT 1 FROM items WHERE feed = ? AND key != ? AND (content_hash = ? "
+        " OR (loose_hash = ? AND first_seen >= ? AND first_seen < ?)) LIMIT 1",
+        [feed, item.key, item.content_hash, loose_hash(item), since, now],
     ).fetchone()
     return row is not None
+
+
+_NOT_LOOSE = re.compile(r"[\d\s]+")
+
+
+def loose_hash(item: ParsedItem) -> str:
+    """sha256 of title and text, case-folded, without digits and white space."""
+    text = _NOT_LOOSE.sub("", f"{item.title}\n{item.body or item.summary}".casefold())
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def one_row(db: Database, sql: str, params: Sequence[object]) -> dict[str, object]:

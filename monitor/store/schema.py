@@ -152,6 +152,10 @@ def m002_feed_lifecycle(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN retired TEXT")
     # why next_due is when it is, e.g. "backoff after 3 failures"
     db.execute("ALTER TABLE feeds ADD COLUMN schedule_reason TEXT")
+    # sha256 of the item's text without digits and spaces: the same release re-published
+    # under a new key with a fresh timestamp in its text (see store.items.loose_hash)
+    db.execute("ALTER TABLE items ADD COLUMN loose_hash TEXT")
+    db.execute("CREATE INDEX items_feed_loose ON items (feed, loose_hash)")
 
 
 def _split(script: str) -> list[str]:
