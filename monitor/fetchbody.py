@@ -157,7 +157,9 @@ def _classify(exc: httpx.HTTPError) -> ErrorKind:
             return ErrorKind.DNS
     if isinstance(exc, httpx.TimeoutException):
         return ErrorKind.TIMEOUT
-    if isinstance(exc, httpx.ProtocolError | httpx.DecodingError):
+    if isinstance(exc, httpx.ProtocolError | httpx.DecodingError | httpx.ReadError):
+        # A read error comes after the request went out: the answer broke, and a POST
+        # may have been taken by the receiver.
         return ErrorKind.PROTOCOL
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return ErrorKind.BLOCKED

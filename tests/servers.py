@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -427,6 +428,24 @@ def raw_hang(conn: socket.socket, stopping: threading.Event) -> None:
 def raw_close(conn: socket.socket, stopping: threading.Event) -> None:
     """Accept, read the request, close without a word."""
     _read_head(conn)
+
+
+def raw_reset_after_request(received: list[bytes]) -> RawBehaviour:
+    """Read the whole request (head and Content-Length body), keep it, then reset (RST)."""
+
+    def behaviour(conn: socket.socket, stopping: threading.Event) -> None:
+        data = _read_head(conn)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        while length and len(body) < int(length.group(1)):
+            block = conn.recv(65536)
+            if not block:
+                break
+            body += block
+        received.append(body)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return behaviour
 
 
 def raw_answer(data: bytes) -> RawBehaviour:

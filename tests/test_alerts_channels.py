@@ -23,6 +23,7 @@ from tests.alerts_fixtures import (
     email_toml,
     webhook_toml,
 )
+from tests.servers import RawServer, raw_reset_after_request
 from tests.smtp_server import SmtpServer, free_port
 from tests.webhook_receiver import Reply, WebhookReceiver
 
@@ -173,6 +174,21 @@ def test_channels_webhook_hang_past_deadline(receiver: WebhookReceiver, fetcher:
     outcome = _send(config, "webhook:ops", fetcher)
     assert time.monotonic() - started < 1.8
     assert not outcome.delivered and not outcome.permanent and outcome.maybe_delivered
+
+
+def test_channels_webhook_reset_after_the_request_is_maybe_delivered(fetcher: Fetcher) -> None:
+    """A connection reset once the receiver read the whole request: retried, marked as
+    possibly delivered, and not reported as "cannot connect"."""
+    received: list[bytes] = []
+    server = RawServer(raw_reset_after_request(received))
+    try:
+        outcome = _send(alerts_config(webhook_toml(server.url("/hook"))), "webhook:ops", fetcher)
+    finally:
+        server.close()
+    assert received and json.loads(received[0])["id"] == "a1b2c3"
+    assert not outcome.delivered and not outcome.permanent
+    assert outcome.maybe_delivered
+    assert "cannot connect" not in outcome.error
 
 
 def test_channels_webhook_policy_blocks_private_address(receiver: WebhookReceiver) -> None:
