@@ -21,8 +21,8 @@ from tests.pipeline_env import db_count
 class RunningDaemon:
     """`monitor run` as a subprocess, its log collected line by line while it runs."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    def __init__(self, config: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        env = {**{k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}, **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(config), *extra, "run"],
             cwd=str(REPO),

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.alerts_fixtures import SECRET
+from tests.conftest import fill_disk
 from tests.daemon_env import (
+    RunningDaemon,
+    alive,
+    children,
     inode,
     open_files,
     polls,
+    rss,
     signal_feed,
     start_daemon,
     wait_for,
 )
+from tests.delivery_env import WEBHOOK_ENV
 from tests.pipeline_env import db_rows, run_cli, write_config
 from tests.servers import TestServer, reply
+from tests.webhook_receiver import Reply, WebhookReceiver
 
 
 def _daemon_config(tmp_path: Path, server: TestServer, interval: str = "30s") -> Path:
@@ -75,3 +84,181 @@ def test_daemon_writes_and_cli_reviews_are_seen_by_each_other(
     assert daemon.returncode == 0, log
     status = db_rows(db, "SELECT status FROM flags WHERE item_id = ?", (item_id,))
     assert status == [{"status": "escalated"}]
+
+
+def _feed_server(server: TestServer, path: str, prefix: str) -> str:
+    return server.route(path, reply(signal_feed(server.base_url, prefix)))
+
+
+def test_daemon_parse_workers_die_with_a_killed_daemon(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """`kill -9` of the daemon takes its parse workers with it within seconds."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/f", "a")}])
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled"), "the daemon never polled"
+        workers = children(daemon.pid)
+        assert workers, "the daemon started no parse worker"
+    finally:
+        daemon.stop(signal.SIGKILL)
+    assert wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10), [
+        pid for pid in workers if alive(pid)
+    ]
+
+
+def test_daemon_sighup_reloads_rules_and_feeds_and_keeps_running_on_a_bad_file(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """SIGHUP applies a changed threshold and a new feed at once; a broken configuration
+    on the next SIGHUP is logged and the running one kept."""
+    first = {"name": "a", "url": _feed_server(http_server, "/a", "a")}
+    config = write_config(tmp_path, [first], extra="[signals]\nthreshold = 100\n")
+    db = tmp_path / "monitor.db"
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled", "feed=a"), "the daemon never polled"
+        assert db_rows(db, "SELECT count(*) AS n FROM flags WHERE flagged = 1") == [{"n": 0}]
+        second = {"name": "b", "url": _feed_server(http_server, "/b", "b")}
+        write_config(tmp_path, [first, second])
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert daemon.wait_logged("event=reloaded"), daemon.stop()
+        assert daemon.wait_logged("event=polled", "feed=b", "flagged=3"), daemon.stop()
+        config.write_text(config.read_text() + "\n[fetch2]\n")
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert daemon.wait_logged("event=reload_failed", "fetch2"), daemon.stop()
+        assert daemon.proc.poll() is None
+    finally:
+        log = daemon.stop()
+    assert daemon.returncode == 0, log
+    versions = db_rows(db, "SELECT DISTINCT rules_version FROM flags f JOIN items i "
+                       "ON i.id = f.item_id WHERE i.feed = 'b'")
+    assert len(versions) == 1 and str(versions[0]["rules_version"]).startswith("sha256:")
+
+
+def test_daemon_start_logs_each_feeds_next_poll_and_why(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """A restarted daemon says when it will poll each feed, backoff and errors included."""
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "up", "url": _feed_server(http_server, "/up", "u"), "interval": "10m"},
+            {"name": "down", "url": "http://127.0.0.1:9/feed", "interval": "10m"},
+        ],
+    )
+    assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=started")
+    finally:
+        log = daemon.stop()
+    assert daemon.logged("event=next_poll", "feed=up", "reason='interval'"), log
+    assert daemon.logged(
+        "event=next_poll", "feed=down", "backoff after 1 failure(s); last error: connect"
+    ), log
+
+
+def test_daemon_deleted_database_stops_it_and_nothing_recreates_it(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """`rm` of the database under the daemon: it stops writing, says so, exits non-zero."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    db = tmp_path / "monitor.db"
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled"), "the daemon never polled"
+        db.unlink()
+        daemon.proc.send_signal(signal.SIGHUP)  # the reload writes: the check must catch it
+        assert wait_for(lambda: daemon.proc.poll() is not None, timeout=20)
+    finally:
+        log = daemon.stop()
+    assert daemon.returncode == 3, log
+    assert "event=database_gone" in log and "was deleted" in log
+    assert not db.exists()
+    feeds = run_cli("--config", str(config), "feeds")
+    assert feeds.returncode == 1 and "there is no database" in feeds.stderr
+    assert not db.exists()
+
+
+def test_daemon_database_overwritten_in_place_is_left_as_it_is(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """Junk written over the database file: the daemon stops without writing a byte to it."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    db = tmp_path / "monitor.db"
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled"), "the daemon never polled"
+        with db.open("r+b") as handle:  # the test process holds no connection to it
+            handle.write(b"junk" * 1024)
+        junk = db.read_bytes()
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: daemon.proc.poll() is not None, timeout=20)
+    finally:
+        log = daemon.stop()
+    assert daemon.returncode == 3, log
+    assert "overwritten in place" in log
+    assert db.read_bytes() == junk
+
+
+def _two_webhooks(slow: str, fast: str) -> str:
+    hooks = "".join(
+        f'[[alerts.webhooks]]\nname = "{name}"\nurl = "{url}"\n'
+        f'secret_env = "TEST_WEBHOOK_SECRET"\ntimeout = "{timeout}"\n'
+        for name, url, timeout in (("slow", slow, "30s"), ("fast", fast, "5s"))
+    )
+    return "\n[alerts]\nnotices = false\n" + hooks
+
+
+@pytest.mark.slow
+def test_daemon_slow_channel_does_not_delay_another(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """A webhook answering after 25 s holds only its own alerts: the other channel gets a
+    later poll's alerts within seconds."""
+    with (
+        WebhookReceiver(secret=SECRET, default=Reply(delay=25.0)) as slow,
+        WebhookReceiver(secret=SECRET) as fast,
+    ):
+        first = {"name": "a", "url": _feed_server(http_server, "/a", "a")}
+        extra = _two_webhooks(slow.url, fast.url)
+        config = write_config(tmp_path, [first], extra=extra)
+        daemon = RunningDaemon(config, env=WEBHOOK_ENV)
+        try:
+            assert wait_for(lambda: len(fast.accepted()) == 3), daemon.stop()
+            assert wait_for(lambda: len(slow.requests) == 1), daemon.stop()
+            second = {"name": "b", "url": _feed_server(http_server, "/b", "b")}
+            write_config(tmp_path, [first, second], extra=extra)
+            daemon.proc.send_signal(signal.SIGHUP)
+            assert daemon.wait_logged("event=polled", "feed=b", "flagged=3"), daemon.stop()
+            polled = time.monotonic()
+            assert wait_for(lambda: len(fast.accepted()) == 6, timeout=15), daemon.stop()
+            assert time.monotonic() - polled < 10
+            assert len(slow.requests) == 1  # still stuck on its first alert
+        finally:
+            daemon.stop(timeout=40)
+
+
+def test_daemon_full_disk_is_one_clear_line_and_feeds_says_so(
+    small_disk: Path, http_server: TestServer
+) -> None:
+    """While the disk is full: one log line per failed poll (no traceback), and `feeds`
+    warns that polls cannot be stored instead of showing every feed ok."""
+    first = {"name": "a", "url": _feed_server(http_server, "/a", "a")}
+    config = write_config(small_disk, [first])
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled", "feed=a"), "the daemon never polled"
+        filler = fill_disk(small_disk, leave=16 * 1024)
+        big = [(f"big{n}", f"Statement {n}", "text of a long statement " * 400) for n in range(40)]
+        http_server.route("/b", reply(rss(http_server.base_url, big)))
+        write_config(small_disk, [first, {"name": "b", "url": http_server.url("/b")}])
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert daemon.wait_logged("event=storage_failed", "is full"), daemon.stop()
+        health = run_cli("--config", str(config), "feeds")
+        filler.unlink()
+    finally:
+        log = daemon.stop()
+    assert "Traceback" not in log
+    assert "polls cannot be stored" in health.stderr

@@ -32,14 +32,12 @@ from monitor.errors import StorageError
 from monitor.pipeline import poll_feeds
 from monitor.store import Store
 from monitor.store.schema import SCHEMA_VERSION
-from tests.conftest import REPO
+from tests.conftest import REPO, fill_disk
 from tests.pipeline_env import app_for, db_count, kremlin_feed_for, run_cli, write_config
 from tests.servers import TestServer, reply
 
 BIG_ITEMS = 120
 KILL_DELAYS = (0.0, 0.0, 0.001, 0.002, 0.003, 0.005, 0.01, 0.03)  # after the WAL appears
-MOUNT = shutil.which("mount") or "/bin/mount"
-UMOUNT = shutil.which("umount") or "/bin/umount"
 CHATTR = shutil.which("chattr") or "/usr/bin/chattr"
 
 
@@ -89,36 +87,6 @@ COMMANDS = (("-q", "run", "--once"), ("items", "--limit", "3"), ("feeds",))
 # Disk full ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs (needs root and mount rights; skips otherwise)."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        [MOUNT, "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount_point)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
-    try:
-        yield mount_point
-    finally:
-        if subprocess.run([UMOUNT, str(mount_point)], check=False).returncode != 0:
-            subprocess.run([UMOUNT, "-l", str(mount_point)], check=False)
-
-
-def _fill(folder: Path, leave: int) -> Path:
-    stats = os.statvfs(folder)
-    filler = folder / "filler"
-    with filler.open("wb") as out:
-        try:
-            out.write(bytes(max(0, stats.f_bavail * stats.f_frsize - leave)))
-        except OSError:
-            pass  # ENOSPC: the disk is as full as it gets
-    return filler
-
-
 def test_faults_storage_full_disk_reports_it_and_loses_nothing(
     small_disk: Path, http_server: TestServer
 ) -> None:
@@ -132,7 +100,7 @@ def test_faults_storage_full_disk_reports_it_and_loses_nothing(
             {"name": "big", "url": http_server.url("/big")},
         ],
     )
-    filler = _fill(small_disk, leave=96 * 1024)
+    filler = fill_disk(small_disk, leave=96 * 1024)
     full = run_cli("--config", str(config), "-q", "run", "--once")
     _assert_refused(full, "is full", "nothing was lost")
     assert db_count(db, "SELECT count(*) FROM items") == 20
@@ -151,7 +119,7 @@ def test_faults_storage_no_byte_left_gives_a_clear_message(
     """Not one byte free: even reads fail (no room for the WAL index), said plainly; file kept."""
     config, db = _polled_db(small_disk, http_server)
     before = _sha(db)
-    filler = _fill(small_disk, leave=0)
+    filler = fill_disk(small_disk, leave=0)
     for args in COMMANDS:
         _assert_refused(run_cli("--config", str(config), *args), "is full")
     filler.unlink()

@@ -112,8 +112,7 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
         """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
-        if self.identity is not None and FileIdentity.of(self.path) != self.identity:
-            self.check_file()
+        self.check_file()
         self._begin_immediate()
         try:
             yield self.db
