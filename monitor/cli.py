@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sys
-import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +12,7 @@ from monitor import __version__
 from monitor.app import App
 from monitor.errors import ConfigError, MonitorError
 from monitor.fetch import quiet_http_loggers
+from monitor.logsetup import LOG_FORMATS, LogFormat, configure_logging
 
 log = logging.getLogger("monitor")
 
@@ -34,22 +34,6 @@ class MonitorGroup(click.Group):
             ctx.exit(130)
 
 
-def configure_logging(verbose: int, quiet: int) -> None:
-    level = logging.INFO - 10 * verbose + 10 * quiet
-    handler = logging.StreamHandler(sys.stderr)
-    formatter = logging.Formatter(
-        "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s", "%Y-%m-%dT%H:%M:%SZ"
-    )
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(max(logging.DEBUG, min(logging.CRITICAL, level)))
-    quiet_http_loggers()
-    for noisy in ("apscheduler.executors", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -60,11 +44,35 @@ def configure_logging(verbose: int, quiet: int) -> None:
 )
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 @click.option("-q", "--quiet", count=True, help="Less log output (warnings and errors only).")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="Log lines as text, logfmt or JSON.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the log to this file (reopened when logrotate moves it) instead of stderr.",
+)
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: int) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    verbose: int,
+    quiet: int,
+    log_format: LogFormat,
+    log_file: Path | None,
+) -> None:
     """Watch official press feeds for signs that a US-Russia summit is being prepared."""
-    configure_logging(verbose, quiet)
+    try:
+        configure_logging(verbose, quiet, log_format, log_file)
+    except OSError as exc:
+        detail = f"cannot write {log_file}: {exc.strerror}"
+        raise click.BadParameter(detail, param_hint="--log-file") from None
+    quiet_http_loggers()
     app = App(config_path)
     ctx.obj = app
     ctx.call_on_close(app.close)
