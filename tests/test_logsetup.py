@@ -23,7 +23,7 @@ def test_logsetup_message_fields_unquote_values() -> None:
 
 
 def test_logsetup_json_lines_carry_event_fields(tmp_path: Path, http_server: TestServer) -> None:
-    """`--log-format json`: every stderr line is a JSON object with ts, level and the event's pairs."""
+    """`--log-format json`: each stderr line is a JSON object: ts, level, the event's pairs."""
     http_server.route("/f", reply(signal_feed(http_server.base_url)))
     config = write_config(tmp_path, [{"name": "k", "url": http_server.url("/f")}])
     result = run_cli("--config", str(config), "--log-format", "json", "run", "--once")
