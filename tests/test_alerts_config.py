@@ -174,6 +174,39 @@ def test_config_secret_resolved_lazily_from_file(tmp_path: Path) -> None:
     assert not caught.value.permanent and "SURELY_UNSET_VARIABLE_X" in caught.value.message
 
 
+def test_config_secret_from_a_systemd_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A *_credential secret is read from $CREDENTIALS_DIRECTORY/<name> at send time."""
+    (tmp_path / "hook-secret").write_text("whsec_" + "A" * 24 + "\n")
+    config = alerts_config(
+        '[[alerts.webhooks]]\nname = "ops"\nurl = "https://hooks.example.org/m"\n'
+        'secret_credential = "hook-secret"\n'
+    )
+    secret = config.webhooks[0].secret
+    assert secret is not None and secret.describe() == "credential:hook-secret"
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    with pytest.raises(DeliveryError, match="CREDENTIALS_DIRECTORY is not set"):
+        secret.resolve()
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert secret.resolve() == "whsec_" + "A" * 24
+
+
+def test_config_credential_name_and_one_source_only() -> None:
+    """A credential name with a slash, or a secret given two ways, is a problem."""
+    problems = Problems("monitor.toml")
+    raw = tomllib.loads(
+        '[[alerts.webhooks]]\nname = "ops"\nurl = "https://hooks.example.org/m"\n'
+        'secret_credential = "../etc/passwd"\n'
+        '[[alerts.webhooks]]\nname = "two"\nurl = "https://hooks.example.org/n"\n'
+        'secret_env = "X"\nsecret_credential = "y"\n'
+    )
+    parse_alerts(raw["alerts"], problems, Path("."))
+    keys = [p.key for p in problems.items]
+    assert "alerts.webhooks[0].secret_credential" in keys
+    assert "alerts.webhooks[1].secret_env" in keys
+
+
 def test_config_refuses_password_over_plain_smtp() -> None:
     """security = "none" with a password is refused unless the server is on loopback."""
     text = (

@@ -43,8 +43,10 @@ _EMAIL_KEYS = CHANNEL_KEYS | {
     "username",
     "username_env",
     "username_file",
+    "username_credential",
     "password_env",
     "password_file",
+    "password_credential",
     "from",
     "to",
     "message_id_domain",
@@ -54,8 +56,10 @@ _WEBHOOK_KEYS = CHANNEL_KEYS | {
     "url",
     "url_env",
     "url_file",
+    "url_credential",
     "secret_env",
     "secret_file",
+    "secret_credential",
     "format",
 }
 _SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -223,7 +227,7 @@ def _username(raw: dict[str, Any], read: Reader) -> str | SecretRef | None:
     plain = read.string(raw, "username", "", p)
     if ref and plain:
         read.problems.add(f"{p}username", "set both as text and via _env/_file", "keep one of them")
-    if raw.get("password_env") or raw.get("password_file"):
+    if raw.get("password_env") or raw.get("password_file") or raw.get("password_credential"):
         if not (ref or plain):
             read.problems.add(
                 f"{p}password_env",

@@ -21,9 +21,18 @@ class SecretRef:
     key: str
     env: str = ""
     file: Path | None = None
+    credential: str = ""  # a systemd credential: $CREDENTIALS_DIRECTORY/<name>
 
     def resolve(self) -> str:
         """The secret's value; DeliveryError (retryable) when it is not available."""
+        if self.credential:
+            folder = os.environ.get("CREDENTIALS_DIRECTORY", "")
+            if not folder:
+                raise DeliveryError(
+                    f"{self.key}: CREDENTIALS_DIRECTORY is not set "
+                    "(systemd sets it for a unit with LoadCredential=)"
+                )
+            return self._read_file(Path(folder) / self.credential)
         if self.env:
             value = os.environ.get(self.env, "")
             if not value:
@@ -48,6 +57,8 @@ class SecretRef:
 
     def describe(self) -> str:
         """Where the secret comes from, for config dumps: never its value."""
+        if self.credential:
+            return f"credential:{self.credential}"
         return f"env:{self.env}" if self.env else f"file:{self.file}"
 
     def __repr__(self) -> str:

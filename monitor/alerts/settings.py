@@ -15,6 +15,7 @@ from monitor.polltiming import parse_duration
 CHANNEL_KEYS = frozenset(
     {"min_score", "give_up_after", "timeout", "digest", "budget", "budget_window", "notices"}
 )
+_CREDENTIAL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -168,14 +169,27 @@ class Reader:
         return self.duration(table, key, "1d", prefix)
 
     def secret(self, table: dict[str, Any], name: str, prefix: str) -> SecretRef | None:
-        """A SecretRef from `<name>_env` or `<name>_file`, or None when neither is set."""
-        env_key, file_key = f"{name}_env", f"{name}_file"
-        env = self.string(table, env_key, "", prefix) if env_key in table else ""
-        file = self.string(table, file_key, "", prefix) if file_key in table else ""
-        if env and file:
+        """A SecretRef from `<name>_env`, `<name>_file` or `<name>_credential` (a systemd
+        credential, read from $CREDENTIALS_DIRECTORY), or None when none is set."""
+        keys = (f"{name}_env", f"{name}_file", f"{name}_credential")
+        env, file, credential = (
+            self.string(table, key, "", prefix) if key in table else "" for key in keys
+        )
+        env_key = keys[0]
+        given = [key for key, value in zip(keys, (env, file, credential), strict=True) if value]
+        if len(given) > 1:
             self.problems.add(
-                f"{prefix}{env_key}", f"set both {env_key} and {file_key}", "keep one"
+                f"{prefix}{given[0]}", f"set both {given[0]} and {given[1]}", "keep one"
             )
+        if credential:
+            if not _CREDENTIAL_NAME.fullmatch(credential):
+                self.problems.add(
+                    f"{prefix}{keys[2]}",
+                    f"must be a credential name, not {credential!r}",
+                    f'use the name given to LoadCredential=, e.g. "{name.replace("_", "-")}"',
+                )
+                return None
+            return SecretRef(key=f"{prefix}{keys[2]}", credential=credential)
         if env and not _ENV_NAME.fullmatch(env):
             self.problems.add(
                 f"{prefix}{env_key}",
@@ -186,7 +200,7 @@ class Reader:
         if env:
             return SecretRef(key=f"{prefix}{env_key}", env=env)
         if file:
-            return SecretRef(key=f"{prefix}{file_key}", file=(self.base_dir / file).expanduser())
+            return SecretRef(key=f"{prefix}{keys[1]}", file=(self.base_dir / file).expanduser())
         return None
 
 
