@@ -79,9 +79,10 @@ def cli(
 
 
 def _register() -> None:
-    from monitor.commands import alerts, core, review, signals
+    from monitor.commands import alerts, core, review, service, signals
 
-    for command in (*core.COMMANDS, *signals.COMMANDS, *alerts.COMMANDS, *review.COMMANDS):
+    groups = (core, signals, alerts, review, service)
+    for command in (command for group in groups for command in group.COMMANDS):
         cli.add_command(command)
 
 

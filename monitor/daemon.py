@@ -55,6 +55,7 @@ from monitor.errors import (
 from monitor.fetch import Fetcher
 from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured_feeds
+from monitor.service import notify, reloading_message, watchdog_seconds
 from monitor.signals import RuleSet
 from monitor.store import Store
 
@@ -144,7 +145,8 @@ class Daemon:
         threads = config.fetch.concurrency + len(config.alerts.channels()) + 2
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
-            executors={"default": ThreadPoolExecutor(threads)},
+            # the watchdog ping has a thread of its own: busy polls must not starve it
+            executors={"default": ThreadPoolExecutor(threads), "watchdog": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.add_listener(
@@ -243,6 +245,17 @@ class Daemon:
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
             self._add_dispatch_job(channel, now)
+        ping = watchdog_seconds()
+        if ping is not None:
+            self.scheduler.add_job(
+                notify,
+                IntervalTrigger(seconds=ping, timezone="UTC"),
+                args=["WATCHDOG=1"],
+                id="watchdog",
+                name="systemd watchdog",
+                executor="watchdog",
+                next_run_time=now,
+            )
 
     def _feed_rows(self) -> dict[str, dict[str, object]]:
         from monitor.store.items import feed_rows
@@ -275,6 +288,17 @@ class Daemon:
     def reload(self) -> None:
         """Load the configuration and rules again; keep the running ones if either is bad."""
         self.reload_requested.clear()
+        notify(reloading_message())
+        try:
+            self._reload()
+        finally:
+            notify(f"READY=1\nSTATUS={self.status()}")
+
+    def status(self) -> str:
+        config = self.settings.config
+        return f"polling {len(config.feeds)} feed(s), {len(config.alerts.channels())} channel(s)"
+
+    def _reload(self) -> None:
         old = self.settings
         try:
             fresh = self.app.reloaded()
@@ -380,10 +404,13 @@ def run_forever(app: App) -> None:
             "event=started pid=%d feeds=%d db=%s",
             os.getpid(), len(daemon.settings.config.feeds), store.path,
         )
+        notify(f"READY=1\nSTATUS={daemon.status()}\nMAINPID={os.getpid()}")
         _serve(daemon)
         if daemon.failure is not None:
+            notify(f"STOPPING=1\nSTATUS=stopped: {daemon.failure.message}")
             logging.shutdown()
             os._exit(EXIT_DATABASE_GONE)  # no close: SQLite would checkpoint into the wrong file
+        notify("STOPPING=1\nSTATUS=stopping")
         log.info("event=stopping")
         _wait_for_jobs(daemon)
         daemon.close()
