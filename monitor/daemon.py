@@ -18,7 +18,6 @@ daemon stops it at once, without a checkpoint into a file it did not open.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -46,13 +45,13 @@ from monitor.app import App
 from monitor.clock import parse_iso
 from monitor.config import Config
 from monitor.errors import (
-    AlreadyRunningError,
     DatabaseReplacedError,
     ForeignDatabaseError,
     MonitorError,
     StorageError,
 )
 from monitor.fetch import Fetcher
+from monitor.instancelock import instance_lock
 from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured_feeds
 from monitor.service import notify, reloading_message, watchdog_seconds
@@ -64,32 +63,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 10.0
 EXIT_DATABASE_GONE = 3  # the database file is no longer the one the daemon opened
 FIRST_POLL_SPREAD_S = 0.25  # feeds due at start begin this far apart (within one interval)
-
-
-@contextmanager
-def instance_lock(db_path: Path) -> Iterator[None]:
-    """One daemon per database: an exclusive lock on a file beside it."""
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    handle = lock_path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise AlreadyRunningError(
-            f"another monitor (pid {holder}) is already running on {db_path}",
-            "stop it first, or give this one another [storage] path",
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
 
 
 def run_once(app: App) -> list[PollReport]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 
 import click
 
 from monitor.app import App
+from monitor.clock import iso
 from monitor.commands.output import cell, echo_json, echo_rows, since_option
+from monitor.errors import StorageError
 from monitor.pipeline import PollReport
 from monitor.store import browse
 
@@ -182,4 +185,32 @@ def rescan(app: App, since: str | None) -> None:
     )
 
 
-COMMANDS: list[click.Command] = [run, feeds, items, search, config_group, rescan]
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+def health(app: App, as_json: bool) -> None:
+    """Exit 0 when all is well, 1 when degraded, 2 when down; one line per problem."""
+    from monitor.health import ALERT_WAIT, Health, assess
+    from monitor.instancelock import running_pid
+    from monitor.store.browse import health_snapshot
+
+    config, now = app.config(), app.now()
+    pid = running_pid(config.storage_path)
+    try:
+        store = app.store()
+    except StorageError as exc:
+        result = Health("down", (str(exc),))
+    else:
+        snapshot = health_snapshot(store, pid, iso(now - ALERT_WAIT))
+        result = assess(snapshot, config.feeds, now)
+    if as_json:
+        echo_json({"status": result.status, "pid": pid, "problems": list(result.problems)})
+    else:
+        click.echo(f"{result.status}" + (f" (monitor pid {pid})" if pid else ""))
+        for problem in result.problems:
+            click.echo(f"- {cell(problem, 300)}")
+    app.close()
+    sys.exit(result.exit_code)
+
+
+COMMANDS: list[click.Command] = [run, feeds, items, search, config_group, rescan, health]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import parse_iso
+from monitor.health import Snapshot
 from monitor.models import FeedSpec
 from monitor.store import Store
 
@@ -54,6 +55,26 @@ def _configured(spec: FeedSpec, row: dict[str, object] | None, now: datetime) ->
     if due and now - parse_iso(str(due)) > timedelta(seconds=spec.interval + OVERDUE_GRACE_S):
         state = "overdue"
     return {**row, "state": state, "removed": False}
+
+
+def health_snapshot(
+    store: Store, running_pid: int | None, waited_since: str
+) -> Snapshot:
+    """Feed rows, dead alerts and alerts pending since before `waited_since`, per channel."""
+    feeds = {str(r["name"]): r for r in store.query("SELECT * FROM feeds WHERE retired IS NULL")}
+    dead = store.query("SELECT channel, count(*) AS n FROM outbox WHERE state = 'dead' GROUP BY 1")
+    waiting = store.query(
+        "SELECT channel, count(*) AS n FROM outbox WHERE state IN ('pending', 'sending') "
+        "AND created < ? GROUP BY 1",
+        (waited_since,),
+    )
+    return Snapshot(
+        running_pid=running_pid,
+        feeds=feeds,
+        dead_alerts={str(r["channel"]): int(str(r["n"])) for r in dead},
+        waiting_alerts={str(r["channel"]): int(str(r["n"])) for r in waiting},
+        disk_full=_disk_full(store.path),
+    )
 
 
 def _disk_full(path: Path) -> bool:
