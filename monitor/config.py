@@ -26,7 +26,7 @@ from monitor.polltiming import parse_duration
 
 REPO_CONFIG = Path("config") / "monitor.toml"
 LANGS = ("en", "ru")
-_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon"}
+_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "metrics"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,14 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """Where the daemon serves Prometheus metrics; no host means off."""
+
+    host: str = ""
+    port: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_path: Path
     storage_path: Path
@@ -50,6 +58,7 @@ class Config:
     signals: SignalsConfig
     alerts: AlertsConfig
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     warnings: tuple[str, ...] = ()
 
 
@@ -86,6 +95,7 @@ def load_config(path: Path, *, packaged: bool = False) -> Config:
         signals=_signals(_table(raw, "signals", problems), rules_base, problems),
         alerts=parse_alerts(_table(raw, "alerts", problems), problems, rules_base),
         daemon=_daemon(_table(raw, "daemon", problems), problems),
+        metrics=_metrics(_table(raw, "metrics", problems), problems),
         warnings=_permission_warnings(path, raw),
     )
     problems.raise_if_any()
@@ -311,6 +321,23 @@ def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
         dispatch_interval=_duration(table, "dispatch_interval", "1m", "daemon.", problems),
         outlook_window_days=max(1, round(window / 86400)),
     )
+
+
+def _metrics(table: dict[str, Any], problems: Problems) -> MetricsConfig:
+    _unknown(table, {"listen"}, "metrics.", problems)
+    listen = _get(table, "listen", str, "", "metrics.", problems)
+    if not listen:
+        return MetricsConfig()
+    host, _, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        problems.add(
+            "metrics.listen",
+            f"not an address and port: {listen!r}",
+            'write it as "127.0.0.1:9464" (or "" to serve no metrics)',
+        )
+        return MetricsConfig()
+    return MetricsConfig(host, int(port))
 
 
 def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:

@@ -18,16 +18,18 @@ daemon stops it at once, without a checkpoint into a file it did not open.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -52,6 +54,7 @@ from monitor.errors import (
 )
 from monitor.fetch import Fetcher
 from monitor.instancelock import instance_lock
+from monitor.metrics import Metrics
 from monitor.parsepool import ParsePool
 from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured_feeds
 from monitor.service import notify, reloading_message, watchdog_seconds
@@ -114,6 +117,8 @@ class Daemon:
         self._stores: list[Store] = []
         self._stores_lock = threading.Lock()
         self._retired_fetchers: list[Fetcher] = []
+        self.metrics: Metrics | None = None
+        self._metrics_server: WSGIServer | None = None
         config = self.settings.config
         threads = config.fetch.concurrency + len(config.alerts.channels()) + 2
         self.scheduler = BackgroundScheduler(
@@ -144,10 +149,15 @@ class Daemon:
         with self._fatal_storage(f"poll {name}"):
             store = self.store()
             store.check_file()
+            started = time.monotonic()
             reports = poll_feeds(
                 store, settings.config, settings.fetcher, settings.rules, self.app.now(),
                 names=[name], only_due=True, pool=self.pool,
             )
+            if self.metrics is not None:
+                for report in reports:
+                    seconds = time.monotonic() - started
+                    self.metrics.observe_poll(name, report.status, report.error_kind, seconds)
             if not reports:  # not due yet: wait for its stored due time
                 at, _reason = _next_poll(self._feed_rows().get(name) or {}, self.app.now())
                 self._move_job(f"poll:{name}", at)
@@ -257,6 +267,15 @@ class Daemon:
             replace_existing=True,
         )
 
+    def serve_metrics(self) -> None:
+        """Serve Prometheus metrics when `[metrics] listen` is set (over its own connection)."""
+        listen = self.settings.config.metrics
+        if not listen.host:
+            return
+        self.metrics = Metrics(self.app.open_store(self.settings.config.storage_path))
+        self._metrics_server = self.metrics.serve(listen.host, listen.port)
+        log.info("event=metrics_serving address=%s:%d path=/metrics", listen.host, listen.port)
+
     # ---- reload -------------------------------------------------------------------
     def reload(self) -> None:
         """Load the configuration and rules again; keep the running ones if either is bad."""
@@ -283,7 +302,10 @@ class Daemon:
             log.warning(
                 "event=reload_ignored key=storage.path (a restart is needed to change databases)"
             )
-            config = _with_storage(config, old.config.storage_path)
+            config = dataclasses.replace(config, storage_path=old.config.storage_path)
+        if config.metrics != old.config.metrics:
+            log.warning("event=reload_ignored key=metrics.listen (a restart is needed)")
+            config = dataclasses.replace(config, metrics=old.config.metrics)
         fetcher = old.fetcher
         if config.fetch != old.config.fetch:
             fetcher = Fetcher(config.fetch)
@@ -330,6 +352,9 @@ class Daemon:
             log.warning("event=job_still_running job=%s (this run skipped)", event.job_id)
 
     def close(self) -> None:
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         self.pool.close()
         with self._stores_lock:
             for store in self._stores:
@@ -355,12 +380,6 @@ def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _with_storage(config: Config, path: Path) -> Config:
-    import dataclasses
-
-    return dataclasses.replace(config, storage_path=path)
-
-
 def run_forever(app: App) -> None:
     """Run until SIGTERM or SIGINT; SIGHUP reloads. In-flight polls get a grace period."""
     daemon = Daemon(app)
@@ -371,6 +390,7 @@ def run_forever(app: App) -> None:
         store.verify()
         sync_configured_feeds(store, daemon.settings.config, app.now())
         recover_sending(store, app.now())
+        daemon.serve_metrics()
         daemon.schedule()
         daemon.scheduler.start()
         log.info(
