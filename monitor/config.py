@@ -25,6 +25,7 @@ from monitor.netpolicy import redact_url
 from monitor.polltiming import parse_duration
 
 REPO_CONFIG = Path("config") / "monitor.toml"
+PACKAGED_RULES = Path(str(resources.files("monitor") / "defaults" / "rules.toml"))
 LANGS = ("en", "ru")
 _TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "metrics"}
 
@@ -33,12 +34,26 @@ _TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "metric
 class SignalsConfig:
     rules_path: Path
     threshold: float | None = None
+    packaged_rules: bool = False  # no rules file set or beside the config: the shipped ones
 
 
 @dataclass(frozen=True, slots=True)
 class DaemonConfig:
     dispatch_interval: float = 60.0  # seconds between outbox dispatch runs
     outlook_window_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long rows are kept, in seconds; None keeps them for ever."""
+
+    fetch_log: float | None = 30 * 86400.0
+    revisions: float | None = 365 * 86400.0
+    delivered_alerts: float | None = 90 * 86400.0
+    unflagged_items: float | None = None
+
+
+MIN_ITEM_RETENTION = 30 * 86400.0  # younger items may still be listed by their feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,7 @@ class Config:
     alerts: AlertsConfig
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    retention: Retention = field(default_factory=Retention)
     warnings: tuple[str, ...] = ()
 
 
@@ -90,6 +106,7 @@ def load_config(path: Path, *, packaged: bool = False) -> Config:
     config = Config(
         config_path=path,
         storage_path=_storage(_table(raw, "storage", problems), base, problems),
+        retention=_retention(_table(raw, "storage", problems), problems),
         fetch=fetch,
         feeds=_feeds(raw.get("feeds", []), problems),
         signals=_signals(_table(raw, "signals", problems), rules_base, problems),
@@ -152,13 +169,44 @@ def _get(
     return value
 
 
+_RETENTION_KEYS = {
+    "keep_fetch_log": "fetch_log",
+    "keep_revisions": "revisions",
+    "keep_delivered_alerts": "delivered_alerts",
+    "keep_unflagged_items": "unflagged_items",
+}
+
+
 def _storage(table: dict[str, Any], base: Path, problems: Problems) -> Path:
-    _unknown(table, {"path"}, "storage.", problems)
+    _unknown(table, {"path", *_RETENTION_KEYS}, "storage.", problems)
     value = _get(table, "path", str, "monitor.db", "storage.", problems)
     if not value:
         problems.add("storage.path", "must not be empty", 'set path = "monitor.db"')
         value = "monitor.db"
     return (base / Path(value).expanduser()).resolve()
+
+
+def _retention(table: dict[str, Any], problems: Problems) -> Retention:
+    """`keep_*` durations, or "off" to keep those rows for ever."""
+    default = Retention()
+    kept: dict[str, float | None] = {}
+    for key, name in _RETENTION_KEYS.items():
+        value = table.get(key)
+        if value is None:
+            kept[name] = getattr(default, name)
+        elif value == "off":
+            kept[name] = None
+        else:
+            kept[name] = _duration(table, key, "30d", "storage.", problems)
+    items = kept["unflagged_items"]
+    if items is not None and items < MIN_ITEM_RETENTION:
+        problems.add(
+            "storage.keep_unflagged_items",
+            "must be at least 30d (a feed may still list younger items)",
+            'set keep_unflagged_items = "90d", or "off" to keep every item',
+        )
+        kept["unflagged_items"] = None
+    return Retention(**kept)
 
 
 _FETCH_KEYS = {
@@ -295,15 +343,10 @@ def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
 
 def _signals(table: dict[str, Any], base: Path, problems: Problems) -> SignalsConfig:
     _unknown(table, {"rules", "threshold"}, "signals.", problems)
+    if "rules" not in table and not (base / "rules.toml").is_file():
+        return SignalsConfig(PACKAGED_RULES, _threshold(table, problems), packaged_rules=True)
     rules = _get(table, "rules", str, "rules.toml", "signals.", problems)
-    threshold = table.get("threshold")
-    if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, int | float)
-    ):
-        problems.add(
-            "signals.threshold", f"must be a number, not {threshold!r}", "set threshold = 1.0"
-        )
-        threshold = None
+    threshold = _threshold(table, problems)
     path = (base / rules).resolve()
     if not path.is_file():
         problems.add(
@@ -311,7 +354,19 @@ def _signals(table: dict[str, Any], base: Path, problems: Problems) -> SignalsCo
             f"rules file {path} not found",
             "point rules at a rules TOML file (the default is config/rules.toml)",
         )
-    return SignalsConfig(rules_path=path, threshold=None if threshold is None else float(threshold))
+    return SignalsConfig(rules_path=path, threshold=threshold)
+
+
+def _threshold(table: dict[str, Any], problems: Problems) -> float | None:
+    threshold = table.get("threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float)
+    ):
+        problems.add(
+            "signals.threshold", f"must be a number, not {threshold!r}", "set threshold = 1.0"
+        )
+        return None
+    return None if threshold is None else float(threshold)
 
 
 def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:

@@ -60,12 +60,15 @@ from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured
 from monitor.service import notify, reloading_message, watchdog_seconds
 from monitor.signals import RuleSet
 from monitor.store import Store
+from monitor.store.retention import cutoffs_at, prune
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
 EXIT_DATABASE_GONE = 3  # the database file is no longer the one the daemon opened
 FIRST_POLL_SPREAD_S = 0.25  # feeds due at start begin this far apart (within one interval)
+PRUNE_INTERVAL_S = 3600.0
+PRUNE_FIRST_S = 600.0  # the first prune waits until the start-up polls are done
 
 
 def run_once(app: App) -> list[PollReport]:
@@ -118,6 +121,7 @@ class Daemon:
         self._stores_lock = threading.Lock()
         self._retired_fetchers: list[Fetcher] = []
         self.metrics: Metrics | None = None
+        self.warned: set[str] = set()  # missing alert secrets already logged
         self._metrics_server: WSGIServer | None = None
         config = self.settings.config
         threads = config.fetch.concurrency + len(config.alerts.channels()) + 2
@@ -177,8 +181,20 @@ class Daemon:
             store.check_file()
             dispatch_due(
                 store, settings.config.alerts, settings.fetcher, self.app.now(),
-                channels=[channel], stop=self.stop.is_set,
+                channels=[channel], stop=self.stop.is_set, warned=self.warned,
             )
+
+    def prune(self) -> None:
+        """Apply the retention policy, a small transaction at a time."""
+        if self.stop.is_set():
+            return
+        config = self.settings.config
+        with self._fatal_storage("prune"):
+            cutoffs = cutoffs_at(self.app.now(), dataclasses.asdict(config.retention))
+            done = prune(self.store(), cutoffs, stop=self.stop.is_set)
+            if done.total:
+                fields = " ".join(f"{k}={v}" for k, v in dataclasses.asdict(done).items())
+                log.info("event=pruned %s", fields)
 
     @contextmanager
     def _fatal_storage(self, job: str) -> Iterator[None]:
@@ -228,6 +244,13 @@ class Daemon:
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
             self._add_dispatch_job(channel, now)
+        self.scheduler.add_job(
+            self.prune,
+            IntervalTrigger(seconds=PRUNE_INTERVAL_S, timezone="UTC"),
+            id="prune",
+            name="apply the retention policy",
+            next_run_time=now + timedelta(seconds=PRUNE_FIRST_S),
+        )
         ping = watchdog_seconds()
         if ping is not None:
             self.scheduler.add_job(

@@ -26,7 +26,7 @@ from monitor.alerts.settings import (
     parse_policy,
     redacted_url,
 )
-from monitor.errors import Problems
+from monitor.errors import DeliveryError, Problems
 
 _TOP_KEYS = CHANNEL_KEYS | {
     "backlog_hours",
@@ -152,6 +152,24 @@ class AlertsConfig:
     def policy(self, name: str) -> ChannelPolicy | None:
         config = self.channel(name)
         return config.policy if config else None
+
+    def missing_secrets(self, name: str) -> list[str]:
+        """Why the channel's secrets cannot be read now (unset variable, missing file)."""
+        config = self.channel(name)
+        if isinstance(config, EmailConfig):
+            refs = [config.username, config.password]
+        elif isinstance(config, WebhookConfig):
+            refs = [config.url, config.secret]
+        else:
+            refs = []
+        problems = []
+        for ref in refs:
+            if isinstance(ref, SecretRef):
+                try:
+                    ref.resolve()
+                except DeliveryError as exc:
+                    problems.append(exc.message)
+        return problems
 
     def redacted_dict(self) -> dict[str, Any]:
         """Everything for `monitor config check`, secrets shown only as where they live."""

@@ -75,16 +75,24 @@ def dispatch_due(
     rng: random.Random | None = None,
     clock: Callable[[], float] = time.time,
     stop: Callable[[], bool] = lambda: False,
+    warned: set[str] | None = None,
 ) -> DispatchReport:
     """Fold due digests, then deliver every due row, each channel in its own thread.
 
     Once `stop()` is true (the daemon is shutting down), no further row is claimed;
-    the attempts under way finish and are recorded.
+    the attempts under way finish and are recorded. A channel whose secret cannot be
+    read is skipped whole (its rows wait, no attempt is spent) and said once per process
+    (`warned` remembers what was said).
     """
     report = DispatchReport()
     with _DB_GATE:
         report.digests = len(fold_due_digests(store, alerts, now))
-    names = [c for c in alerts.channels() if channels is None or c in channels]
+    said = set() if warned is None else warned
+    names = [
+        name
+        for name in alerts.channels()
+        if (channels is None or name in channels) and _secrets_ready(alerts, name, said)
+    ]
     if not names:
         return report
     rng = rng or random.Random()
@@ -93,6 +101,19 @@ def dispatch_due(
         for part in pool.map(job.run, names):
             report.merge(part)
     return report
+
+
+def _secrets_ready(alerts: AlertsConfig, channel: str, warned: set[str]) -> bool:
+    missing = alerts.missing_secrets(channel)
+    for problem in missing:
+        if problem not in warned:
+            warned.add(problem)
+            log.warning(
+                "event=alerts_waiting channel=%s reason=%r (its alerts stay queued)",
+                channel,
+                problem,
+            )
+    return not missing
 
 
 @dataclass

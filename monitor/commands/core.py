@@ -141,10 +141,12 @@ def config_check(app: App, as_json: bool) -> None:
     app.rules()
     resolved = {
         "config_path": str(config.config_path),
-        "storage": {"path": str(config.storage_path)},
         "fetch": {k: v for k, v in asdict(config.fetch).items() if k != "proxy"}
         | {"proxy": _redact_url(config.fetch.proxy)},
+        "storage": {"path": str(config.storage_path), **asdict(config.retention)},
+        "metrics": asdict(config.metrics),
         "signals": {
+            "packaged_rules": config.signals.packaged_rules,
             "rules": str(config.signals.rules_path),
             "threshold": app.rules().threshold,
             "rules_version": app.rules().version,
@@ -153,7 +155,18 @@ def config_check(app: App, as_json: bool) -> None:
         "feeds": [asdict(f) for f in config.feeds],
         "alerts": config.alerts.redacted_dict(),
     }
-    for warning in config.warnings:
+    warnings = list(config.warnings) + [
+        f"{problem}: alerts to {channel} will wait until it is set"
+        for channel in config.alerts.channels()
+        for problem in config.alerts.missing_secrets(channel)
+    ]
+    if config.signals.packaged_rules:
+        click.echo(
+            f"note: no [signals] rules set and no rules.toml beside {config.config_path.name}: "
+            "using the packaged default rules",
+            err=True,
+        )
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
         echo_json(resolved)
@@ -175,9 +188,7 @@ def rescan(app: App, since: str | None) -> None:
     """Re-run the current rules over stored items, without alerting old items."""
     from monitor.rescan import rescan_items
 
-    report = rescan_items(
-        app.store(), app.rules(), app.now(), since=since_option(since, app.now())
-    )
+    report = rescan_items(app.store(), app.rules(), app.now(), since=since_option(since, app.now()))
     click.echo(
         f"rescanned {report.scanned} items with rules {app.rules().version}: "
         f"{report.flagged} flagged ({report.newly_flagged} newly, silent), "
@@ -213,4 +224,25 @@ def health(app: App, as_json: bool) -> None:
     sys.exit(result.exit_code)
 
 
-COMMANDS: list[click.Command] = [run, feeds, items, search, config_group, rescan, health]
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.pass_obj
+def prune(app: App, dry_run: bool) -> None:
+    """Delete what the [storage] keep_* settings no longer keep (the daemon does it hourly)."""
+    from monitor.store.retention import count_prunable, cutoffs_at
+    from monitor.store.retention import prune as prune_rows
+
+    config = app.config()
+    cutoffs = cutoffs_at(app.now(), asdict(config.retention))
+    store = app.store()
+    counts = count_prunable(store, cutoffs) if dry_run else prune_rows(store, cutoffs)
+    verb = "would delete" if dry_run else "deleted"
+    for name, value in asdict(counts).items():
+        kept = getattr(cutoffs, name)
+        click.echo(
+            f"{name.replace('_', ' ')}: {verb} {value}"
+            + (f" (older than {kept})" if kept else " (kept for ever)")
+        )
+
+
+COMMANDS: list[click.Command] = [run, feeds, items, search, config_group, rescan, health, prune]
