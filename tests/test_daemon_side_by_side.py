@@ -262,3 +262,25 @@ def test_daemon_full_disk_is_one_clear_line_and_feeds_says_so(
         log = daemon.stop()
     assert "Traceback" not in log
     assert "polls cannot be stored" in health.stderr
+
+
+def test_daemon_backup_while_it_runs_is_a_whole_database(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """`monitor backup` beside the running daemon gives an intact copy with every item;
+    an existing target is refused, never overwritten."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled"), "the daemon never polled"
+        copy = tmp_path / "copy.db"
+        made = run_cli("--config", str(config), "backup", str(copy))
+        again = run_cli("--config", str(config), "backup", str(copy))
+    finally:
+        log = daemon.stop()
+    assert daemon.returncode == 0, log
+    assert made.returncode == 0, made.stderr
+    assert db_rows(copy, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+    assert db_rows(copy, "SELECT count(*) AS n FROM items") == [{"n": 3}]
+    assert copy.stat().st_mode & 0o077 == 0
+    assert again.returncode == 1 and "already exists" in again.stderr

@@ -64,7 +64,8 @@ for args in (
     ["show", "1"], ["ack", "1"], ["escalate", "1"], ["dismiss", "1"], ["note", "1", "seen"],
     ["export", "-o", str(folder / "out.jsonl")], ["outlook"],
     ["report", "--html", str(folder / "r.html")], ["rescan"], ["alerts"],
-    ["import", str(folder / "in.jsonl")],
+    ["import", str(folder / "in.jsonl")], ["backup", str(folder / "copy.db")],
+    ["prune", "--dry-run"], ["prune"],
 ):
     command(*args)
 holder.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -245,4 +246,27 @@ def prune(app: App, dry_run: bool) -> None:
         )
 
 
-COMMANDS: list[click.Command] = [run, feeds, items, search, config_group, rescan, health, prune]
+@click.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(app: App, target: Path) -> None:
+    """Copy the database to TARGET (a new file), consistently, while the daemon runs."""
+    from monitor.store import backup as backup_store
+
+    store = app.store()
+    backup_store(store, target)
+    size = target.stat().st_size
+    click.echo(f"backed up {store.path} to {target} ({size:,} bytes)")
+
+
+COMMANDS: list[click.Command] = [
+    run,
+    feeds,
+    items,
+    search,
+    config_group,
+    rescan,
+    health,
+    prune,
+    backup,
+]

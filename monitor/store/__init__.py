@@ -309,3 +309,25 @@ def _migrate(store: Store) -> None:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     log.info("event=migrated path=%s version=%s", store.path, SCHEMA_VERSION)
+
+
+def backup(store: Store, target: Path) -> None:
+    """A consistent copy of the database in `target` (SQLite's VACUUM INTO), safe while
+    the daemon writes: it reads one snapshot and never touches the source file itself."""
+    target = Path(target)
+    if target.exists():
+        raise StorageError(
+            f"{target} already exists", "give a new file name; nothing is overwritten"
+        )
+    if target.resolve() in {
+        store.path.resolve(),
+        *(Path(f"{store.path}{s}") for s in ("-wal", "-shm")),
+    }:
+        raise StorageError(f"{target} is the database itself", "give another file name")
+    if not target.parent.is_dir():
+        raise StorageError(f"folder {target.parent} does not exist", "create it or choose another")
+    try:
+        store.conn.execute("VACUUM INTO ?", (str(target),))
+    except sqlite3.Error as exc:
+        raise storage_error(exc, target) from exc
+    os.chmod(target, 0o600)
