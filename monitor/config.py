@@ -255,11 +255,13 @@ def _positive(
 
 
 def _proxy(value: str, problems: Problems) -> str:
-    if value and urlsplit(value).scheme not in ("http", "https", "socks5", "socks5h"):
+    scheme = urlsplit(value).scheme
+    if value and scheme not in ("http", "https"):
+        what = "SOCKS proxies are not supported" if scheme.startswith("socks") else "unsupported"
         problems.add(
             "fetch.proxy",
-            f"unsupported proxy URL {value!r}",
-            'use an http://, https:// or socks5:// URL, or "" for none',
+            f"{what}: {redact_url(value)!r}",
+            'use an http:// or https:// proxy URL, or "" for none',
         )
     return value
 

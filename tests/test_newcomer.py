@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import REPO
 from tests.daemon_env import signal_feed
 from tests.delivery_env import query
 from tests.pipeline_env import run_cli
@@ -53,3 +54,15 @@ def test_newcomer_unset_secret_is_said_at_check_and_once_at_run(
     assert polled.stderr.count("SURELY_UNSET_SECRET_Y") == 1, polled.stderr
     rows = query(tmp_path / "m.db", "SELECT state, attempts FROM outbox")
     assert len(rows) == 3 and all(r == {"state": "pending", "attempts": 0} for r in rows)
+
+
+def test_newcomer_socks_proxy_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """A socks5:// proxy is a configuration error that says SOCKS is not supported."""
+    config = _minimal(tmp_path, "http://127.0.0.1:9/f")
+    config.write_text(
+        config.read_text().replace("[fetch]\n", '[fetch]\nproxy = "socks5://127.0.0.1:1080"\n')
+    )
+    result = run_cli("--config", str(config), "config", "check")
+    assert result.returncode == 1
+    assert "fetch.proxy" in result.stderr and "SOCKS proxies are not supported" in result.stderr
+    assert "socks" not in (REPO / "config" / "monitor.toml").read_text().lower()
