@@ -112,7 +112,17 @@ def items(app: App, feed: str | None, since: str | None, limit: int, as_json: bo
 @click.pass_obj
 def search(app: App, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over titles and bodies (the query is taken literally)."""
-    _print_items(browse.search_items(app.store(), query, limit), as_json)
+    from monitor.store.items import index_backlog
+
+    store = app.store()
+    behind = index_backlog(store)
+    if behind:
+        click.echo(
+            f"note: the {behind} newest item(s) are not in the search index yet "
+            "(the monitor adds them after its next poll or import)",
+            err=True,
+        )
+    _print_items(browse.search_items(store, query, limit), as_json)
 
 
 def _print_items(rows: list[dict[str, object]], as_json: bool) -> None:

@@ -195,6 +195,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
     """Load archived items from JSON Lines and match them like polled items."""
     from monitor.importer import read_items
     from monitor.ingest import ingest_items
+    from monitor.store.items import index_pending
 
     items, errors = read_items(file)
     for error in errors:
@@ -210,6 +211,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
             for key in totals:
                 totals[key] += int(getattr(report, key))
             bar.update(len(chunk))
+    index_pending(store)
     click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)}: "
                f"new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}"
                f" bad_lines={len(errors)}")

@@ -314,3 +314,33 @@ def save_match(
         ],
     )
     return bool(match.flagged and not existing[0])
+
+
+INDEX_BATCH = 500
+
+
+def index_pending(store: Store, batch: int = INDEX_BATCH) -> int:
+    """Bring the full-text index up to date, `batch` items per transaction; how many."""
+    done = 0
+    while True:
+        with store.write() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT item_id FROM fts_pending ORDER BY item_id LIMIT ?", [batch]
+            )]
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                db.execute(
+                    "INSERT INTO items_fts (rowid, title, body) "
+                    f"SELECT id, title, body FROM items WHERE id IN ({marks})",
+                    ids,
+                )
+                db.execute(f"DELETE FROM fts_pending WHERE item_id IN ({marks})", ids)
+        done += len(ids)
+        if len(ids) < batch:
+            return done
+
+
+def index_backlog(store: Store) -> int:
+    """Items not yet in the full-text index."""
+    rows = store.query("SELECT count(*) AS n FROM fts_pending")
+    return int(str(rows[0]["n"]))

@@ -158,6 +158,34 @@ def m002_feed_lifecycle(db: Database) -> None:
     db.execute("CREATE INDEX items_feed_loose ON items (feed, loose_hash)")
 
 
+_DELETE_IF_INDEXED = """
+  INSERT INTO items_fts (items_fts, rowid, title, body)
+    SELECT 'delete', old.id, old.title, old.body
+    WHERE NOT EXISTS (SELECT 1 FROM fts_pending WHERE item_id = old.id);"""
+_V3 = (
+    "CREATE TABLE fts_pending (item_id INTEGER PRIMARY KEY)",
+    "DROP TRIGGER items_ai",
+    "DROP TRIGGER items_ad",
+    "DROP TRIGGER items_au",
+    "CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN"
+    " INSERT INTO fts_pending (item_id) VALUES (new.id); END",
+    f"CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN {_DELETE_IF_INDEXED}"
+    " DELETE FROM fts_pending WHERE item_id = old.id; END",
+    f"CREATE TRIGGER items_au AFTER UPDATE OF title, body ON items BEGIN {_DELETE_IF_INDEXED}"
+    " INSERT OR IGNORE INTO fts_pending (item_id) VALUES (new.id); END",
+)
+
+
+@migrations()
+def m003_index_after_commit(db: Database) -> None:
+    """New and edited items wait in fts_pending; the full-text index takes them in a batch
+    after the poll's commit (store.items.index_pending), not inside it. A deleted or edited
+    item leaves the index at once, and only if it was in it (an external-content FTS5
+    table must never be told to delete what it does not hold)."""
+    for statement in _V3:
+        db.execute(statement)
+
+
 def _split(script: str) -> list[str]:
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
