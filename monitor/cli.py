@@ -71,9 +71,10 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: int) -
 
 
 def _register() -> None:
-    from monitor.commands import alerts, core, review, signals
+    from monitor.commands import alerts, core, outlook, review, signals
 
-    for command in (*core.COMMANDS, *signals.COMMANDS, *alerts.COMMANDS, *review.COMMANDS):
+    for command in (*core.COMMANDS, *signals.COMMANDS, *alerts.COMMANDS, *review.COMMANDS,
+                    *outlook.COMMANDS):
         cli.add_command(command)
 
 
