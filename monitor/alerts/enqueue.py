@@ -5,7 +5,12 @@ its flag and its alert rows commit together or not at all.
 
 - One row per channel whose `min_score` the score meets, keyed `item:<item_id>` per
   channel and inserted with INSERT OR IGNORE: an item alerts at most once per
-  channel. A later edit of an alerted item, however substantive, does not alert
+  channel.
+- Alerts follow events: the payload carries the item's event (`event.id`). When the
+  channel already has an alert for another item of the same event (a second report
+  of one contact, the same release in another feed), the new row is not a new alert:
+  it is held with `event.update_of` naming the event's first alert, and goes out in
+  the channel's next digest. A later edit of an alerted item, however substantive, does not alert
   again (the flag and its evidence are updated and visible in the review CLI); an
   edit that first lifts an item over the threshold alerts then, with the payload
   of that revision.
@@ -29,6 +34,7 @@ from monitor.alerts.config import AlertsConfig
 from monitor.alerts.payload import build_health_payload
 from monitor.clock import iso, parse_iso
 from monitor.store import outbox
+from monitor.store.events import Placement, event_alert
 
 NOTICE_KINDS = ("health", "outlook", "churn")
 
@@ -54,6 +60,7 @@ def enqueue_item_alerts(
     score: float,
     content_hash: str,
     now: datetime,
+    event: Placement | None = None,
 ) -> list[str]:
     """Queue one alert per eligible channel; the ids of the rows actually created."""
     key = f"item:{item_id}"
@@ -64,10 +71,13 @@ def enqueue_item_alerts(
         policy = alerts.policy(channel)
         if policy is None or score < policy.min_score or outbox.exists(db, channel, key):
             continue
-        held = policy.digest is not None or _over_budget(
+        update_of = event_alert(db, event.event_id, channel, item_id) if event else None
+        body = snapshot if event is None else {
+            **snapshot, "event": {"id": event.event_id, "update_of": update_of}}
+        held = update_of is not None or policy.digest is not None or _over_budget(
             db, channel, policy.budget, policy.budget_window, now
         )
-        row_id = _insert(db, channel, "item", key, snapshot, now, item_id=item_id, held=held)
+        row_id = _insert(db, channel, "item", key, body, now, item_id=item_id, held=held)
         if row_id:
             created.append(row_id)
     return created
