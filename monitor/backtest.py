@@ -184,7 +184,7 @@ def run_backtest(truth: GroundTruth, days: Sequence[DayLevel],
     windows = [(s.start, s.end) for s in truth.summits]
     outside_days = [d for d in days if not any(a <= d.day <= b for a, b in windows)]
     counts = Counter(d.level for d in outside_days)
-    outside = PeriodResult("outside every summit window", start, end,
+    outside = PeriodResult("days outside every summit's window", start, end,
                            sum(stored[d.day] for d in outside_days),
                            {level: counts.get(level, 0) for level in LEVELS})
     return BacktestResult(start, end, len(item_days), summits, periods, outside)

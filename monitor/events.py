@@ -85,9 +85,12 @@ def evidence_of(
     sentences = [str(t) for s in found for t in s.get("sentences") or ()]
     grade = grade_item(title, sentences, types, day, side)
     texts = [title, *sentences, *(str(t) for s in found for t in s.get("terms") or ())]
+    actors = _recorded(found, "actors", texts)
+    if side and "leader_call" in types:  # a capital's call readout: its own leader spoke
+        actors |= {f"leader:{side}"}
     return ItemEvidence(
         item_id=item_id, feed=feed, side=side, title=title, day=day, types=types,
-        grade=grade, kind=kind_of(grade, types), actors=_recorded(found, "actors", texts),
+        grade=grade, kind=kind_of(grade, types), actors=actors,
         places=_recorded(found, "places", texts) | grade.places, shingles=shingles(title),
     )  # fmt: skip
 
@@ -161,13 +164,16 @@ def _shared(a: ItemEvidence, b: ItemEvidence) -> str:
 
 
 def choose_event(
-    item: ItemEvidence, events: Mapping[int, Sequence[ItemEvidence]]
+    item: ItemEvidence,
+    events: Mapping[int, Sequence[ItemEvidence]],
+    spans: Mapping[int, tuple[date, date]] | None = None,
 ) -> tuple[int, str] | None:
-    """The event `item` belongs to among `events` (id -> items), with the reason; the
-    nearest in time wins, then the most recent id."""
+    """The event `item` belongs to among `events` (id -> items to compare with), with the
+    reason; the nearest in time wins, then the most recent id. `spans` gives an event's
+    first and last day when `events` holds only some of its items."""
     best: tuple[int, int, str] | None = None
     for event_id, members in events.items():
-        days = [m.day for m in members] + [item.day]
+        days = [*(spans or {}).get(event_id, ()), *(m.day for m in members), item.day]
         if (max(days) - min(days)).days > MAX_EVENT_DAYS - 1:
             continue
         for member in members:

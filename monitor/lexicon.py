@@ -261,6 +261,13 @@ PAST = _rx(
     r"\b(?:took place|(?<!be )held|met|have met|had met|has met|last (?:week|month|year)"
     r"|earlier this|previous|former|following the|after the|results? of|outcomes? of"
     r"|at the (?:summit|meeting)|reached (?:in|at)|spirit of)\b",
+    # an agreement named after where it was reached is history: "agreed in Anchorage"
+    r"\b(?:agreed|agreements?|understandings?|arrangements?) (?:reached )?(?:in|at) "
+    r"(?:anchorage|alaska|helsinki|geneva|budapest)\b",
+    r"\b(?:anchorage|alaska|helsinki|geneva)[ -](?:understandings?|agreements?|formula|spirit)\b",
+    r"\b(?:договоренност\w*|договорил\w*|понимани\w*),? (?:достигнут\w* )?(?:в|на) "
+    r"(?:анкоридж|аляск|хельсинки|женев|будапешт)\w*",
+    r"\b(?:дух|формул\w*|договоренност\w*) (?:анкориджа|аляски)\b",
     r"\b(?:состоял\w*|прошл\w*|прошедш\w*|провели|провел|провела|встретились|встречались"
     r"|встречался|по итогам|в ходе|итог\w*|достигнут\w*|бывш\w*)\b",
 )

@@ -79,6 +79,7 @@ def _config_keys() -> dict[str, set[str]]:
         "[fetch]": set(main_config._FETCH_KEYS),
         "[signals]": {"rules", "threshold"},
         "[daemon]": {"dispatch_interval", "outlook_window"},
+        "[outlook]": set(main_config.OUTLOOK_KEYS),
         "[[feeds]]": set(main_config._FEED_KEYS),
         "[alerts]": set(alerts_config._TOP_KEYS) - {"email", "webhooks"},
         "[alerts.email]": set(alerts_config._EMAIL_KEYS),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.models import Signal
 from monitor.events import Event, evidence_of
+from monitor.models import Signal
 from monitor.outlook import OutlookSettings, compute_outlook, replay
 from monitor.report import ReportData, ReportItem, merge_spans, render_report, segments, snippets
 from tests.review_fixtures import build_db, invoke, realistic_rows

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import MonitorError
-from monitor.store import open_store
 from monitor.store import events as eq
+from monitor.store import open_store
 from monitor.store import review as rq
 from tests.conftest import REPO
 from tests.review_fixtures import Row, Sig, build_db, realistic_rows

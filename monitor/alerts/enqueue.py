@@ -5,15 +5,16 @@ its flag and its alert rows commit together or not at all.
 
 - One row per channel whose `min_score` the score meets, keyed `item:<item_id>` per
   channel and inserted with INSERT OR IGNORE: an item alerts at most once per
-  channel.
-- Alerts follow events: the payload carries the item's event (`event.id`). When the
-  channel already has an alert for another item of the same event (a second report
-  of one contact, the same release in another feed), the new row is not a new alert:
-  it is held with `event.update_of` naming the event's first alert, and goes out in
-  the channel's next digest. A later edit of an alerted item, however substantive, does not alert
+  channel. A later edit of an alerted item, however substantive, does not alert
   again (the flag and its evidence are updated and visible in the review CLI); an
   edit that first lifts an item over the threshold alerts then, with the payload
   of that revision.
+- Alerts follow events: the payload carries the item's event (`event.id`). When the
+  channel already has an alert for another item of the same event (a second report
+  of one contact, the same release in another feed), the new row is an update:
+  `event.update_of` names the event's first alert, and with the channel's
+  `updates = "digest"` (the default) it is held for the channel's next digest instead
+  of going out as news of its own; with `updates = "send"` it goes out at once, marked.
 - A channel with a digest period holds its item rows (`held`) for the digest; a
   channel over its budget (more than `budget` item alerts in the current aligned
   `budget_window`) holds the excess, which goes out as a digest when the window
@@ -74,7 +75,8 @@ def enqueue_item_alerts(
         update_of = event_alert(db, event.event_id, channel, item_id) if event else None
         body = snapshot if event is None else {
             **snapshot, "event": {"id": event.event_id, "update_of": update_of}}
-        held = update_of is not None or policy.digest is not None or _over_budget(
+        quiet_update = update_of is not None and policy.updates == "digest"
+        held = quiet_update or policy.digest is not None or _over_budget(
             db, channel, policy.budget, policy.budget_window, now
         )
         row_id = _insert(db, channel, "item", key, body, now, item_id=item_id, held=held)

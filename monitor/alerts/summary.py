@@ -64,12 +64,16 @@ def _item(doc: dict[str, Any]) -> tuple[str, list[Line]]:
     if outlook.get("level"):
         lines.append(Line(f"Summit outlook: {outlook['level']}."))
     event = doc.get("event") or {}
-    if event.get("id") is not None:
-        lines.append(Line(f"Event #{event['id']} (later reports of it come in a digest)."))
+    if event.get("update_of"):
+        lines.insert(0, Line(f"A further report of event #{event.get('id')}, first alerted as "
+                             f"{event['update_of']}."))
+    elif event.get("id") is not None:
+        lines.append(Line(f"Event #{event['id']}: further reports of it are marked as updates."))
     lines.append(Line("Why it was flagged:", heading=True))
     for signal in (doc.get("signals") or [])[:MAX_SIGNALS]:
         lines.extend(_signal_lines(signal))
-    return f"{score:.1f} {feed.get('name')}: {title}", lines
+    update = f"update of event #{event.get('id')}: " if event.get("update_of") else ""
+    return f"{update}{score:.1f} {feed.get('name')}: {title}", lines
 
 
 def _signal_lines(signal: dict[str, Any]) -> list[Line]:

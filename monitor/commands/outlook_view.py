@@ -142,7 +142,7 @@ def backtest_lines(result: BacktestResult) -> list[str]:
     if result.quiet_periods:
         lines += ["", "Quiet periods (working contacts, no dated summit):"]
         lines += [f"  {_period_line(p)}" for p in result.quiet_periods]
-    lines += ["", f"Outside every summit window: {_period_line(result.outside)}"]
+    lines += ["", f"Outside every summit: {_period_line(result.outside)}"]
     return lines
 
 

@@ -10,9 +10,10 @@ the reviewer's name in `placed_by`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,11 +22,12 @@ from sqlite_utils import Database
 
 from monitor.clock import iso
 from monitor.errors import MonitorError
-from monitor.events import MAX_EVENT_DAYS, Event, ItemEvidence, choose_event, evidence_of
+from monitor.events import GROUP_DAYS, Event, ItemEvidence, choose_event, evidence_of
 from monitor.outlook import source_side
 from monitor.store import Store
 from monitor.store.review import record_day
 
+MEMBERS_COMPARED = 25
 _EVIDENCE_SQL = (
     "SELECT i.id, i.feed, i.url, i.title, i.published, i.first_seen, fd.url AS feed_url,"
     " f.signals, f.status, f.flagged FROM items i JOIN flags f ON f.item_id = i.id"
@@ -49,17 +51,26 @@ def _rows(db: Database, sql: str, params: Sequence[object] = ()) -> list[dict[st
 
 
 def _evidence(row: dict[str, Any], event_id: int | None = None, why: str = "") -> ItemEvidence:
+    key = tuple(None if row[k] is None else str(row[k]) for k in _EVIDENCE_KEYS)
+    return dataclasses.replace(_graded(key), event_id=event_id, why=why)
+
+
+_EVIDENCE_KEYS = ("id", "feed", "url", "feed_url", "title", "published", "first_seen", "signals")
+
+
+@functools.lru_cache(maxsize=8192)
+def _graded(key: tuple[str | None, ...]) -> ItemEvidence:
+    """An item's evidence, graded once per process for the same stored values (placing
+    a wire's five hundred reports of one contact compares each with its neighbours)."""
+    item_id, feed, url, feed_url, title, published, first_seen, text = key
     try:
-        signals = json.loads(row["signals"] or "[]")
+        signals = json.loads(text or "[]")
     except json.JSONDecodeError:
         signals = []
-    item = evidence_of(
-        int(row["id"]), str(row["feed"]), source_side(str(row["feed"]), row["url"],
-                                                       row["feed_url"]),
-        str(row["title"]), _day_of(row),
-        signals if isinstance(signals, list) else [],
+    return evidence_of(
+        int(str(item_id)), str(feed), source_side(str(feed), url, feed_url), str(title),
+        record_day(published, str(first_seen)), signals if isinstance(signals, list) else [],
     )
-    return dataclasses.replace(item, event_id=event_id, why=why)
 
 
 def place_item(db: Database, item_id: int, now: datetime) -> Placement | None:
@@ -72,7 +83,7 @@ def place_item(db: Database, item_id: int, now: datetime) -> Placement | None:
     if not rows:
         return None
     item = _evidence(rows[0])
-    chosen = choose_event(item, _neighbours(db, item.day))
+    chosen = choose_event(item, *_neighbours(db, item.day))
     if chosen is None:
         cursor = db.execute("INSERT INTO events (created) VALUES (?)", [iso(now)])
         event_id, reason, first = int(cursor.lastrowid or 0), "first report", True
@@ -86,23 +97,37 @@ def place_item(db: Database, item_id: int, now: datetime) -> Placement | None:
     return Placement(event_id, first, reason)
 
 
-def _neighbours(db: Database, day: date) -> dict[int, list[ItemEvidence]]:
-    """Flagged items placed within an event's span of `day`, by event."""
-    lo = (day - timedelta(days=MAX_EVENT_DAYS)).isoformat()
-    hi = (day + timedelta(days=MAX_EVENT_DAYS)).isoformat()
-    rows = _rows(
+def _neighbours(db: Database, day: date) -> tuple[dict[int, list[ItemEvidence]],
+                                                  dict[int, tuple[date, date]]]:
+    """Events with flagged items within GROUP_DAYS of `day`: of each, the MEMBERS_COMPARED
+    items nearest in time (reports of one contact are alike), and each event's span."""
+    lo = (day - timedelta(days=GROUP_DAYS)).isoformat()
+    hi = (day + timedelta(days=GROUP_DAYS)).isoformat()
+    near = _rows(
         db,
-        f"{_EVIDENCE_SQL} JOIN event_items e ON e.item_id = i.id"
-        " WHERE e.event_id IN (SELECT event_id FROM event_items WHERE day BETWEEN ? AND ?)"
-        " AND f.flagged = 1 AND f.status != 'dismissed'",
-        [lo, hi],
+        "SELECT item_id, event_id FROM (SELECT e.item_id, e.event_id, row_number() OVER ("
+        " PARTITION BY e.event_id ORDER BY abs(julianday(e.day) - julianday(?)), e.item_id DESC"
+        ") AS rank FROM event_items e JOIN flags f ON f.item_id = e.item_id"
+        " WHERE e.day BETWEEN ? AND ? AND f.flagged = 1 AND f.status != 'dismissed')"
+        " WHERE rank <= ?",
+        [day.isoformat(), lo, hi, MEMBERS_COMPARED],
     )
-    ids = {int(r["id"]): r for r in rows}
+    chosen = {int(r["item_id"]): int(r["event_id"]) for r in near}
+    event_ids = sorted(set(chosen.values()))
+    spans = {
+        int(r["event_id"]): (date.fromisoformat(r["first"]), date.fromisoformat(r["last"]))
+        for r in _rows(db, "SELECT event_id, min(day) AS first, max(day) AS last FROM"
+                       f" event_items WHERE event_id IN ({_marks(event_ids)}) GROUP BY event_id",
+                       event_ids)
+    }
     events: dict[int, list[ItemEvidence]] = defaultdict(list)
-    for link in _rows(db, "SELECT item_id, event_id FROM event_items WHERE item_id IN "
-                      f"({','.join('?' * len(ids)) or 'NULL'})", list(ids)):
-        events[int(link["event_id"])].append(_evidence(ids[int(link["item_id"])]))
-    return events
+    for row in _rows(db, f"{_EVIDENCE_SQL} WHERE i.id IN ({_marks(chosen)})", list(chosen)):
+        events[chosen[int(row["id"])]].append(_evidence(row))
+    return events, spans
+
+
+def _marks(values: Sized) -> str:
+    return ",".join("?" * len(values)) or "NULL"
 
 
 def ensure_events(store: Store, now: datetime) -> int:
