@@ -11,7 +11,8 @@ naming both leaders, or one leader and nobody else; "the two presidents") is gra
    agreement ("not agreed") leaves it a **contact**: the meeting is only talked about;
 3. agreement or announcement ("agreed", "will meet", "to be held", "договорились",
    "состоится") with a date to come ("on 15 August", "next week", "15 августа") or a
-   place ("in Budapest", "in a third country"), or a date and a place together, makes
+   place ("in Budapest", "in a third country"), or a date with a place or with
+   preparation ("preparing the meeting of 15 August"), makes
    it **placed** — unless a third party (a host country's minister, an expert) is the
    speaker: they can report a plan, not announce a summit; the capital of an
    invitation ("invited him to Moscow") is not yet an agreed venue;
@@ -112,8 +113,9 @@ def read_clause(text: str, day: date, where: str = "evidence", source: str = "")
 
 
 def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
-    """A summit of the two leaders, or a meeting word next to a leader, with both sides
-    present (the other side named, or speaking) and no envoy or third leader its party."""
+    """A summit of the two leaders, or a meeting word whose party is a leader: with both
+    sides present (the other side named, or speaking), and no envoy or third country's
+    leader nearer to it (or, with one leader named, near it at all)."""
     sides = lx.leader_sides(text)
     bilateral_summit = bool(lx.BILATERAL.search(text) and lx.SUMMIT.search(text))
     if not sides or (len(sides) == 1 and not _other_side_present(text, sides, source)):
@@ -126,10 +128,24 @@ def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
     summits = _spans(lx.SUMMIT, text)
     if summits and (len(sides) == 2 or _near(words, leaders, summits)):
         return True
-    meetings = _spans(lx.MEETING, text)
     unspoken = _without_speaker(text, where)  # same length: offsets still point into `text`
-    officials = [span for _, p in lx.OFFICIALS.values() for span in _spans(p, unspoken)]
-    return _near(words, leaders, meetings) and not _near(words, officials, meetings)
+    others = [span for _, p in lx.OFFICIALS.values() for span in _spans(p, unspoken)]
+    others += _spans(lx.THIRD_LEADERS, text)
+    return any(_ours(words, meeting, leaders, others, len(sides) == 2)
+               for meeting in _spans(lx.MEETING, text))
+
+
+def _ours(words: list[int], meeting: tuple[int, int], leaders: Sequence[tuple[int, int]],
+          others: Sequence[tuple[int, int]], both: bool) -> bool:
+    """Whether a meeting word's party is a leader: one is within NEAR_WORDS, and nobody
+    else is nearer (with both leaders named) or near at all (with one)."""
+    ours, theirs = _distance(words, meeting, leaders), _distance(words, meeting, others)
+    return ours <= NEAR_WORDS and (ours < theirs if both else theirs > NEAR_WORDS)
+
+
+def _distance(words: list[int], span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> int:
+    at = bisect.bisect_right(words, span[0])
+    return min((abs(bisect.bisect_right(words, s[0]) - at) for s in spans), default=1 << 30)
 
 
 def _other_side_present(text: str, sides: set[str], source: str) -> bool:
@@ -152,12 +168,7 @@ def _word_starts(text: str) -> list[int]:
 def _near(words: list[int], first: Sequence[tuple[int, int]],
           second: Sequence[tuple[int, int]]) -> bool:
     """Whether some span of `first` is within NEAR_WORDS words of some span of `second`."""
-    def index(offset: int) -> int:
-        return bisect.bisect_right(words, offset)
-
-    return any(
-        abs(index(a[0]) - index(b[0])) <= NEAR_WORDS for a in first for b in second
-    )
+    return any(_distance(words, b, first) <= NEAR_WORDS for b in second)
 
 
 def _without_speaker(text: str, where: str) -> str:
@@ -201,7 +212,7 @@ def _meeting_grade(text: str, cues: Sequence[str]) -> Grade:
     # "invited to visit Moscow" names the host's capital, not an agreed venue
     dated = _has(cues, "date")
     placed = _has(cues, "place") and not lx.INVITATION.search(text)
-    if (agreed and (dated or placed)) or (dated and placed):
+    if (agreed and (dated or placed)) or (dated and (placed or prepared)):
         return Grade.AGREED if _has(cues, "speaker") else Grade.PLACED
     if agreed or prepared:
         return Grade.AGREED

@@ -24,6 +24,7 @@ DAY = date(2025, 8, 9)
         "Встреча Путина и Трампа состоится 15 августа на Аляске",
         "Путин и Трамп договорились провести встречу в Будапеште",
         "Президенты России и США встретятся в третьей стране на следующей неделе",
+        "Lavrov and Rubio discussed preparations for the Putin-Trump meeting on 15 August",
     ],
 )
 def test_grading_dated_or_placed_meeting_is_placed(text: str) -> None:
@@ -42,6 +43,7 @@ def test_grading_dated_or_placed_meeting_is_placed(text: str) -> None:
         "Путин пригласил Трампа посетить Москву",
         "Началась подготовка встречи Путина и Трампа",
         "Путин и Трамп договорились о личной встрече",
+        "Preparations for the Putin-Trump summit in Budapest continue, the Kremlin says",
     ],
 )
 def test_grading_meeting_agreed_or_prepared_is_agreed(text: str) -> None:
@@ -115,6 +117,7 @@ def test_grading_third_party_speaker_cannot_place_a_meeting() -> None:
         ("The Brazilian president will travel to Moscow next week to meet Putin", "us"),
         ("Putin held a meeting with the Kazakh leader in Moscow", "ru"),
         ("After a meeting with President Trump, the carmaker announced a new plant", "us"),
+        ("Trump to meet Zelensky in Florida on Sunday after a call with Putin", ""),
     ],
 )
 def test_grading_one_leader_with_someone_else_is_not_a_leaders_meeting(text: str,
