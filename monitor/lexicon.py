@@ -249,7 +249,8 @@ HEDGE = _rx(
     r"|prefer\w*|would|should|ready|readiness|willing\w*|open to|not ruled out|not excluded"
     r"|idea|consider\w*|conditions?|premature|unfounded|speculat\w*|predict\w*|rumou?r\w*"
     r"|still|wants?|wanted|wish\w*|seek\w*|chances?|depend\w*|sometime|at some point"
-    r"|eventually|when the time is right|at the right time|in due course|at an appropriate time)\b",
+    r"|eventually|when the time is right|at the right time|in due course|at an appropriate time"
+    r"|yet)\b",
     r"\b(?:может|могут|могл\w*|мог|возможн\w*|вероятн\w*|если|как только|когда-нибудь"
     r"|надежд\w*|надеет\w*|надеют\w*|надеемся|считает|считают|полагает|полагают|думает"
     r"|готов|готова|готовы|готовность\w*|не исключ\w*|предпочтительн\w*|теоретическ\w*"
@@ -290,8 +291,8 @@ NOT_REFUSAL = _rx(
     r"\bне (?:был\w* )?(?:отмен\w*|отлож\w*|сорван\w*|исключ\w*|похорон\w*)",
 )
 NEGATED_AGREEMENT = _rx(
-    r"\b(?:not|never|no|n't)(?: \w+){0,2} (?:agree\w*|announc\w*|set|scheduled|planned"
-    r"|confirm\w*|decided|prepar\w*|invit\w*)\b",
+    r"\b(?:not|never|no|n't)(?: \w+){0,3} (?:agree\w*|announc\w*|set|scheduled|planned"
+    r"|confirm\w*|decided|prepar\w*|invit\w*|organi[sz]\w*|propos\w*|arrang\w*)\b",
     r"\bне(?: \w+){0,2} (?:договорил\w*|согласова\w*|объяв\w*|назнач\w*|решен\w*"
     r"|подтвер\w*|готов\w*)",
 )

@@ -60,6 +60,7 @@ def test_grading_meeting_agreed_or_prepared_is_agreed(text: str) -> None:
         "Will Trump meet Putin in Geneva next week?",
         "Putin and Trump met in Anchorage on Friday",
         "The presidents agreed in Anchorage to meet again",
+        "Kremlin: no proposals yet to organise another Putin-Trump summit",
         "Budapest ready to host a Putin-Trump summit once both sides are ready",
         "Путин и Трамп могут встретиться в Будапеште",
         "Встреча Путина и Трампа возможна, если будут условия",
