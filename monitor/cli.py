@@ -79,9 +79,9 @@ def cli(
 
 
 def _register() -> None:
-    from monitor.commands import alerts, core, review, service, signals
+    from monitor.commands import alerts, core, outlook, review, service, signals
 
-    groups = (core, signals, alerts, review, service)
+    groups = (core, signals, alerts, review, outlook, service)
     for command in (command for group in groups for command in group.COMMANDS):
         cli.add_command(command)
 

@@ -22,12 +22,14 @@ from monitor.alerts.config import AlertsConfig, parse_alerts
 from monitor.errors import Problems
 from monitor.models import FeedSpec, FetchSettings
 from monitor.netpolicy import redact_url
+from monitor.outlook import OutlookSettings
 from monitor.polltiming import parse_duration
 
 REPO_CONFIG = Path("config") / "monitor.toml"
 PACKAGED_RULES = Path(str(resources.files("monitor") / "defaults" / "rules.toml"))
 LANGS = ("en", "ru")
-_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "metrics"}
+_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "outlook", "metrics"}
+OUTLOOK_KEYS = {"high_hold": "14d", "elevated_hold": "21d", "watch_hold": "14d"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class SignalsConfig:
 @dataclass(frozen=True, slots=True)
 class DaemonConfig:
     dispatch_interval: float = 60.0  # seconds between outbox dispatch runs
-    outlook_window_days: int = 30
+    outlook_window_days: int = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     retention: Retention = field(default_factory=Retention)
     warnings: tuple[str, ...] = ()
+    outlook: OutlookSettings = field(default_factory=OutlookSettings)
 
 
 def resolve_config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -111,9 +114,10 @@ def load_config(path: Path, *, packaged: bool = False) -> Config:
         feeds=_feeds(raw.get("feeds", []), problems),
         signals=_signals(_table(raw, "signals", problems), rules_base, problems),
         alerts=parse_alerts(_table(raw, "alerts", problems), problems, rules_base),
-        daemon=_daemon(_table(raw, "daemon", problems), problems),
+        daemon=(daemon := _daemon(_table(raw, "daemon", problems), problems)),
         metrics=_metrics(_table(raw, "metrics", problems), problems),
         warnings=_permission_warnings(path, raw),
+        outlook=_outlook(_table(raw, "outlook", problems), daemon, problems),
     )
     problems.raise_if_any()
     return config
@@ -373,7 +377,7 @@ def _threshold(table: dict[str, Any], problems: Problems) -> float | None:
 
 def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
     _unknown(table, {"dispatch_interval", "outlook_window"}, "daemon.", problems)
-    window = _duration(table, "outlook_window", "30d", "daemon.", problems)
+    window = _duration(table, "outlook_window", "60d", "daemon.", problems)
     return DaemonConfig(
         dispatch_interval=_duration(table, "dispatch_interval", "1m", "daemon.", problems),
         outlook_window_days=max(1, round(window / 86400)),
@@ -395,6 +399,25 @@ def _metrics(table: dict[str, Any], problems: Problems) -> MetricsConfig:
         )
         return MetricsConfig()
     return MetricsConfig(host, int(port))
+
+
+def _outlook(table: dict[str, Any], daemon: DaemonConfig, problems: Problems) -> OutlookSettings:
+    """How long each outlook level holds (whole days, 1d to 365d)."""
+    _unknown(table, set(OUTLOOK_KEYS), "outlook.", problems)
+    days = {}
+    for key, default in OUTLOOK_KEYS.items():
+        seconds = _duration(table, key, default, "outlook.", problems)
+        count = seconds / 86400
+        if count != int(count) or not 1 <= count <= 365:
+            problems.add(f"outlook.{key}",
+                         f"must be whole days from 1d to 365d, not {table[key]!r}",
+                         f'write e.g. {key} = "{default}"')
+            count = parse_duration(default) / 86400
+        days[key] = int(count)
+    return OutlookSettings(
+        high_days=days["high_hold"], elevated_days=days["elevated_hold"],
+        watch_days=days["watch_hold"], window_days=daemon.outlook_window_days,
+    )
 
 
 def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:

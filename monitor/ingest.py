@@ -21,6 +21,7 @@ from monitor.models import Match, ParsedItem
 from monitor.signals import RuleSet, match_document
 from monitor.store import Store
 from monitor.store import items as q
+from monitor.store.events import place_item
 
 CHURN_NOTICE_MIN = 5  # re-keyed items in one poll before the operator is told
 CHURN_LOOSE_WINDOW = timedelta(days=7)  # how far back a same-but-for-digits text counts
@@ -124,6 +125,7 @@ def _match_and_alert(
     counts: dict[str, int],
 ) -> None:
     newly = q.save_match(db, item_id, match, item.content_hash, stamp, silent=silent)
+    placement = place_item(db, item_id, now) if match.flagged else None
     counts["flagged"] += int(match.flagged)
     if not (newly and not silent and alerts is not None):
         return
@@ -138,6 +140,7 @@ def _match_and_alert(
         score=match.score,
         content_hash=item.content_hash,
         now=now,
+        event=placement,
     )
     counts["alerted"] += len(ids)
 

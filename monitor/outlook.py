@@ -1,63 +1,41 @@
-"""The summit outlook: flags over a rolling window into a level with reasons (pure).
+"""The summit outlook: the most concrete recent events into a level with reasons (pure).
 
-How a score is built (all constants below; the README repeats them):
+The level answers one question — is a US–Russia leaders' meeting being prepared, and
+how close is it? — from how concrete the events of the window are, not from how many
+there are (see `monitor.grading` for the grades):
 
-- Each flagged item contributes, per signal type it carries, the type's strength
-  (`TYPE_STRENGTH`) times its prominence: the matcher's weight for that type, capped
-  at 1.0, so a rule weighted 1.0 or more counts in full and a passing mention (a
-  low-weight rule deep in a transcript) counts in proportion, never below
-  `MIN_PROMINENCE`.
-- Contributions decay with the item's age in days: a half-life of `HALF_LIFE_DAYS`.
-- Repetition saturates: within each signal type, the window's reports are ranked by
-  their decayed value and the n-th counts `REPEAT_DISCOUNT ** (n - 1)` (1, 1/2, 1/4 …),
-  so ten briefings repeating one announcement add at most twice what it adds alone.
-- Diversity: each distinct positive signal type beyond the first in the window adds
-  `DIVERSITY_STEP` to a multiplier.
-- Corroboration: when both a Russian and a US source reported a positive signal in
-  the window, the positive sum is multiplied by `CORROBORATION_FACTOR`.
-- Refusals (a meeting ruled out, postponed, cancelled) subtract `REFUSAL_STRENGTH`
-  times prominence, decayed the same way, after the multipliers; the score never goes
-  below zero.
+- **high**: a leaders' meeting announced or agreed with a date or a place, still on;
+- **elevated**: a leaders' meeting agreed in principle or being prepared;
+- **watch**: working contacts (calls, envoy visits, delegation rounds, strategic
+  stability or arms-control exchanges);
+- **quiet**: none of these.
 
-Levels by score: quiet below 2, watch from 2, elevated from 5, high from 10
-(`LEVEL_THRESHOLDS`). One fresh leader call alone is "watch"; a summit date announced
-by one side is "watch", by both sides with a call or an envoy visit around it "high".
+Decay is stepped: an item holds the level of its grade for that level's period after
+it was reported, then one level lower for that level's period, and so on
+(`OutlookSettings`). A placed meeting with a known date holds "high" at least until
+that date. A refusal of a leaders' meeting (cancelled, postponed, "no plans") turns
+every meeting reported on or before its day into a mere contact, so a cancellation
+brings the level down the day it is reported; a refusal of talks ("talks suspended")
+does the same to earlier contacts, which then count for nothing. More items do not
+raise the level: a second source corroborates an event, it does not double it.
+
+`score` places the day within its level: the level's rank (quiet 0 … high 3) plus
+the share of the setting event's period still to run (a fresh "high" reads 3.99).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-REFUSAL = "refusal"
-TYPE_STRENGTH: dict[str, float] = {
-    "summit_planning": 4.0,
-    "envoy_visit": 2.5,
-    "neutral_venue_meeting": 2.5,
-    "leader_call": 2.0,
-    "strategic_stability": 1.0,
-    "arms_control": 1.0,
-}
-UNKNOWN_TYPE_STRENGTH = 0.5
-REFUSAL_STRENGTH = 4.0
-MIN_PROMINENCE = 0.1
-HALF_LIFE_DAYS = 7.0
-DIVERSITY_STEP = 0.15
-REPEAT_DISCOUNT = 0.5
-CORROBORATION_FACTOR = 1.3
-DEFAULT_WINDOW_DAYS = 30
+from monitor.events import Event, ItemEvidence, describe
+from monitor.grading import Grade
 
 LEVELS = ("quiet", "watch", "elevated", "high")
-LEVEL_THRESHOLDS: tuple[tuple[str, float], ...] = (
-    ("high", 10.0),
-    ("elevated", 5.0),
-    ("watch", 2.0),
-    ("quiet", 0.0),
-)
+DEFAULT_WINDOW_DAYS = 60
 
 RU, US = "ru", "us"
 _SIDE_HOSTS = {RU: ("kremlin.ru", "mid.ru"), US: ("whitehouse.gov", "state.gov")}
@@ -65,50 +43,48 @@ _SIDE_FEED_NAMES = {
     RU: ("kremlin", "mid-ru", "mid_ru"),
     US: ("whitehouse", "white-house", "white_house", "state-dept", "state_dept", "state-gov"),
 }
-_SIDE_NAMES = {RU: "Russian", US: "US"}
 
 
 @dataclass(frozen=True, slots=True)
-class FlagRecord:
-    """One flagged item as the outlook sees it."""
+class OutlookSettings:
+    """How long each level holds after the last report that set it, and how far back
+    events are read (see the README's `[outlook]` table for the reasons)."""
 
-    item_id: int
-    feed: str
-    side: str  # "ru" | "us" | "" when the source is neither
-    title: str
-    day: date
+    high_days: int = 14
+    elevated_days: int = 21
+    watch_days: int = 14
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What one item does to the level on a day: its rank there and why."""
+
+    item: ItemEvidence
+    rank: int
     score: float
-    signals: tuple[tuple[str, float], ...]  # (type, weight), refusal included
+    until: date
+    capped_by: ItemEvidence | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class OutlookItem:
-    """An item that moved the score, with what it added (negative for refusals)."""
-
-    item_id: int
-    feed: str
-    side: str
-    title: str
-    day: date
-    contribution: float
-    types: tuple[str, ...]
-    reasons: tuple[str, ...]
+class EventStanding:
+    event: Event
+    rank: int
+    score: float
+    set_by: ItemEvidence
+    until: date
+    capped_by: ItemEvidence | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class DayScore:
-    """Undecayed strength reported on one day, per signal type."""
+class DayLevel:
+    """One day of a replay: the level, the score, and what was reported that day."""
 
     day: date
-    by_type: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def positive(self) -> float:
-        return sum(v for t, v in self.by_type.items() if t != REFUSAL)
-
-    @property
-    def refusal(self) -> float:
-        return self.by_type.get(REFUSAL, 0.0)
+    level: str
+    score: float
+    reported: dict[str, int] = field(default_factory=dict)  # grade name -> items
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +92,11 @@ class Outlook:
     as_of: date
     level: str
     score: float
+    since: date | None
     reasons: list[str]
-    items: list[OutlookItem]
-    daily: list[DayScore]
+    events: list[EventStanding]
+    daily: list[DayLevel]
     window_days: int = DEFAULT_WINDOW_DAYS
-
-
-def level_for(score: float) -> str:
-    for name, threshold in LEVEL_THRESHOLDS:
-        if score >= threshold:
-            return name
-    return "quiet"
 
 
 def level_rank(level: str) -> int:
@@ -147,175 +117,173 @@ def source_side(feed: str, url: str | None = None, feed_url: str | None = None) 
     return ""
 
 
-def decay(age_days: int) -> float:
-    return float(0.5 ** (max(age_days, 0) / HALF_LIFE_DAYS))
-
-
-def _prominence(weight: float) -> float:
-    return min(1.0, max(MIN_PROMINENCE, weight))
-
-
-def _strength_of(kind: str) -> float:
-    if kind == REFUSAL:
-        return REFUSAL_STRENGTH
-    return TYPE_STRENGTH.get(kind, UNKNOWN_TYPE_STRENGTH)
-
-
-def type_strengths(record: FlagRecord) -> dict[str, float]:
-    """Undecayed strength per signal type of one item (strongest rule per type)."""
-    out: dict[str, float] = {}
-    for kind, weight in record.signals:
-        base = _strength_of(kind)
-        out[kind] = max(out.get(kind, 0.0), base * _prominence(weight))
+def stages(item: ItemEvidence, grade: int, s: OutlookSettings) -> list[tuple[int, date, date]]:
+    """(rank, first day, last day) of each level an item of `grade` holds, highest first."""
+    periods = {3: s.high_days, 2: s.elevated_days, 1: s.watch_days}
+    out: list[tuple[int, date, date]] = []
+    start = item.day
+    for rank in range(grade, 0, -1):
+        end = start + timedelta(days=periods[rank] - 1)
+        if rank == 3 and item.grade.meeting_date is not None:
+            end = max(end, item.grade.meeting_date)
+        out.append((rank, start, end))
+        start = end + timedelta(days=1)
     return out
 
 
-def in_window(records: Sequence[FlagRecord], as_of: date, window_days: int) -> list[FlagRecord]:
+class Refusals:
+    """The days of refusals among a set of items, for capping what came before them."""
+
+    def __init__(self, items: Sequence[ItemEvidence]) -> None:
+        self.meeting = sorted((i.day, i.item_id, i) for i in items if i.grade.refusal == "meeting")
+        self.talks = sorted((i.day, i.item_id, i) for i in items if i.grade.refusal == "talks")
+
+    def cap(self, item: ItemEvidence, as_of: date) -> tuple[int, ItemEvidence | None]:
+        """The grade `item` still has on `as_of`, and the refusal that lowered it."""
+        grade = int(item.grade.grade)
+        if grade >= Grade.AGREED and (hit := self._after(self.meeting, item, as_of)):
+            return int(Grade.CONTACT), hit
+        if grade == Grade.CONTACT and (hit := self._after(self.talks, item, as_of)):
+            return 0, hit
+        return grade, None
+
+    @staticmethod
+    def _after(found: list[tuple[date, int, ItemEvidence]], item: ItemEvidence,
+               as_of: date) -> ItemEvidence | None:
+        start = bisect.bisect_left(found, (item.day, -1))
+        for day, _, refusal in found[start:]:
+            if day > as_of:
+                return None
+            if refusal.item_id != item.item_id:
+                return refusal
+        return None
+
+
+def standing(item: ItemEvidence, refusals: Refusals, as_of: date,
+             s: OutlookSettings) -> Standing | None:
+    """What `item` does to the level on `as_of`, or None when it does nothing."""
+    grade, capped_by = refusals.cap(item, as_of)
+    for rank, start, end in stages(item, grade, s):
+        if start <= as_of <= end:
+            left = ((end - as_of).days + 1) / ((end - start).days + 1)
+            return Standing(item, rank, round(rank + 0.99 * left, 2), end, capped_by)
+    return None
+
+
+def in_window(items: Sequence[ItemEvidence], as_of: date, window_days: int) -> list[ItemEvidence]:
     first = as_of - timedelta(days=window_days - 1)
-    return [r for r in records if first <= r.day <= as_of]
+    return [i for i in items if first <= i.day <= as_of]
 
 
-def compute_outlook(
-    flags: Sequence[FlagRecord], as_of: date, window_days: int = DEFAULT_WINDOW_DAYS
-) -> Outlook:
-    """The outlook on `as_of` from the flags of the `window_days` days ending that day."""
-    window = in_window(flags, as_of, window_days)
-    items = _contributions(window, as_of)
-    positive = sum(i.contribution for i in items if i.contribution > 0)
-    refusal = -sum(i.contribution for i in items if i.contribution < 0)
-    positive_types = sorted({t for i in items for t in i.types if t != REFUSAL})
-    sides = {i.side for i in items if i.side and any(t != REFUSAL for t in i.types)}
-    diversity = 1.0 + DIVERSITY_STEP * max(0, len(positive_types) - 1)
-    corroborated = {RU, US} <= sides
-    boost = CORROBORATION_FACTOR if corroborated else 1.0
-    score = round(max(0.0, positive * diversity * boost - refusal), 3)
-    reasons = _reasons(items, positive_types, diversity, corroborated, refusal, window_days)
-    items.sort(key=lambda i: (-abs(i.contribution), -i.item_id))
-    return Outlook(
-        as_of=as_of,
-        level=level_for(score),
-        score=score,
-        reasons=reasons,
-        items=items,
-        daily=daily_scores(window, as_of - timedelta(days=window_days - 1), as_of),
-        window_days=window_days,
-    )
+def standings(events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[EventStanding]:
+    """Every event that holds a level on `as_of`, strongest first."""
+    events = [e for e in events if in_window(e.items, as_of, s.window_days)]
+    items = in_window([i for e in events for i in e.items], as_of, s.window_days)
+    refusals = Refusals(items)
+    out = []
+    for event in events:
+        held = [st for i in in_window(event.items, as_of, s.window_days)
+                if (st := standing(i, refusals, as_of, s))]
+        if held:
+            best = max(held, key=lambda st: (st.score, st.item.day, st.item.item_id))
+            out.append(EventStanding(event, best.rank, best.score, best.item, best.until,
+                                     best.capped_by))
+    return sorted(out, key=lambda e: (-e.score, -e.event.id))
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One signal type of one item: its strength, age and decayed value."""
-
-    record: FlagRecord
-    kind: str
-    strength: float
-    age: int
-
-    @property
-    def value(self) -> float:
-        return self.strength * decay(self.age)
+def level_on(events: Sequence[Event], as_of: date, s: OutlookSettings) -> tuple[str, float]:
+    held = standings(events, as_of, s)
+    return (LEVELS[held[0].rank], held[0].score) if held else ("quiet", 0.0)
 
 
-def _contributions(window: Sequence[FlagRecord], as_of: date) -> list[OutlookItem]:
-    """Per item, what each of its types adds: decayed, and discounted by its rank among
-    the window's reports of the same type (the strongest counts in full)."""
-    by_kind: dict[str, list[_Part]] = defaultdict(list)
-    for record in window:
-        for kind, strength in type_strengths(record).items():
-            by_kind[kind].append(_Part(record, kind, strength, (as_of - record.day).days))
-    counted: dict[int, list[tuple[_Part, int]]] = defaultdict(list)
-    for group in by_kind.values():
-        group.sort(key=lambda p: (-p.value, p.record.item_id))
-        for rank, part in enumerate(group):
-            counted[part.record.item_id].append((part, rank))
-    return [_item(record, counted[record.item_id]) for record in window]
-
-
-def _item(record: FlagRecord, parts: list[tuple[_Part, int]]) -> OutlookItem:
-    total = 0.0
-    reasons = []
-    for part, rank in sorted(parts, key=lambda pr: -pr[0].value * REPEAT_DISCOUNT ** pr[1]):
-        value = part.value * REPEAT_DISCOUNT**rank
-        total += -value if part.kind == REFUSAL else value
-        verb = "pulls down" if part.kind == REFUSAL else "adds"
-        repeat = f", report {rank + 1} of its type x{REPEAT_DISCOUNT**rank:.2f}" if rank else ""
-        reasons.append(
-            f"{part.kind} {verb} {value:.2f} ({part.strength:.2f}, {part.age} d old{repeat})"
-        )
-    return OutlookItem(
-        item_id=record.item_id,
-        feed=record.feed,
-        side=record.side,
-        title=record.title,
-        day=record.day,
-        contribution=round(total, 3),
-        types=tuple(sorted(p.kind for p, _ in parts)),
-        reasons=tuple(reasons),
-    )
-
-
-def _reasons(
-    items: Sequence[OutlookItem],
-    positive_types: Sequence[str],
-    diversity: float,
-    corroborated: bool,
-    refusal: float,
-    window_days: int,
-) -> list[str]:
-    if not items:
-        return [f"no flagged items in the last {window_days} days"]
-    counts: dict[str, int] = defaultdict(int)
-    for item in items:
-        for kind in item.types:
-            counts[kind] += 1
-    reasons = [
-        f"{kind}: {counts[kind]} item(s)"
-        for kind in sorted(counts, key=lambda k: -TYPE_STRENGTH.get(k, 0.0))
-        if kind != REFUSAL
-    ]
-    if len(positive_types) > 1:
-        reasons.append(f"{len(positive_types)} distinct signal types (x{diversity:.2f})")
-    if corroborated:
-        reasons.append(
-            f"corroborated: both Russian and US sources report (x{CORROBORATION_FACTOR:.2f})"
-        )
-    else:
-        sides = sorted({_SIDE_NAMES[i.side] for i in items if i.side in _SIDE_NAMES})
-        if sides:
-            reasons.append(f"reported by {' and '.join(sides)} sources only")
-    if refusal > 0:
-        reasons.append(f"refusal: {counts[REFUSAL]} item(s) pull the score down by {refusal:.2f}")
-    reasons.append(f"recency: half-life {HALF_LIFE_DAYS:g} days over a {window_days}-day window")
-    return reasons
-
-
-def daily_scores(records: Iterable[FlagRecord], start: date, end: date) -> list[DayScore]:
-    """Per-day, undecayed strength by type from `start` to `end` inclusive."""
-    by_day: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for record in records:
-        if start <= record.day <= end:
-            for kind, strength in type_strengths(record).items():
-                by_day[record.day][kind] += strength
-    days = (end - start).days + 1
-    return [
-        DayScore(day, {k: round(v, 3) for k, v in sorted(by_day.get(day, {}).items())})
-        for day in (start + timedelta(days=n) for n in range(max(days, 0)))
-    ]
-
-
-def outlook_series(
-    flags: Sequence[FlagRecord], start: date, end: date, window_days: int = DEFAULT_WINDOW_DAYS
-) -> list[Outlook]:
-    """The outlook of every day from `start` to `end`: replaying history day by day."""
-    ordered = sorted(flags, key=lambda r: r.day)
-    days = [r.day for r in ordered]
-    series = []
+def replay(events: Sequence[Event], start: date, end: date, s: OutlookSettings) -> list[DayLevel]:
+    """The level of every day from `start` to `end`, each from what was known that day."""
+    days = []
+    by_day: dict[date, dict[str, int]] = {}
+    for item in (i for e in events for i in e.items):
+        key = f"refusal of {item.grade.refusal}" if item.grade.refusal else item.grade.name
+        counts = by_day.setdefault(item.day, {})
+        counts[key] = counts.get(key, 0) + 1
+    index = sorted((i.day, e.id) for e in events for i in e.items)
+    by_id = {e.id: e for e in events}
     for offset in range((end - start).days + 1):
-        as_of = start + timedelta(days=offset)
-        lo = bisect.bisect_left(days, as_of - timedelta(days=window_days - 1))
-        hi = bisect.bisect_right(days, as_of)
-        series.append(compute_outlook(ordered[lo:hi], as_of, window_days))
-    return series
+        day = start + timedelta(days=offset)
+        lo = bisect.bisect_left(index, (day - timedelta(days=s.window_days - 1), -1))
+        hi = bisect.bisect_right(index, (day, 1 << 62))
+        nearby = [by_id[k] for k in dict.fromkeys(event_id for _, event_id in index[lo:hi])]
+        level, score = level_on(nearby, day, s)
+        days.append(DayLevel(day, level, score, dict(sorted(by_day.get(day, {}).items()))))
+    return days
+
+
+def compute_outlook(events: Sequence[Event], as_of: date,
+                    settings: OutlookSettings | None = None) -> Outlook:
+    """The outlook on `as_of` from the events reported in the window ending that day."""
+    s = settings or OutlookSettings()
+    held = standings(events, as_of, s)
+    daily = replay(events, as_of - timedelta(days=s.window_days - 1), as_of, s)
+    level = LEVELS[held[0].rank] if held else "quiet"
+    since = _since(daily, level)
+    return Outlook(
+        as_of=as_of, level=level, score=held[0].score if held else 0.0, since=since,
+        reasons=_reasons(level, since, held, events, as_of, s), events=held, daily=daily,
+        window_days=s.window_days,
+    )  # fmt: skip
+
+
+def _since(daily: Sequence[DayLevel], level: str) -> date | None:
+    """The first day of the run at `level` that ends on the last day (None if quiet)."""
+    if level == "quiet" or not daily:
+        return None
+    since = daily[-1].day
+    for day in reversed(daily):
+        if day.level != level:
+            break
+        since = day.day
+    return since
+
+
+def _reasons(level: str, since: date | None, held: Sequence[EventStanding],
+             events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[str]:
+    """Two or three lines naming the events that set the level."""
+    if not held:
+        recent = in_window([i for e in events for i in e.items], as_of, s.window_days)
+        if not recent:
+            return [f"quiet: no event reported in the last {s.window_days} days"]
+        last = max(recent, key=lambda i: (i.day, i.item_id))
+        return [f"quiet: nothing reported since {last.day.isoformat()} still holds a level "
+                f"(last: {_item_label(last)})"]
+    top = held[0]
+    lines = [f"{level} since {since.isoformat() if since else as_of.isoformat()}: "
+             f"{_held_text(top)}"]
+    others = [h for h in held[1:] if h.event.id != top.event.id][:2]
+    if others:
+        lines.append("also " + "; ".join(_held_text(h, short=True) for h in others))
+    capped = next((h.capped_by for h in held if h.capped_by is not None), None)
+    if capped is not None:
+        what = "meetings" if capped.grade.refusal == "meeting" else "contacts"
+        lines.append(f"{_item_label(capped)} on {capped.day.isoformat()} ({capped.feed}): "
+                     f"{what} reported before it no longer count as such")
+    return lines
+
+
+def _held_text(held: EventStanding, short: bool = False) -> str:
+    item = held.set_by
+    text = f"{held.event.label} {item.day.isoformat()} ({', '.join(held.event.sources)})"
+    if short:
+        return text
+    return f"{text}, holds {LEVELS[held.rank]} until {held.until.isoformat()}"
+
+
+def _item_label(item: ItemEvidence) -> str:
+    return describe(item)
+
+
+def outlook_series(events: Sequence[Event], start: date, end: date,
+                   settings: OutlookSettings | None = None) -> list[Outlook]:
+    """The outlook of every day from `start` to `end`: replaying history day by day."""
+    return [compute_outlook(events, start + timedelta(days=n), settings)
+            for n in range((end - start).days + 1)]
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -328,3 +296,11 @@ def sparkline(values: Sequence[float]) -> str:
         "·" if v <= 0 else blocks[min(len(blocks) - 1, int(v / top * (len(blocks) - 1) + 0.5))]
         for v in values
     )
+
+
+LEVEL_MARKS = {"quiet": "·", "watch": "w", "elevated": "E", "high": "H"}
+
+
+def level_strip(days: Sequence[DayLevel]) -> str:
+    """One character per day: · quiet, w watch, E elevated, H high."""
+    return "".join(LEVEL_MARKS[d.level] for d in days)

@@ -1,4 +1,4 @@
-"""One self-contained HTML report: the outlook, a timeline chart, the flagged items (pure).
+"""One self-contained HTML report: the outlook, a level timeline, events, flagged items (pure).
 
 Nothing is loaded from anywhere: styles are inline, the chart is inline SVG, and a
 Content-Security-Policy forbids every fetch, so the file works offline and a feed
@@ -15,8 +15,9 @@ from datetime import date, datetime
 from html import escape
 
 from monitor.clock import iso
+from monitor.events import Event
 from monitor.models import Signal
-from monitor.outlook import LEVEL_THRESHOLDS, LEVELS, TYPE_STRENGTH, Outlook
+from monitor.outlook import LEVELS, DayLevel, Outlook
 from monitor.textclean import safe_link, strip_controls
 
 TYPE_COLOURS = {
@@ -29,11 +30,15 @@ TYPE_COLOURS = {
     "refusal": "#555555",
 }
 OTHER_COLOUR = "#bbbbbb"
+GRADE_COLOURS = {"placed": "#b2182b", "agreed": "#ef8a62", "contact": "#4393c3",
+                 "refusal": "#555555"}
+GRADE_HEIGHT = {"placed": 3.0, "agreed": 2.0, "contact": 1.0}
 LEVEL_COLOURS = {"quiet": "#eef5ee", "watch": "#fdf6dc", "elevated": "#fde3cf", "high": "#f9d0d0"}
 LEVEL_TEXT = {"quiet": "#2d6a2d", "watch": "#8a6d00", "elevated": "#b35a00", "high": "#a40000"}
 SNIPPET_CONTEXT = 110
 MAX_SNIPPETS = 4
 OUTLOOK_ROWS = 12
+EVENT_ROWS = 200
 
 Segments = list[tuple[str, bool]]
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -60,8 +65,9 @@ class ReportData:
     start: date
     end: date
     outlook: Outlook
-    series: Sequence[Outlook]
+    series: Sequence[DayLevel]
     items: Sequence[ReportItem]
+    events: Sequence[Event] = ()
 
 
 def merge_spans(spans: Sequence[tuple[int, int]], length: int) -> list[tuple[int, int]]:
@@ -140,6 +146,7 @@ def render_report(data: ReportData) -> str:
             _header(data),
             _outlook_section(data.outlook),
             _timeline_section(data),
+            _events_section(data.events),
             _items_section(data.items),
         ]
     )
@@ -151,70 +158,66 @@ def _header(data: ReportData) -> str:
         "<header><h1>Summit outlook report</h1>"
         f"<p class=meta>Generated {_text(iso(data.generated))} · flags from "
         f"{_text(data.start.isoformat())} to {_text(data.end.isoformat())} · "
-        f"{len(data.items)} flagged item(s)</p></header>"
+        f"{len(data.events)} event(s) · {len(data.items)} flagged item(s)</p></header>"
     )
 
 
 def _outlook_section(outlook: Outlook) -> str:
     reasons = "".join(f"<li>{_text(r)}</li>" for r in outlook.reasons)
     rows = "".join(
-        f"<tr><td>{_text(i.day.isoformat())}</td><td>{_text(i.feed)}</td>"
-        f"<td>{_text(i.side or '-')}</td><td class=num>{i.contribution:+.2f}</td>"
-        f"<td>{_text(i.title)}<div class=why>{_text('; '.join(i.reasons))}</div></td></tr>"
-        for i in outlook.items[:OUTLOOK_ROWS]
+        f"<tr><td>#{h.event.id}</td><td>{_text(LEVELS[h.rank])}</td>"
+        f"<td>{_text(h.event.first_day.isoformat())}..{_text(h.event.last_day.isoformat())}</td>"
+        f"<td>{_text(', '.join(h.event.sources))}</td><td>{_text(h.event.label)}"
+        f"<div class=why>{_text(h.set_by.grade.reason)}</div></td></tr>"
+        for h in outlook.events[:OUTLOOK_ROWS]
     )
-    more = len(outlook.items) - OUTLOOK_ROWS
-    if more > 0:
-        rows += f"<tr><td colspan=5 class=why>… and {more} more item(s) adding less</td></tr>"
     table = (
-        "<table><thead><tr><th>day</th><th>feed</th><th>side</th><th>adds</th>"
-        f"<th>item and reasons</th></tr></thead><tbody>{rows}</tbody></table>" if rows else ""
+        "<table><thead><tr><th>event</th><th>holds</th><th>reported</th><th>sources</th>"
+        f"<th>what and why</th></tr></thead><tbody>{rows}</tbody></table>" if rows else ""
     )
     level = outlook.level if outlook.level in LEVELS else "quiet"
+    since = f" since {_text(outlook.since.isoformat())}" if outlook.since else ""
     return (
         "<section id=outlook><h2>Outlook</h2>"
-        f"<p><span class='level level-{level}'>{_text(outlook.level)}</span> "
-        f"score <b>{outlook.score:.2f}</b> as of {_text(outlook.as_of.isoformat())} "
-        f"({outlook.window_days}-day window)</p>"
+        f"<p><span class='level level-{level}'>{_text(outlook.level)}</span>{since} "
+        f"as of {_text(outlook.as_of.isoformat())} (score {outlook.score:.2f}, "
+        f"{outlook.window_days}-day window)</p>"
         f"<ul class=reasons>{reasons}</ul>{table}</section>"
     )
 
 
 def _timeline_section(data: ReportData) -> str:
     legend = "".join(
-        f"<span><i style='background:{TYPE_COLOURS[t]}'></i>{_text(t)}</span>"
-        for t in TYPE_COLOURS
+        f"<span><i style='background:{colour}'></i>{_text(grade)}</span>"
+        for grade, colour in GRADE_COLOURS.items()
     )
     return (
         "<section id=timeline><h2>Timeline</h2>"
-        "<p class=meta>Bars: signal strength reported each day, by type (refusals below the "
-        "axis). Line: the outlook score on each day. Bands: outlook levels.</p>"
+        "<p class=meta>Bars: the most concrete report of each day (placed, agreed, contact; "
+        "refusals below the axis). Line: the outlook score of each day. Bands: levels.</p>"
         f"{timeline_svg(data.series)}<p class=legend>{legend}"
         "<span><i class=line></i>outlook score</span></p></section>"
     )
 
 
-def timeline_svg(series: Sequence[Outlook], width: int = 1000, height: int = 320) -> str:
-    """Stacked daily bars by type, the outlook score as a line, level bands behind."""
+def timeline_svg(series: Sequence[DayLevel], width: int = 1000, height: int = 320) -> str:
+    """Daily bars by the grade reported, the outlook score as a line, level bands behind."""
     if not series:
         return "<p>No days to chart.</p>"
     chart = _Chart(width, height, series)
     parts = [*chart.bands(), *chart.bars(), chart.score_line(), *chart.axes()]
     return (
         f"<svg role=img viewBox='0 0 {width} {height}' "
-        f"width='100%' aria-label='timeline of daily signal scores'>{''.join(parts)}</svg>"
+        f"width='100%' aria-label='timeline of the outlook level'>{''.join(parts)}</svg>"
     )
 
 
 class _Chart:
     left, right, top, bottom = 44, 10, 10, 28
+    y_max, y_min = float(len(LEVELS)), -1.0
 
-    def __init__(self, width: int, height: int, series: Sequence[Outlook]) -> None:
+    def __init__(self, width: int, height: int, series: Sequence[DayLevel]) -> None:
         self.width, self.height, self.series = width, height, series
-        self.daily = [o.daily[-1] if o.daily else None for o in series]
-        positives = [d.positive for d in self.daily if d] + [o.score for o in series]
-        self.y_max = max([LEVEL_THRESHOLDS[0][1] * 1.2, *positives]) * 1.05
-        self.y_min = -max([d.refusal for d in self.daily if d] + [0.0])
         self.step = (width - self.left - self.right) / len(series)
 
     def y(self, value: float) -> float:
@@ -222,11 +225,9 @@ class _Chart:
         return self.top + (self.y_max - value) / span * (self.height - self.top - self.bottom)
 
     def bands(self) -> list[str]:
-        ascending = list(reversed(LEVEL_THRESHOLDS))
-        uppers = [t for _, t in ascending[1:]] + [self.y_max]
         out = []
-        for (name, low), high in zip(ascending, uppers, strict=True):
-            top, bottom = self.y(high), self.y(low)
+        for rank, name in enumerate(LEVELS):
+            top, bottom = self.y(rank + 1.0), self.y(float(rank))
             out.append(
                 f"<rect x='{self.left}' y='{top:.1f}' width='{self.width - self.left - self.right}'"
                 f" height='{bottom - top:.1f}' fill='{LEVEL_COLOURS[name]}'/>"
@@ -237,28 +238,26 @@ class _Chart:
 
     def bars(self) -> list[str]:
         out = []
-        for index, day in enumerate(self.daily):
-            if day is None:
-                continue
+        for index, day in enumerate(self.series):
             x = self.left + index * self.step + self.step * 0.15
             w = max(self.step * 0.7, 0.8)
-            base = 0.0
-            for kind, value in sorted(day.by_type.items(), key=lambda kv: _type_order(kv[0])):
-                top, bottom = (base + value, base) if kind != "refusal" else (0.0, -value)
-                if kind != "refusal":
-                    base += value
+            for grade, count in day.reported.items():
+                top, bottom = (0.0, -0.8) if grade.startswith("refusal") else (
+                    GRADE_HEIGHT.get(grade, 0.5), 0.0)
+                key = "refusal" if grade.startswith("refusal") else grade
+                colour = GRADE_COLOURS.get(key, OTHER_COLOUR)
                 out.append(
                     f"<rect x='{x:.1f}' y='{self.y(top):.1f}' width='{w:.1f}' "
-                    f"height='{self.y(bottom) - self.y(top):.1f}' "
-                    f"fill='{TYPE_COLOURS.get(kind, OTHER_COLOUR)}'><title>"
-                    f"{_text(day.day.isoformat())} {_text(kind)} {value:.2f}</title></rect>"
+                    f"height='{self.y(bottom) - self.y(top):.1f}' fill='{colour}' "
+                    f"fill-opacity='0.8'><title>{_text(day.day.isoformat())} {_text(grade)}: "
+                    f"{count} item(s)</title></rect>"
                 )
         return out
 
     def score_line(self) -> str:
         points = " ".join(
-            f"{self.left + (i + 0.5) * self.step:.1f},{self.y(o.score):.1f}"
-            for i, o in enumerate(self.series)
+            f"{self.left + (i + 0.5) * self.step:.1f},{self.y(d.score):.1f}"
+            for i, d in enumerate(self.series)
         )
         return f"<polyline points='{points}' fill='none' stroke='#222' stroke-width='2'/>"
 
@@ -268,10 +267,10 @@ class _Chart:
             f"<line x1='{self.left}' x2='{self.width - self.right}' y1='{zero:.1f}' "
             f"y2='{zero:.1f}' stroke='#444'/>"
         ]
-        for _, threshold in LEVEL_THRESHOLDS:
+        for rank in range(len(LEVELS) + 1):
             out.append(
-                f"<text x='{self.left - 6}' y='{self.y(threshold) + 4:.1f}' "
-                f"text-anchor='end' class=tick>{threshold:g}</text>"
+                f"<text x='{self.left - 6}' y='{self.y(float(rank)) + 4:.1f}' "
+                f"text-anchor='end' class=tick>{rank}</text>"
             )
         last = len(self.series) - 1
         for i in _tick_indexes(len(self.series)):
@@ -279,14 +278,9 @@ class _Chart:
             anchor = "start" if i == 0 and last > 0 else "end" if i == last else "middle"
             out.append(
                 f"<text x='{x:.1f}' y='{self.height - 8}' text-anchor='{anchor}' class=tick>"
-                f"{_text(self.series[i].as_of.isoformat())}</text>"
+                f"{_text(self.series[i].day.isoformat())}</text>"
             )
         return out
-
-
-def _type_order(kind: str) -> int:
-    order = list(TYPE_STRENGTH)
-    return order.index(kind) if kind in order else len(order)
 
 
 def _tick_indexes(count: int, ticks: int = 6) -> list[int]:
@@ -294,6 +288,25 @@ def _tick_indexes(count: int, ticks: int = 6) -> list[int]:
         return list(range(count))
     step = (count - 1) / (ticks - 1)
     return sorted({round(n * step) for n in range(ticks)})
+
+
+def _events_section(events: Sequence[Event]) -> str:
+    if not events:
+        return "<section id=events><h2>Events</h2><p>None in this period.</p></section>"
+    rows = "".join(
+        f"<tr><td>#{e.id}</td><td>{_text(e.first_day.isoformat())}..{_text(e.last_day.isoformat())}"
+        f"</td><td>{_text(e.kind)}</td><td>{_text(e.lead.grade.name)}</td>"
+        f"<td>{_text(', '.join(e.sources))}</td><td>{_text(e.label)}<div class=why>"
+        + "; ".join(f"<a href='#item-{i.item_id}'>#{i.item_id}</a> {_text(i.why or '')}"
+                    for i in e.items)
+        + "</div></td></tr>"
+        for e in events[:EVENT_ROWS]
+    )
+    return (
+        f"<section id=events><h2>Events ({len(events)})</h2><table><thead><tr><th>event</th>"
+        "<th>reported</th><th>kind</th><th>grade</th><th>sources</th><th>what, and its items"
+        f"</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
 
 
 def _items_section(items: Sequence[ReportItem]) -> str:

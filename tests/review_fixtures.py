@@ -19,6 +19,7 @@ import click
 from click.testing import CliRunner, Result
 
 from monitor.errors import MonitorError
+from monitor.outlook import OutlookSettings
 from monitor.store import Store, open_store
 
 NOW = datetime(2025, 8, 10, 12, 0, tzinfo=UTC)
@@ -66,9 +67,17 @@ def evidence(title: str, body: str, sig: Sig) -> dict[str, Any]:
         while start >= 0:
             spans.append([start, start + len(term)])
             start = lower.find(term.lower(), start + 1)
-    sentences = [document[max(0, s - 40): e + 40] for s, e in spans[:3]]
+    sentences = [_sentence(document, s, e) for s, e in spans[:3]]
     return {"type": sig.type, "rule": sig.rule or f"{sig.type}.test", "weight": sig.weight,
             "terms": list(sig.terms), "spans": sorted(spans), "sentences": sentences}
+
+
+def _sentence(document: str, start: int, end: int) -> str:
+    """The sentence around a span, as the matcher records it (ends: . ? ! or a line break)."""
+    ends = [document.rfind(mark, 0, start) for mark in (". ", "? ", "! ", "\n")]
+    first = max(ends) + 1
+    stops = [i for i in (document.find(mark, end) for mark in (". ", "? ", "! ", "\n")) if i >= 0]
+    return document[first: min(stops) + 1 if stops else len(document)].strip()
 
 
 def add_item(store: Store, row: Row) -> int:
@@ -135,7 +144,7 @@ def schema_snapshot(path: Path) -> list[tuple[str, str]]:
 
 SUMMIT_BODY = (
     "The President spoke with President Putin of Russia today. The two leaders agreed that "
-    "their teams will prepare a summit meeting in Geneva on June 16. Secretary Rubio will "
+    "their teams will prepare a summit meeting in Geneva on August 16. Secretary Rubio will "
     "meet Foreign Minister Lavrov in Riyadh next week to settle the agenda."
 )
 
@@ -146,7 +155,7 @@ def realistic_rows() -> list[Row]:
         Row("Readout of the President's Call with President Putin", SUMMIT_BODY,
             first_seen="2025-07-20T14:00:00Z", url="https://www.whitehouse.gov/briefings/1",
             signals=[Sig("leader_call", ("spoke with President Putin",), 1.0),
-                     Sig("summit_planning", ("summit meeting in Geneva on June 16",), 1.0)]),
+                     Sig("summit_planning", ("summit meeting in Geneva on August 16",), 1.0)]),
         Row("Telephone conversation with US President Donald Trump",
             "Vladimir Putin had a telephone conversation with Donald Trump. Yuri Ushakov "
             "said the presidents agreed to continue contacts.",
@@ -191,7 +200,7 @@ class StandInApp:
         return self._now
 
     def config(self) -> Any:
-        return SimpleNamespace(alerts=None)
+        return SimpleNamespace(alerts=None, outlook=OutlookSettings())
 
     def rules(self) -> Any:
         assert self._rules is not None, "this test did not expect to need rules"
@@ -215,10 +224,10 @@ class _Group(click.Group):
 
 
 def review_group() -> click.Group:
-    from monitor.commands.review import COMMANDS
+    from monitor.commands import outlook, review
 
     group = _Group("monitor")
-    for command in COMMANDS:
+    for command in (*review.COMMANDS, *outlook.COMMANDS):
         group.add_command(command)
     return group
 

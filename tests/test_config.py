@@ -132,3 +132,24 @@ def test_config_packaged_defaults_outside_the_repository(
     config = load_config(path, packaged=True)
     assert config.storage_path == tmp_path / "data" / "diplomatic-signal-monitor" / "monitor.db"
     assert config.signals.rules_path.is_file()
+
+
+def test_config_outlook_holds_and_window(tmp_path: Path) -> None:
+    """[outlook] holds are whole days; the window comes from [daemon] outlook_window."""
+    path = _write(tmp_path, '[outlook]\nhigh_hold = "10d"\n[daemon]\noutlook_window = "45d"\n')
+    outlook = load_config(path).outlook
+    assert (outlook.high_days, outlook.elevated_days, outlook.watch_days) == (10, 21, 14)
+    assert outlook.window_days == 45
+
+
+def test_config_outlook_problems_reported_at_once(tmp_path: Path) -> None:
+    """Bad holds and unknown [outlook] keys are all named, each with a fix."""
+    path = _write(tmp_path, '[outlook]\nhigh_hold = "36h"\nwatch_hold = 14\n'
+                            'elevated_hold = "400d"\nthreshold = 3\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    for key in ("outlook.high_hold", "outlook.watch_hold", "outlook.elevated_hold",
+                "outlook.threshold: unknown key"):
+        assert key in text, text
+    assert text.count("fix:") >= 4

@@ -208,7 +208,7 @@ def _two_webhooks(slow: str, fast: str) -> str:
         f'secret_env = "TEST_WEBHOOK_SECRET"\ntimeout = "{timeout}"\n'
         for name, url, timeout in (("slow", slow, "30s"), ("fast", fast, "5s"))
     )
-    return "\n[alerts]\nnotices = false\n" + hooks
+    return "\n[alerts]\nnotices = false\nupdates = \"send\"\n" + hooks
 
 
 @pytest.mark.slow

@@ -46,6 +46,9 @@ from tests.webhook_receiver import Received, Reply, WebhookReceiver
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 NOW_ISO = "2026-11-26T12:00:00Z"
 QUIET = "notices = false"  # no outlook notice beside the item alert: exact counts
+# The test feeds' flagged items all report one call: send each (marked as an update of
+# the event) instead of holding it for a digest, so that every row's delivery is tested.
+SEND_UPDATES = 'updates = "send"'
 
 
 @pytest.fixture
@@ -289,7 +292,7 @@ def _states(db: Path) -> dict[str, str]:
     return {str(r["channel"]): str(r["state"]) for r in query(db, "SELECT * FROM outbox")}
 
 
-STORM_ALERTS = 'notices = false\nbudget = 20\nbudget_window = "1h"'
+STORM_ALERTS = f'notices = false\nbudget = 20\nbudget_window = "1h"\n{SEND_UPDATES}'
 
 
 def _received_kinds(receiver: WebhookReceiver) -> Counter[str]:
@@ -338,7 +341,8 @@ def test_delivery_feed_rekeying_every_poll_does_not_realert(
         return [flagged_entry(f"c{n}", NOW, guid=f"urn:r{round_}:{n}") for n in range(10)]
 
     feed = SwappableFeed()
-    config = _feed_config(tmp_path, http_server, feed, alerts_toml(webhook_url=webhook.url))
+    alerts = alerts_toml(webhook_url=webhook.url, common=SEND_UPDATES)
+    config = _feed_config(tmp_path, http_server, feed, alerts)
     for round_, moment in enumerate(("12:00:00", "12:05:00", "12:10:00")):
         feed.set(entries(round_))
         result = run_monitor(config, "run", "--once", now=f"2026-11-26T{moment}Z")

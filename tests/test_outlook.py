@@ -1,165 +1,155 @@
-"""The summit outlook as a pure function of flags and a date."""
+"""The summit outlook as a pure function of events and a date: how concrete, not how many."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
+from monitor.events import Event, evidence_of
 from monitor.outlook import (
-    CORROBORATION_FACTOR,
-    HALF_LIFE_DAYS,
-    LEVEL_THRESHOLDS,
-    TYPE_STRENGTH,
-    FlagRecord,
+    LEVELS,
+    OutlookSettings,
     compute_outlook,
-    decay,
-    level_for,
     level_rank,
+    level_strip,
     outlook_series,
+    replay,
     source_side,
     sparkline,
 )
 
 AS_OF = date(2025, 8, 10)
+S = OutlookSettings(high_days=14, elevated_days=21, watch_days=14, window_days=60)
 _ids = iter(range(1, 10_000))
 
+PLACED = "Putin and Trump will meet in Alaska on 15 August."
+AGREED = "Putin invited Trump to visit Moscow; the presidents agreed to meet."
+CONTACT = "US envoy Witkoff arrived in Moscow for talks."
+CANCELLED = "The Putin-Trump summit in Alaska has been cancelled."
+SUSPENDED = "Russia suspends strategic stability consultations with the US."
 
-def flag(kind: str, days_ago: int = 0, side: str = "us", weight: float = 1.0,
-         *more: tuple[str, float]) -> FlagRecord:
-    return FlagRecord(
-        item_id=next(_ids),
-        feed="whitehouse" if side == "us" else "kremlin-en",
-        side=side,
-        title=f"{kind} {days_ago}",
-        day=AS_OF - timedelta(days=days_ago),
-        score=weight,
-        signals=((kind, weight), *more),
-    )
+KIND_OF = {PLACED: "summit_planning", AGREED: "summit_planning", CONTACT: "envoy_visit",
+           CANCELLED: "refusal", SUSPENDED: "refusal"}
+
+
+def event(text: str, days_ago: int = 0, copies: int = 1, feed: str = "news") -> Event:
+    """One event of `copies` reports of `text`, the last `days_ago` days before AS_OF."""
+    items = []
+    for n in range(copies):
+        day = AS_OF - timedelta(days=days_ago + n)
+        signal: dict[str, Any] = {"type": KIND_OF[text], "sentences": [text]}
+        items.append(evidence_of(next(_ids), feed, "", text, day, [signal]))
+    return Event(next(_ids), tuple(items))
+
+
+def level(*events: Event, on: date = AS_OF) -> str:
+    return compute_outlook(events, on, S).level
 
 
 def test_outlook_empty_window_is_quiet() -> None:
-    """No flags in the window gives level quiet, score 0 and a reason saying so."""
-    result = compute_outlook([flag("summit_planning", days_ago=40)], AS_OF, 30)
-    assert (result.level, result.score, result.items) == ("quiet", 0.0, [])
-    assert "no flagged items" in result.reasons[0]
+    """No events in the window: quiet, score 0, and a reason saying so."""
+    result = compute_outlook([event(PLACED, days_ago=70)], AS_OF, S)
+    assert (result.level, result.score, result.events) == ("quiet", 0.0, [])
+    assert result.reasons == ["quiet: no event reported in the last 60 days"]
 
 
-def test_outlook_decay_halves_after_half_life() -> None:
-    """A flag one half-life old counts half as much as the same flag today."""
-    today = compute_outlook([flag("leader_call", 0)], AS_OF).score
-    older = compute_outlook([flag("leader_call", int(HALF_LIFE_DAYS))], AS_OF).score
-    assert today == TYPE_STRENGTH["leader_call"]
-    assert older == pytest.approx(today / 2, abs=1e-3)
-    assert decay(0) == 1.0 and decay(int(HALF_LIFE_DAYS) * 2) == pytest.approx(0.25)
+@pytest.mark.parametrize(("text", "expected"), [(PLACED, "high"), (AGREED, "elevated"),
+                                                (CONTACT, "watch")])
+def test_outlook_level_follows_the_most_concrete_event(text: str, expected: str) -> None:
+    """A placed meeting is high, one agreed in principle elevated, a working contact watch."""
+    assert level(event(CONTACT, 1), event(text)) == expected
 
 
-def test_outlook_type_strength_orders_signal_types() -> None:
-    """Summit planning > envoy visit = neutral venue > leader call > stability/arms control."""
-    scores = {k: compute_outlook([flag(k)], AS_OF).score for k in TYPE_STRENGTH}
-    assert scores["summit_planning"] > scores["envoy_visit"] == scores["neutral_venue_meeting"]
-    assert scores["neutral_venue_meeting"] > scores["leader_call"]
-    assert scores["leader_call"] > scores["strategic_stability"] == scores["arms_control"]
+def test_outlook_count_does_not_raise_the_level() -> None:
+    """Twenty reports of working contacts stay at watch: volume is not concreteness."""
+    many = [event(CONTACT, days_ago=n % 10, copies=2) for n in range(20)]
+    assert level(*many) == "watch"
 
 
-def test_outlook_passing_mention_counts_less_than_full_weight() -> None:
-    """A low-weight rule (passing mention) counts in proportion to its weight."""
-    full = compute_outlook([flag("leader_call", 0, "us", 1.0)], AS_OF).score
-    mention = compute_outlook([flag("leader_call", 0, "us", 0.3)], AS_OF).score
-    assert mention == pytest.approx(full * 0.3)
+def test_outlook_second_source_corroborates_but_does_not_double() -> None:
+    """The same announcement from two feeds gives the same level and score as from one."""
+    one = compute_outlook([event(PLACED)], AS_OF, S)
+    two = compute_outlook([event(PLACED), event(PLACED, feed="kremlin-en")], AS_OF, S)
+    assert (one.level, one.score) == (two.level, two.score)
 
 
-def test_outlook_corroboration_boosts_when_both_sides_report() -> None:
-    """The same signals from a Russian and a US source score higher than from one side."""
-    one_side = compute_outlook([flag("leader_call", 1, "us"), flag("leader_call", 1, "us")], AS_OF)
-    both = compute_outlook([flag("leader_call", 1, "us"), flag("leader_call", 1, "ru")], AS_OF)
-    assert both.score == pytest.approx(one_side.score * CORROBORATION_FACTOR, abs=1e-3)
-    assert any("corroborated" in r for r in both.reasons)
-    assert not any("corroborated" in r for r in one_side.reasons)
+def test_outlook_decay_steps_down_one_level_at_a_time() -> None:
+    """An agreement holds elevated for elevated_days, then watch for watch_days, then quiet."""
+    agreed = event(AGREED, days_ago=0)
+    days = replay([agreed], AS_OF, AS_OF + timedelta(days=40), S)
+    assert level_strip(days) == "E" * 21 + "w" * 14 + "·" * 6
 
 
-def test_outlook_refusal_from_other_side_does_not_corroborate() -> None:
-    """A refusal from the other side is not corroboration."""
-    result = compute_outlook([flag("leader_call", 0, "us"), flag("refusal", 0, "ru")], AS_OF)
-    assert not any("corroborated" in r for r in result.reasons)
+def test_outlook_placed_meeting_holds_high_until_its_date() -> None:
+    """A meeting dated 15 August, announced on 1 August, is high to its day, then lower."""
+    announced = event(PLACED, days_ago=9)  # 1 August
+    assert level(announced, on=date(2025, 8, 15)) == "high"
+    assert level(announced, on=date(2025, 8, 16)) == "elevated"
+    undated = Event(99, (evidence_of(99, "news", "", "Putin and Trump to meet in Alaska",
+                                     AS_OF, [{"type": "summit_planning"}]),))
+    assert level(undated, on=AS_OF + timedelta(days=S.high_days - 1)) == "high"
+    assert level(undated, on=AS_OF + timedelta(days=S.high_days)) == "elevated"
 
 
-def test_outlook_refusal_pulls_down() -> None:
-    """A refusal lowers the score and the level, and is named in the reasons."""
-    base = [flag("summit_planning", 1, "us"), flag("leader_call", 2, "ru"), flag("envoy_visit", 3)]
-    before = compute_outlook(base, AS_OF)
-    after = compute_outlook([*base, flag("refusal", 0, "ru")], AS_OF)
-    assert after.score < before.score
-    assert level_rank(after.level) < level_rank(before.level)
-    assert any(r.startswith("refusal") for r in after.reasons)
-    refusal_items = [i for i in after.items if i.contribution < 0]
-    assert len(refusal_items) == 1 and "pulls down" in refusal_items[0].reasons[0]
+def test_outlook_cancellation_brings_the_level_down_the_same_day() -> None:
+    """A refusal of the meeting turns earlier meeting plans into contacts on its day."""
+    plans = [event(PLACED, days_ago=3), event(AGREED, days_ago=5)]
+    assert level(*plans, on=AS_OF - timedelta(days=1)) == "high"
+    result = compute_outlook([*plans, event(CANCELLED, days_ago=0)], AS_OF, S)
+    assert result.level == "watch"
+    assert any("no longer count" in r for r in result.reasons)
 
 
-def test_outlook_refusal_never_below_zero() -> None:
-    """Refusals alone leave the score at zero, not negative."""
-    result = compute_outlook([flag("refusal", 0), flag("refusal", 1)], AS_OF)
-    assert result.score == 0.0 and result.level == "quiet"
+def test_outlook_meeting_after_a_cancellation_counts_again() -> None:
+    """A new agreement reported after a cancellation raises the level again."""
+    assert level(event(PLACED, 6), event(CANCELLED, 4), event(AGREED, 1)) == "elevated"
 
 
-def test_outlook_diversity_beats_repetition() -> None:
-    """Two different signal types score more than the same type twice at equal strength."""
-    same = compute_outlook([flag("envoy_visit", 0), flag("envoy_visit", 0)], AS_OF)
-    mixed = compute_outlook([flag("envoy_visit", 0), flag("neutral_venue_meeting", 0)], AS_OF)
-    assert mixed.score > same.score
-    assert any("distinct signal types" in r for r in mixed.reasons)
+def test_outlook_suspended_talks_end_earlier_contacts() -> None:
+    """Talks suspended: earlier working contacts stop counting, later ones count."""
+    assert level(event(CONTACT, 3), event(SUSPENDED, 1)) == "quiet"
+    assert level(event(CONTACT, 3), event(SUSPENDED, 2), event(CONTACT, 0)) == "watch"
+    assert level(event(AGREED, 3), event(SUSPENDED, 1)) == "elevated"
 
 
-def test_outlook_repetition_saturates() -> None:
-    """Ten same-day reports of one type add less than twice what one report adds."""
-    one = compute_outlook([flag("summit_planning")], AS_OF).score
-    ten = compute_outlook([flag("summit_planning") for _ in range(10)], AS_OF)
-    assert one < ten.score < 2 * one
-    assert "report 2 of its type x0.50" in ten.items[1].reasons[0]
+def test_outlook_reasons_name_the_setting_event_and_since() -> None:
+    """The first reason gives the level, since when, the event, its day and its sources."""
+    result = compute_outlook([event(CONTACT, 12), event(AGREED, 4, feed="kremlin-en")], AS_OF, S)
+    assert result.level == "elevated" and result.since == AS_OF - timedelta(days=4)
+    first = result.reasons[0]
+    assert first.startswith("elevated since 2025-08-06: leaders' meeting agreed in principle")
+    assert "(kremlin-en)" in first and "holds elevated until 2025-08-26" in first
+    assert result.reasons[1].startswith("also envoy visit")
 
 
-@pytest.mark.parametrize(("name", "threshold"), LEVEL_THRESHOLDS)
-def test_outlook_level_thresholds(name: str, threshold: float) -> None:
-    """Each level starts exactly at its documented threshold."""
-    assert level_for(threshold) == name
-    if threshold > 0:
-        assert level_rank(level_for(threshold - 0.001)) == level_rank(name) - 1
+def test_outlook_ignores_future_reports() -> None:
+    """Reports dated after as_of do not count (a replay must not see the future)."""
+    assert level(event(PLACED, days_ago=-1)) == "quiet"
 
 
-def test_outlook_realistic_levels() -> None:
-    """One leader call is watch; a dated summit confirmed by both sides with a call is high."""
-    assert compute_outlook([flag("leader_call")], AS_OF).level == "watch"
-    assert compute_outlook([flag("strategic_stability")], AS_OF).level == "quiet"
-    summit = [flag("summit_planning", 0, "us"), flag("summit_planning", 0, "ru"),
-              flag("leader_call", 2, "ru")]
-    assert compute_outlook(summit, AS_OF).level == "high"
+def test_outlook_series_equals_day_by_day() -> None:
+    """outlook_series and replay give the same level as compute_outlook on each day."""
+    events = [event(CONTACT, 30), event(AGREED, 20), event(CANCELLED, 12), event(PLACED, 5),
+              event(CONTACT, -2)]
+    start, end = AS_OF - timedelta(days=35), AS_OF + timedelta(days=3)
+    series = outlook_series(events, start, end, S)
+    days = replay(events, start, end, S)
+    assert len(series) == len(days) == 39
+    for outlook, day in zip(series, days, strict=True):
+        alone = compute_outlook(events, outlook.as_of, S)
+        assert (outlook.level, outlook.score) == (alone.level, alone.score)
+        assert (day.level, day.score) == (alone.level, alone.score)
+    assert {d.level for d in days} == set(LEVELS)
 
 
-def test_outlook_ignores_future_flags() -> None:
-    """Flags dated after as_of do not count (replay must not see the future)."""
-    result = compute_outlook([flag("summit_planning", -1)], AS_OF)
-    assert result.score == 0.0
-
-
-def test_outlook_replay_equals_day_by_day() -> None:
-    """outlook_series gives the same outlook as compute_outlook on each day."""
-    flags = [flag(k, d, s) for k, d, s in [
-        ("leader_call", 20, "us"), ("summit_planning", 12, "ru"), ("refusal", 5, "us"),
-        ("envoy_visit", 3, "ru"), ("arms_control", 0, "us"), ("summit_planning", -2, "us")]]
-    start, end = AS_OF - timedelta(days=25), AS_OF + timedelta(days=3)
-    series = outlook_series(flags, start, end, 14)
-    assert len(series) == 29
-    for day_outlook in series:
-        assert day_outlook == compute_outlook(flags, day_outlook.as_of, 14)
-
-
-def test_outlook_daily_scores_cover_window_by_type() -> None:
-    """daily has one entry per window day with undecayed strength per type."""
-    result = compute_outlook([flag("leader_call", 2), flag("refusal", 2)], AS_OF, 7)
-    assert [d.day for d in result.daily] == [AS_OF - timedelta(days=n) for n in range(6, -1, -1)]
-    day = result.daily[4]
-    assert day.by_type == {"leader_call": 2.0, "refusal": 4.0}
-    assert (day.positive, day.refusal) == (2.0, 4.0)
+def test_outlook_score_places_the_day_within_its_level() -> None:
+    """The score is the level's rank plus the share of its period still to run."""
+    fresh, old = compute_outlook([event(AGREED, 0)], AS_OF, S), compute_outlook(
+        [event(AGREED, 20)], AS_OF, S)
+    assert fresh.score == pytest.approx(2.99) and 2.0 < old.score < 2.1
+    assert level_rank(fresh.level) == int(fresh.score)
 
 
 def test_outlook_source_side_from_feed_or_url() -> None:

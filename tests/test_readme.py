@@ -80,6 +80,7 @@ def _config_keys() -> dict[str, set[str]]:
         "[signals]": {"rules", "threshold"},
         "[daemon]": {"dispatch_interval", "outlook_window"},
         "[metrics]": {"listen"},
+        "[outlook]": set(main_config.OUTLOOK_KEYS),
         "[[feeds]]": set(main_config._FEED_KEYS),
         "[alerts]": set(alerts_config._TOP_KEYS) - {"email", "webhooks"},
         "[alerts.email]": set(alerts_config._EMAIL_KEYS),

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.events import Event, evidence_of
 from monitor.models import Signal
-from monitor.outlook import FlagRecord, outlook_series
+from monitor.outlook import OutlookSettings, compute_outlook, replay
 from monitor.report import ReportData, ReportItem, merge_spans, render_report, segments, snippets
 from tests.review_fixtures import build_db, invoke, realistic_rows
 
@@ -32,11 +33,14 @@ def report_item(title: str = EVIL_TITLE, url: str | None = "javascript:alert(3)"
 
 
 def report_html(items: list[ReportItem]) -> str:
-    records = [FlagRecord(7, "whitehouse", "us", EVIL_TITLE, date(2025, 8, 8), 2.0,
-                          (("summit_planning", 1.0),))]
-    series = outlook_series(records, date(2025, 7, 1), date(2025, 8, 10), 30)
+    signal = {"type": "summit_planning", "sentences": [EVIL_TITLE]}
+    events = [Event(1, (evidence_of(7, "white<house>", "us", EVIL_TITLE, date(2025, 8, 8),
+                                    [signal]),))]
+    settings = OutlookSettings()
+    series = replay(events, date(2025, 7, 1), date(2025, 8, 10), settings)
+    outlook = compute_outlook(events, date(2025, 8, 10), settings)
     return render_report(ReportData(datetime(2025, 8, 10, tzinfo=UTC), date(2025, 7, 1),
-                                    date(2025, 8, 10), series[-1], series, items))
+                                    date(2025, 8, 10), outlook, series, items, events))
 
 
 def test_report_escapes_markup_in_feed_text() -> None:
@@ -67,17 +71,18 @@ def test_report_has_no_external_resources() -> None:
     assert not re.search(r"<(link|script|iframe|object|embed)\b", html, re.IGNORECASE)
     tags = re.findall(r"<[a-zA-Z][^>]*>", html)
     assert not [t for t in tags if re.search(r"\s(src|srcset|background)\s*=", t, re.I)]
-    assert [t for t in tags if "href" in t] == [
+    assert [t for t in tags if "href" in t and "href='#" not in t] == [
         f"<a href='{link}' rel='noopener noreferrer nofollow'>"]
+    assert "<a href='#item-7'>" in html  # events link to their items within the page
 
 
 def test_report_chart_has_level_bands_and_bars() -> None:
-    """The timeline SVG holds one band per level, bars for signal days, and the score line."""
+    """The timeline SVG holds one band per level, a bar per day reported, and the score line."""
     html = report_html([report_item()])
     svg = html[html.index("<svg"): html.index("</svg>")]
     for level in ("quiet", "watch", "elevated", "high"):
         assert f"class=band>{level}</text>" in svg
-    assert "2025-08-08 summit_planning 4.00" in svg
+    assert "2025-08-08 contact: 1 item(s)" in svg
     assert "<polyline" in svg
 
 

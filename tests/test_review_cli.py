@@ -104,11 +104,11 @@ def test_review_hostile_titles_never_reach_output(db: Path) -> None:
     """Escape sequences and bidi overrides in feed text are stripped from every command."""
     outputs = [invoke(db, ["flagged"]).stdout, invoke(db, ["show", "6"]).stdout,
                invoke(db, ["show", "6", "--color"]).stdout.replace("\x1b[", "CSI"),
-               invoke(db, ["outlook", "--as-of", "2025-08-10"]).stdout]
-    for out in outputs:
-        assert "Summit date" in out
+               invoke(db, ["events", "show", "5"]).stdout]
+    for out in [*outputs, invoke(db, ["outlook", "--as-of", "2025-08-10"]).stdout]:
         for char in HOSTILE:
             assert char not in out, (char, out)
+    assert all("Summit date" in out for out in outputs)
 
 
 def test_review_show_highlights_plain_when_piped(db: Path) -> None:
@@ -116,7 +116,7 @@ def test_review_show_highlights_plain_when_piped(db: Path) -> None:
     result = invoke(db, ["show", "1"])
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
-    assert "agreed that their teams will prepare a summit meeting in Geneva on June 16" \
+    assert "agreed that their teams will prepare a summit meeting in Geneva on August 16" \
         in result.stdout
     assert "Evidence:" in result.stdout and "summit_planning" in result.stdout
 
@@ -126,7 +126,7 @@ def test_review_show_colour_marks_each_span(db: Path) -> None:
     out = invoke(db, ["show", "1", "--color"]).stdout
     assert out.count("\x1b[0m") == 2
     assert "spoke with President Putin\x1b[0m" in out
-    assert "summit meeting in Geneva on June 16\x1b[0m" in out
+    assert "summit meeting in Geneva on August 16\x1b[0m" in out
 
 
 def test_review_show_uses_matched_revision(tmp_path: Path) -> None:

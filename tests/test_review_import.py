@@ -12,9 +12,9 @@ import pytest
 
 from monitor.importer import item_from_json
 from monitor.models import ParsedItem
-from monitor.outlook import outlook_series
+from monitor.outlook import OutlookSettings, replay
 from monitor.store import open_store
-from monitor.store.review import load_flag_records
+from monitor.store.events import ensure_events, load_events
 from tests.conftest import REPO, SHARED, needs_shared
 from tests.review_fixtures import invoke
 
@@ -102,8 +102,9 @@ def test_review_import_replay_equals_polling(tmp_path: Path, rules: Any) -> None
     series = {}
     for path in (polled, imported):
         with open_store(path) as store:
-            records = load_flag_records(store)
-        series[path] = [(o.as_of, o.level, o.score) for o in
-                        outlook_series(records, date(2021, 12, 1), date(2022, 1, 31), 30)]
+            ensure_events(store, IMPORT_NOW)
+            events = load_events(store)
+        series[path] = [(d.day, d.level, d.score) for d in
+                        replay(events, date(2021, 12, 1), date(2022, 1, 31), OutlookSettings())]
     assert series[polled] == series[imported]
     assert {level for _, level, _ in series[polled]} - {"quiet"}, "the period holds signals"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from monitor.outlook import compute_outlook
+from monitor.outlook import OutlookSettings, compute_outlook
 from monitor.store import open_store
-from monitor.store.review import load_flag_records
+from monitor.store.events import ensure_events, load_events
 from tests.review_fixtures import build_db, invoke, realistic_rows
 
 
@@ -28,14 +28,16 @@ def outlook_json(db: Path, *args: str) -> object:
 
 
 def test_review_outlook_json_shape(db: Path) -> None:
-    """--json gives as_of, level, score, reasons and contributing items with their reasons."""
+    """--json gives the level, since when, reasons naming the events, and those events."""
     doc = outlook_json(db, "--as-of", "2025-08-10")
     assert isinstance(doc, dict)
-    assert {"as_of", "level", "score", "reasons", "items"} <= set(doc)
-    assert doc["as_of"] == "2025-08-10" and doc["level"] == "high"
-    assert any("corroborated" in r for r in doc["reasons"])
-    refusal = [i for i in doc["items"] if i["contribution"] < 0]
-    assert refusal[0]["item_id"] == 4 and "refusal" in refusal[0]["reasons"][0]
+    assert {"as_of", "level", "score", "since", "reasons", "events", "daily"} <= set(doc)
+    assert (doc["as_of"], doc["level"], doc["since"]) == ("2025-08-10", "high", "2025-07-20")
+    assert doc["reasons"][0].startswith("high since 2025-07-20: leaders' meeting announced")
+    top = doc["events"][0]
+    assert top["level"] == "high" and top["sources"] == ["kremlin-en", "whitehouse"]
+    assert sorted(i["id"] for i in top["items"]) == [1, 2] and top["set_by"] == 1
+    assert top["holds_until"] == "2025-08-16"
 
 
 def test_review_outlook_defaults_to_today_from_clock(db: Path) -> None:
@@ -43,42 +45,52 @@ def test_review_outlook_defaults_to_today_from_clock(db: Path) -> None:
     assert outlook_json(db)["as_of"] == "2025-08-10"  # type: ignore[index]
 
 
-def test_review_outlook_window_limits_items(db: Path) -> None:
-    """A 9-day window (as_of and the 8 days before) leaves out the July items."""
+def test_review_outlook_window_limits_events(db: Path) -> None:
+    """A 9-day window (as_of and the 8 days before) leaves out the July events."""
     doc = outlook_json(db, "--as-of", "2025-08-10", "--window", "9d")
-    assert sorted(i["item_id"] for i in doc["items"]) == [4, 5, 6]  # type: ignore[index]
+    assert doc["level"] == "watch"  # type: ignore[index]
+    held = sorted(i["id"] for e in doc["events"] for i in e["items"])  # type: ignore[index]
+    assert held == [5, 6]
 
 
 def test_review_outlook_terminal_view(db: Path) -> None:
-    """The terminal view shows level, score, reasons, items and a sparkline per day."""
+    """The terminal view shows level and since, reasons, events and a level strip per day."""
     out = invoke(db, ["outlook", "--as-of", "2025-08-10"]).stdout
-    assert out.startswith("Outlook 2025-08-10: HIGH")
-    assert "Contributing items:" in out and "#4" in out
-    spark = out.split("Daily signal strength since 2025-07-12:\n")[1].splitlines()[0].strip()
-    assert len(spark) == 30 and spark[-1] == "·" and "█" in spark
+    assert out.startswith("Outlook 2025-08-10: HIGH since 2025-07-20")
+    assert "Events holding a level:" in out and "#1 placed: evidence" in out
+    strip = out.split("E elevated, H high):\n")[1].splitlines()[0].strip()
+    assert len(strip) == 60 and strip.endswith("H" * 22)
 
 
 def test_review_outlook_replay_per_day(db: Path) -> None:
     """--from/--to --json gives one outlook per day, equal to computing each day alone."""
-    days = outlook_json(db, "--from", "2025-07-18", "--to", "2025-08-10", "--window", "30d")
-    assert isinstance(days, list) and len(days) == 24
+    days = outlook_json(db, "--from", "2025-07-18", "--to", "2025-08-20")
+    assert isinstance(days, list) and len(days) == 34
     with open_store(db) as store:
-        records = load_flag_records(store)
+        events = load_events(store)
     for doc in days:
-        alone = compute_outlook(records, date.fromisoformat(doc["as_of"]), 30)
+        alone = compute_outlook(events, date.fromisoformat(doc["as_of"]), OutlookSettings())
         assert (doc["level"], doc["score"]) == (alone.level, alone.score)
-    assert [d["level"] for d in days][:2] == ["quiet", "quiet"]
+    levels = [d["level"] for d in days]
+    assert levels[:2] == ["quiet", "quiet"] and levels[2] == "high"
+    assert levels[-1] == "elevated"  # the meeting day (16 Aug) passed: one level lower
 
 
 def test_review_outlook_dismissed_items_leave(db: Path) -> None:
-    """Dismissing the refusal raises the score; dismissing the rest lowers it."""
-    before = outlook_json(db, "--as-of", "2025-08-10")["score"]  # type: ignore[index]
-    invoke(db, ["dismiss", "4"])
-    raised = outlook_json(db, "--as-of", "2025-08-10")["score"]  # type: ignore[index]
-    invoke(db, ["dismiss", "1", "2", "3", "5", "6"])
+    """Dismissing the item that placed the meeting lowers the level; dismissing all, quiet."""
+    invoke(db, ["dismiss", "1"])
+    assert outlook_json(db, "--as-of", "2025-08-10")["level"] == "watch"  # type: ignore[index]
+    invoke(db, ["dismiss", "2", "3", "4", "5", "6"])
     after = outlook_json(db, "--as-of", "2025-08-10")
-    assert raised > before
-    assert after["score"] == 0 and after["level"] == "quiet"  # type: ignore[index]
+    assert after["level"] == "quiet" and after["events"] == []  # type: ignore[index]
+
+
+def test_review_outlook_places_items_flagged_before_events_existed(db: Path) -> None:
+    """Flags written without events (an older database, a rescan) are placed on first read."""
+    with open_store(db) as store:
+        assert store.query("SELECT count(*) AS n FROM event_items")[0]["n"] == 0
+        placed = ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC))
+        assert placed == 6 and ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC)) == 0
 
 
 @pytest.mark.parametrize("args", [["--from", "2025-08-01"], ["--as-of", "10/08/2025"],

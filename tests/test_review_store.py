@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import MonitorError
+from monitor.store import events as eq
 from monitor.store import open_store
 from monitor.store import review as rq
 from tests.conftest import REPO
@@ -32,8 +33,8 @@ print(n)
 """
 
 
-def test_review_store_flag_records_sides_days_and_dismissals(tmp_path: Path) -> None:
-    """Records carry the side from feed or url, the feed's date, and skip dismissed flags."""
+def test_review_store_events_carry_sides_days_and_skip_dismissals(tmp_path: Path) -> None:
+    """Outlook input: the side from feed or url, the feed's date, no dismissed flags."""
     path = tmp_path / "m.db"
     rows = realistic_rows()
     rows[0].published = "2025-07-19T22:00:00Z"
@@ -41,14 +42,15 @@ def test_review_store_flag_records_sides_days_and_dismissals(tmp_path: Path) -> 
     rows[2].status = "dismissed"
     build_db(path, rows)
     with open_store(path) as store:
-        records = {r.item_id: r for r in rq.load_flag_records(store)}
-        assert set(records) == {1, 2, 4, 5, 6}
-        assert [records[i].side for i in (1, 2, 4)] == ["us", "ru", "ru"]
-        assert records[1].day == date(2025, 7, 19)
-        assert records[2].day == date(2025, 7, 20)
-        assert records[5].signals == (("strategic_stability", 0.8), ("neutral_venue_meeting", 1.0))
-        window = rq.load_flag_records(store, date(2025, 8, 1), date(2025, 8, 5))
-        assert [r.item_id for r in window] == [4, 5]
+        eq.ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC))
+        items = {i.item_id: i for e in eq.load_events(store) for i in e.items}
+        assert set(items) == {1, 2, 4, 5, 6}
+        assert [items[i].side for i in (1, 2, 4)] == ["us", "ru", "ru"]
+        assert items[1].day == date(2025, 7, 19)
+        assert items[2].day == date(2025, 7, 20)
+        assert items[5].types == ("neutral_venue_meeting", "strategic_stability")
+        window = eq.load_events(store, date(2025, 8, 1), date(2025, 8, 5))
+        assert sorted(i.item_id for e in window for i in e.items) == [4, 5]
 
 
 def test_review_store_outlook_level_upward_change_only(tmp_path: Path) -> None:

@@ -130,6 +130,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         run = monitor(config, "run", "--once")
         assert run.returncode == 0, run.stderr
         assert_terminal_safe(run.stdout + run.stderr, "run --once")
+        # Two hours on, the further reports of the event alerted first go out as a digest.
+        later = monitor(config, "run", "--once", env={"MONITOR_NOW": "2026-11-26T14:00:00Z"})
+        assert later.returncode == 0, later.stderr
         yield World(folder, config, smtp, hook)
     server.close()
 
@@ -141,11 +144,16 @@ def _hostile_error_answer() -> object:
 
 
 def test_security_injection_pipeline_flags_every_hostile_item(world: World) -> None:
-    """Setup check: every hostile item was stored, flagged and alerted on both channels."""
+    """Setup check: every hostile item was stored, flagged and alerted on both channels, the
+    first report of their event alone and the further ones in a digest."""
     flagged = rows(world.db, "SELECT count(*) AS n FROM flags WHERE flagged = 1")[0]["n"]
     assert flagged == len(TITLES)
-    assert len(world.smtp.handler.delivered) >= len(TITLES)
-    assert len(world.hook.requests) >= len(TITLES)
+    item_rows = rows(world.db, "SELECT state FROM outbox WHERE kind = 'item'")
+    assert len(item_rows) == 2 * len(TITLES)
+    assert {r["state"] for r in item_rows} <= {"sent", "folded"}
+    digests = rows(world.db, "SELECT state FROM outbox WHERE kind = 'digest'")
+    assert digests and {r["state"] for r in digests} == {"sent"}
+    assert len(world.smtp.handler.delivered) >= 2 and len(world.hook.requests) >= 2
 
 
 def _messages(world: World) -> list[EmailMessage]:

@@ -40,6 +40,7 @@ def _alerts(smtp: SmtpServer, good: WebhookReceiver, bad: WebhookReceiver) -> st
     return f"""
 [alerts]
 backlog_hours = 48
+updates = "send"  # each import is another report of one call: send it, not a digest
 
 [alerts.email]
 host = "127.0.0.1"

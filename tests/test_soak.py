@@ -31,8 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.alerts_fixtures import SECRET
-from tests.conftest import left_behind
-from tests.daemon_env import SIGNAL_TITLES, RunningDaemon, rss, wait_for
+from tests.daemon_env import SIGNAL_TITLES, RunningDaemon, alive, children, rss, wait_for
 from tests.delivery_env import WEBHOOK_ENV, alerts_toml
 from tests.pipeline_env import db_rows, run_cli, write_config
 from tests.servers import Exchange, TestServer
@@ -264,8 +263,9 @@ def test_soak_daemon_beside_the_cli_loses_nothing(tmp_path: Path, http_server: T
         assert first.returncode == 0, log[-3000:]
         _assert_consistent(db, reviews, [first])
         second = _run_with_reviews(config, db, reviews, SECOND_RUN_SECONDS)
+        workers = children(second.pid)
         second.stop(signal.SIGKILL)
-        assert wait_for(lambda: not left_behind(os.getpid()), timeout=10), left_behind(os.getpid())
+        assert workers and wait_for(lambda: not any(alive(p) for p in workers), timeout=10)
         _assert_consistent(db, reviews, [first, second])
         third = RunningDaemon(config, env=WEBHOOK_ENV)
         assert third.wait_logged("event=polled", timeout=60), third.stop()

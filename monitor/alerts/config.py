@@ -7,7 +7,7 @@ send time (see `SecretRef`). A missing or empty [alerts] table gives a valid
 configuration with no channels.
 
 Settings shared by every channel (`min_score`, `give_up_after`, `timeout`, `digest`,
-`budget`, `budget_window`, `notices`) may be set in [alerts] as defaults and
+`budget`, `budget_window`, `notices`, `updates`) may be set in [alerts] as defaults and
 overridden in [alerts.email] or one [[alerts.webhooks]] entry.
 """
 

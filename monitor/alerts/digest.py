@@ -1,7 +1,8 @@
 """Fold held item alerts into one digest row per channel when their window ends.
 
-A row is held either because its channel has a `digest` period or because the
-channel was over its alert budget. Windows are aligned to multiples of the period
+A row is held because its channel has a `digest` period, because the channel was
+over its alert budget, or because it reports an event that already alerted on the
+channel (an update). Windows are aligned to multiples of the period
 since the epoch (a "1d" digest covers one UTC day). When `now` has passed the end
 of the window a held row was created in, all such rows of the channel become one
 `digest` row (its own id, pending now), and each is marked `folded` with
@@ -10,13 +11,22 @@ of the window a held row was created in, all such rows of the channel become one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from monitor.alerts.config import AlertsConfig
 from monitor.alerts.enqueue import new_alert_id, window_start
 from monitor.alerts.payload import build_digest_payload
 from monitor.clock import iso, parse_iso
 from monitor.store import Store, outbox
+
+
+def _reason(updates_go: str, payloads: Iterable[dict[str, Any]]) -> str:
+    """"update" when every held row was held as a further report of an alerted event
+    (the channel's `updates = "digest"`), else "budget"."""
+    flags = [bool((p.get("event") or {}).get("update_of")) for p in payloads]
+    return "update" if updates_go == "digest" and flags and all(flags) else "budget"
 
 
 def fold_due_digests(store: Store, alerts: AlertsConfig, now: datetime) -> list[str]:
@@ -34,7 +44,8 @@ def fold_due_digests(store: Store, alerts: AlertsConfig, now: datetime) -> list[
                 continue
             digest_id = new_alert_id(now)
             start = window_start(parse_iso(rows[0].created), period)
-            reason = "digest" if policy.digest else "budget"
+            reason = "digest" if policy.digest else _reason(
+                policy.updates, (row.payload for row in rows))
             payload = build_digest_payload(
                 [(row.id, row.payload) for row in rows], iso(start), iso(end), reason
             )

@@ -9,6 +9,12 @@ its flag and its alert rows commit together or not at all.
   again (the flag and its evidence are updated and visible in the review CLI); an
   edit that first lifts an item over the threshold alerts then, with the payload
   of that revision.
+- Alerts follow events: the payload carries the item's event (`event.id`). When the
+  channel already has an alert for another item of the same event (a second report
+  of one contact, the same release in another feed), the new row is an update:
+  `event.update_of` names the event's first alert, and with the channel's
+  `updates = "digest"` (the default) it is held for the channel's next digest instead
+  of going out as news of its own; with `updates = "send"` it goes out at once, marked.
 - A channel with a digest period holds its item rows (`held`) for the digest; a
   channel over its budget (more than `budget` item alerts in the current aligned
   `budget_window`) holds the excess, which goes out as a digest when the window
@@ -29,6 +35,7 @@ from monitor.alerts.config import AlertsConfig
 from monitor.alerts.payload import build_health_payload
 from monitor.clock import iso, parse_iso
 from monitor.store import outbox
+from monitor.store.events import Placement, event_alert
 
 NOTICE_KINDS = ("health", "outlook", "churn")
 
@@ -54,6 +61,7 @@ def enqueue_item_alerts(
     score: float,
     content_hash: str,
     now: datetime,
+    event: Placement | None = None,
 ) -> list[str]:
     """Queue one alert per eligible channel; the ids of the rows actually created."""
     key = f"item:{item_id}"
@@ -64,10 +72,14 @@ def enqueue_item_alerts(
         policy = alerts.policy(channel)
         if policy is None or score < policy.min_score or outbox.exists(db, channel, key):
             continue
-        held = policy.digest is not None or _over_budget(
+        update_of = event_alert(db, event.event_id, channel, item_id) if event else None
+        body = snapshot if event is None else {
+            **snapshot, "event": {"id": event.event_id, "update_of": update_of}}
+        quiet_update = update_of is not None and policy.updates == "digest"
+        held = quiet_update or policy.digest is not None or _over_budget(
             db, channel, policy.budget, policy.budget_window, now
         )
-        row_id = _insert(db, channel, "item", key, snapshot, now, item_id=item_id, held=held)
+        row_id = _insert(db, channel, "item", key, body, now, item_id=item_id, held=held)
         if row_id:
             created.append(row_id)
     return created

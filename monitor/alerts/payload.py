@@ -23,11 +23,15 @@ Schema "monitor.alert/1" (fields are only ever added within a version):
       signals  [{type, rule, weight, terms: [str], spans: [[start, end]], sentences: [str]}]
                spans are character offsets into title + "\\n\\n" + body of the
                revision with that content_hash
+      event    {id, update_of}: the event the item reports; update_of is null for
+               the event's first alert on the channel, else that alert's id (such
+               updates are sent in a digest, never alone)
     kind "digest":  period {start, end}, reason ("digest" | "budget"), count,
-                    items [{alert_id, item, feed, score, signal_types}]
+                    items [{alert_id, item, feed, score, signal_types, event}]
     kind "health":  feed {name, url}, state ("failing" | "recovered"),
                     consecutive_failures, last_success, last_error_kind
-    kind "outlook": level, previous, reasons [str]
+    kind "outlook": level, previous, since (date or null), reasons [str],
+                    events [{id, level, label, grade, first_day, last_day, sources, items}]
     kind "churn":   feed {name}, detail (text)
     kind "test":    channel, text
 Text fields are the feed's text as stored (untrusted: escape before display).
@@ -95,6 +99,7 @@ def _digest_entry(alert_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         "feed": payload.get("feed") or {},
         "score": payload.get("score"),
         "signal_types": types,
+        "event": payload.get("event"),
     }
 
 
@@ -112,14 +117,22 @@ def build_health_payload(feed: dict[str, Any], state: str) -> dict[str, Any]:
 
 
 def build_outlook_payload(
-    level: str, previous: str | None, reasons: Sequence[str]
+    level: str,
+    previous: str | None,
+    reasons: Sequence[str],
+    *,
+    since: str | None = None,
+    events: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
+    """A change of the summit outlook: the level, since when, why, and the events."""
     return {
         "schema": SCHEMA,
         "kind": "outlook",
         "level": level,
         "previous": previous,
+        "since": since,
         "reasons": [str(r) for r in reasons],
+        "events": list(events),
     }
 
 

@@ -13,9 +13,11 @@ from monitor.errors import Problems
 from monitor.polltiming import parse_duration
 
 CHANNEL_KEYS = frozenset(
-    {"min_score", "give_up_after", "timeout", "digest", "budget", "budget_window", "notices"}
+    {"min_score", "give_up_after", "timeout", "digest", "budget", "budget_window", "notices",
+     "updates"}
 )
 _CREDENTIAL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+UPDATES = ("digest", "send")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -30,6 +32,7 @@ class ChannelPolicy:
     budget: int = 20  # item alerts per budget_window before the excess is held for a digest
     budget_window: float = 3600.0
     notices: bool = True  # feed health, outlook and churn notices
+    updates: str = "digest"  # further reports of an alerted event: "digest" | "send"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,4 +237,5 @@ def parse_policy(
         budget=read.integer(table, "budget", d.budget, prefix),
         budget_window=window,
         notices=notices,
+        updates=read.choice(table, "updates", UPDATES, d.updates, prefix),
     )

@@ -63,10 +63,17 @@ def _item(doc: dict[str, Any]) -> tuple[str, list[Line]]:
     outlook = doc.get("outlook") or {}
     if outlook.get("level"):
         lines.append(Line(f"Summit outlook: {outlook['level']}."))
+    event = doc.get("event") or {}
+    if event.get("update_of"):
+        lines.insert(0, Line(f"A further report of event #{event.get('id')}, first alerted as "
+                             f"{event['update_of']}."))
+    elif event.get("id") is not None:
+        lines.append(Line(f"Event #{event['id']}: further reports of it are marked as updates."))
     lines.append(Line("Why it was flagged:", heading=True))
     for signal in (doc.get("signals") or [])[:MAX_SIGNALS]:
         lines.extend(_signal_lines(signal))
-    return f"{score:.1f} {feed.get('name')}: {title}", lines
+    update = f"update of event #{event.get('id')}: " if event.get("update_of") else ""
+    return f"{update}{score:.1f} {feed.get('name')}: {title}", lines
 
 
 def _signal_lines(signal: dict[str, Any]) -> list[Line]:
@@ -86,7 +93,8 @@ def _signal_lines(signal: dict[str, Any]) -> list[Line]:
 def _digest(doc: dict[str, Any]) -> tuple[str, list[Line]]:
     period = doc.get("period") or {}
     count = int(doc.get("count") or 0)
-    why = "alert budget exceeded" if doc.get("reason") == "budget" else "digest"
+    why = {"budget": "alert budget exceeded", "update": "further reports of events already "
+           "alerted"}.get(str(doc.get("reason")), "digest")
     lines = [
         Line(
             f"{count} alert(s) gathered from {period.get('start')} to {period.get('end')} ({why})."
@@ -96,9 +104,12 @@ def _digest(doc: dict[str, Any]) -> tuple[str, list[Line]]:
         item, feed = entry.get("item") or {}, entry.get("feed") or {}
         score = float(entry.get("score") or 0.0)
         types = " ".join(str(t) for t in entry.get("signal_types") or [])
+        event = entry.get("event") or {}
+        update = (f" (update of event #{event.get('id')}, alert {event.get('update_of')})"
+                  if event.get("update_of") else "")
         lines.append(
             Line(
-                f"- {score:.1f} {feed.get('name')}: {item.get('title')} [{types}]",
+                f"- {score:.1f} {feed.get('name')}: {item.get('title')} [{types}]{update}",
                 link=item.get("url"),
             )
         )
@@ -129,7 +140,8 @@ def _health(doc: dict[str, Any]) -> tuple[str, list[Line]]:
 
 def _outlook(doc: dict[str, Any]) -> tuple[str, list[Line]]:
     level, previous = doc.get("level"), doc.get("previous")
-    lines = [Line(f"Summit outlook is now {level} (was {previous or 'none'}).")]
+    since = f" since {doc['since']}" if doc.get("since") else ""
+    lines = [Line(f"Summit outlook is now {level}{since} (was {previous or 'none'}).")]
     lines += [Line(f"- {reason}") for reason in doc.get("reasons") or []]
     return f"outlook: {level}", lines
 

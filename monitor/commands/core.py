@@ -163,6 +163,7 @@ def config_check(app: App, as_json: bool) -> None:
             "rules_version": app.rules().version,
         },
         "daemon": asdict(config.daemon),
+        "outlook": asdict(config.outlook),
         "feeds": [asdict(f) for f in config.feeds],
         "alerts": config.alerts.redacted_dict(),
     }

@@ -1,4 +1,4 @@
-"""Review commands: flagged, show, ack/dismiss/escalate/note, export, import, outlook, report.
+"""Review commands: flagged, show, ack/dismiss/escalate/note, export, import.
 
 Feed text reaches the terminal only through `strip_controls` / `one_line`; filters
 reach SQL only as parameters (monitor.store.review).
@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
 import click
 
-from monitor import outlook as ol
 from monitor.commands import review_view as view
 from monitor.commands.output import safe_json
 from monitor.errors import MonitorError
@@ -219,70 +217,6 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
         raise MonitorError(f"no usable lines in {file.name}")
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint=option) from exc
-
-
-@click.command()
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Day to compute (default: today).")
-@click.option("--window", default="30d", show_default=True, help="Rolling window in days.")
-@click.option("--from", "start", metavar="DATE", help="Replay: first day (with --to).")
-@click.option("--to", "end", metavar="DATE", help="Replay: last day (with --from).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def outlook(app: ReviewApp, as_of: str | None, window: str, start: str | None,
-            end: str | None, as_json: bool) -> None:
-    """The summit outlook: level, score, reasons, contributing items, daily sparkline."""
-    days = window_days(window)
-    first, last = _date(start, "--from"), _date(end, "--to")
-    if (first is None) != (last is None):
-        raise click.UsageError("--from and --to go together")
-    if first is not None and last is not None:
-        if last < first:
-            raise click.UsageError("--to is before --from")
-        records = rq.load_flag_records(app.store(), first - timedelta(days=days), last)
-        series = ol.outlook_series(records, first, last, days)
-        if as_json:
-            echo_json([view.outlook_json(o) for o in series])
-        else:
-            for line in view.series_lines(series):
-                click.echo(line)
-        return
-    day = _date(as_of, "--as-of") or app.now().date()
-    records = rq.load_flag_records(app.store(), day - timedelta(days=days), day)
-    result = ol.compute_outlook(records, day, days)
-    if as_json:
-        echo_json(view.outlook_json(result))
-    else:
-        click.echo(view.outlook_text(result))
-
-
-@click.command()
-@click.option("--since", default="90d", show_default=True, help="Period the report covers.")
-@click.option("--window", default="30d", show_default=True, help="Outlook window in days.")
-@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
-              help="Write the report to this HTML file.")
-@click.option("--limit", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Most flagged items listed.")
-@click.pass_obj
-def report(app: ReviewApp, since: str, window: str, html_path: str, limit: int) -> None:
-    """One self-contained HTML file: outlook, timeline chart, flagged items with evidence."""
-    from monitor.report import render_report
-
-    now = app.now()
-    start_time = since_time(since, now)
-    assert start_time is not None
-    data = view.report_data(app.store(), now, start_time, window_days(window), limit)
-    Path(html_path).write_text(render_report(data), encoding="utf-8")
-    click.echo(f"wrote {html_path}: level {data.outlook.level}, {len(data.items)} item(s)",
-               err=True)
-
-
 COMMANDS: list[click.Command] = [
-    flagged, show, ack, dismiss, escalate, note, export, import_items, outlook, report,
+    flagged, show, ack, dismiss, escalate, note, export, import_items,
 ]

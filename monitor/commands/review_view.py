@@ -1,4 +1,4 @@
-"""How review data looks: terminal lines, `show` text, export formats, outlook and report input.
+"""How review data looks: terminal lines, `show` text, export formats.
 
 Every feed string passes `strip_controls` (multi-line text) or `one_line` (cells)
 before it is printed, and the highlight escape codes are added only afterwards, so
@@ -10,18 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
-from monitor import outlook as ol
 from monitor.commands.output import safe_json
-from monitor.models import Signal
-from monitor.report import ReportData, ReportItem, segments
-from monitor.store import Store
-from monitor.store import review as rq
+from monitor.report import segments
 from monitor.textclean import one_line, strip_controls
 
 FLAG_JSON_FIELDS = (
@@ -185,83 +179,3 @@ def _csv_cell(name: str, value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return "" if value is None else value
-
-
-def outlook_json(result: ol.Outlook) -> dict[str, Any]:
-    return {
-        "as_of": result.as_of.isoformat(),
-        "level": result.level,
-        "score": result.score,
-        "window_days": result.window_days,
-        "reasons": list(result.reasons),
-        "items": [
-            {**asdict(i), "day": i.day.isoformat(), "types": list(i.types),
-             "reasons": list(i.reasons)}
-            for i in result.items
-        ],
-        "daily": [{"day": d.day.isoformat(), "scores": d.by_type} for d in result.daily],
-    }
-
-
-def outlook_text(result: ol.Outlook) -> str:
-    lines = [
-        f"Outlook {result.as_of.isoformat()}: {result.level.upper()}  score {result.score:.2f}"
-        f"  ({result.window_days}-day window)",
-        "",
-        *(f"  - {cell(r, 200)}" for r in result.reasons),
-    ]
-    if result.items:
-        lines += ["", "Contributing items:"]
-        for i in result.items[:20]:
-            lines.append(f"  {i.contribution:+6.2f}  {i.day.isoformat()}  #{i.item_id:<6} "
-                         f"{cell(i.feed, 14):<14}  {cell(i.title, 80)}")
-            lines.append(f"          {cell('; '.join(i.reasons), 150)}")
-    positives = [d.positive for d in result.daily]
-    refusals = "".join("×" if d.refusal > 0 else " " for d in result.daily)
-    first = result.daily[0].day.isoformat() if result.daily else ""
-    lines += ["", f"Daily signal strength since {first}:", f"  {ol.sparkline(positives)}"]
-    if refusals.strip():
-        lines.append(f"  {refusals}  (× refusal)")
-    return "\n".join(lines)
-
-
-def series_lines(series: Sequence[ol.Outlook]) -> list[str]:
-    lines = [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:6.2f}" for o in series]
-    return [*lines, "", ol.sparkline([o.score for o in series])]
-
-
-def report_data(store: Store, now: datetime, since: datetime, window: int,
-                limit: int) -> ReportData:
-    """Everything the HTML report shows: items count on the day `load_flag_records`
-    gives them (the feed's date), so a report over imported history shows that history."""
-    start, end = since.date(), now.date()
-    records = rq.load_flag_records(store, start - timedelta(days=window), end)
-    series = ol.outlook_series(records, start, end, window)
-    in_period = sorted((r for r in records if r.day >= start),
-                       key=lambda r: (r.day, r.item_id), reverse=True)[:limit]
-    rows = rq.flag_rows(store, [r.item_id for r in in_period])
-    items = [_report_item(store, row) for row in rows]
-    return ReportData(now, start, end, series[-1], series, items)
-
-
-def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
-    item = rq.get_item(store, int(row["id"]))
-    matched = document_of(item) if item else None
-    return ReportItem(
-        item_id=int(row["id"]), feed=str(row["feed"]), url=row["url"], title=str(row["title"]),
-        published=row["published"], first_seen=str(row["first_seen"]),
-        score=float(row["score"]), status=str(row["status"]),
-        signal_types=tuple(row["signal_types"]),
-        document=f"{matched[0]}\n\n{matched[1]}" if matched else None,
-        signals=tuple(_signal(s) for s in row["signals"] if isinstance(s, dict)),
-    )
-
-
-def _signal(value: dict[str, Any]) -> Signal:
-    return Signal(
-        type=str(value.get("type", "")), rule=str(value.get("rule", "")),
-        weight=float(value.get("weight", 0.0)),
-        terms=tuple(str(t) for t in value.get("terms") or []),
-        spans=tuple((int(s), int(e)) for s, e in value.get("spans") or []),
-        sentences=tuple(str(s) for s in value.get("sentences") or []),
-    )

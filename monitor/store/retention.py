@@ -60,6 +60,7 @@ _OLD_ITEMS = (
     " AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id AND f.flagged = 1)"
     " AND NOT EXISTS (SELECT 1 FROM review_events r WHERE r.item_id = i.id)"
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
+    " AND NOT EXISTS (SELECT 1 FROM event_items e WHERE e.item_id = i.id)"
 )
 _SELECT = {
     "fetch_log": "SELECT id FROM fetch_log WHERE finished < :cutoff",

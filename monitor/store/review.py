@@ -1,4 +1,4 @@
-"""SQL for reviewing flags: lists, one item in full, review actions, exports, outlook input.
+"""SQL for reviewing flags: lists, one item in full, review actions, exports, outlook state.
 
 Every filter is a fixed SQL fragment with `?` parameters; user text never becomes
 SQL. LIKE patterns escape `%`, `_` and the escape character itself; sort orders come
@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from monitor.clock import iso, parse_iso
 from monitor.errors import MonitorError
-from monitor.outlook import FlagRecord, level_rank, source_side
+from monitor.outlook import level_rank
 from monitor.store import Store
 
 STATUSES = ("new", "reviewed", "dismissed", "escalated")
@@ -208,39 +208,6 @@ def _as_dict(filters: FlagFilter) -> dict[str, Any]:
     return {name: getattr(filters, name) for name in FlagFilter.__slots__}
 
 
-def load_flag_records(store: Store, first_day: date | None = None,
-                      last_day: date | None = None) -> list[FlagRecord]:
-    """Flagged, not dismissed items as outlook input, dated by `record_day`."""
-    rows = store.query(
-        "SELECT i.id, i.feed, i.url, i.title, i.published, i.first_seen, fd.url AS feed_url,"
-        " f.score, f.signals FROM flags f JOIN items i ON i.id = f.item_id"
-        " LEFT JOIN feeds fd ON fd.name = i.feed"
-        " WHERE f.flagged = 1 AND f.status != 'dismissed' ORDER BY i.id"
-    )
-    records = [_record(row) for row in rows]
-    return [
-        r for r in records
-        if (first_day is None or r.day >= first_day) and (last_day is None or r.day <= last_day)
-    ]
-
-
-def _record(row: dict[str, Any]) -> FlagRecord:
-    signals = tuple(
-        (str(s.get("type", "")), float(s.get("weight", 1.0)))
-        for s in _json_list(row["signals"])
-        if isinstance(s, dict) and s.get("type")
-    )
-    return FlagRecord(
-        item_id=int(row["id"]),
-        feed=str(row["feed"]),
-        side=source_side(str(row["feed"]), row["url"], row["feed_url"]),
-        title=str(row["title"]),
-        day=record_day(row["published"], str(row["first_seen"])),
-        score=float(row["score"]),
-        signals=signals,
-    )
-
-
 def record_day(published: str | None, first_seen: str) -> date:
     """The day an item counts for: its feed date, unless missing, bad or after first_seen.
 
@@ -258,8 +225,10 @@ def record_day(published: str | None, first_seen: str) -> date:
     return min(day, seen)
 
 
-def record_outlook_level(db: Database, level: str, as_of: date) -> str | None:
-    """Store today's level; return the previous level when this one is higher.
+def record_outlook_level(db: Database, level: str, as_of: date, *,
+                         report_drop: bool = False) -> str | None:
+    """Store today's level; return the previous level when this one is higher (or,
+    with `report_drop`, lower).
 
     A missing state row counts as "quiet". An `as_of` older than the stored one (a
     replay of the past) changes nothing. Call inside `Store.write()`.
@@ -273,7 +242,9 @@ def record_outlook_level(db: Database, level: str, as_of: date) -> str | None:
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (OUTLOOK_STATE_KEY, json.dumps({"level": level, "as_of": as_of.isoformat()})),
     )
-    return previous if level_rank(level) > level_rank(previous) else None
+    if level_rank(level) > level_rank(previous):
+        return previous
+    return previous if report_drop and level_rank(level) < level_rank(previous) else None
 
 
 def _parse_level_state(text: str | None) -> tuple[str, date | None]:

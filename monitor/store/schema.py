@@ -191,4 +191,32 @@ def _split(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+_EVENTS = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    created TEXT NOT NULL,
+    reviewed_by TEXT,                       -- the reviewer who last split or merged it
+    reviewed_at TEXT
+);
+
+CREATE TABLE event_items (
+    item_id INTEGER PRIMARY KEY REFERENCES items (id),
+    event_id INTEGER NOT NULL REFERENCES events (id),
+    day TEXT NOT NULL,                      -- the day the item counts for (YYYY-MM-DD)
+    reason TEXT NOT NULL,                   -- why it is in this event, in words
+    placed_by TEXT,                         -- NULL: grouped automatically; else the reviewer
+    placed_at TEXT NOT NULL
+);
+CREATE INDEX event_items_event ON event_items (event_id);
+CREATE INDEX event_items_day ON event_items (day);
+"""
+
+
+@migrations()
+def m004_events(db: Database) -> None:
+    """Events: flagged items grouped by the contact they report (monitor.events)."""
+    for statement in _split(_EVENTS):
+        db.execute(statement)
+
+
 SCHEMA_VERSION = len(migrations._migrations)

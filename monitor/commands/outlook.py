@@ -1,0 +1,222 @@
+"""Outlook commands: outlook, report, events (list/show/split/merge) and backtest."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import outlook as ol
+from monitor.commands import outlook_view as view
+from monitor.commands.output import echo_json
+from monitor.commands.review import ReviewApp, duration_seconds, review_user, since_time
+from monitor.errors import MonitorError
+from monitor.store import Store
+from monitor.store import events as eq
+
+
+def settings_for(app: ReviewApp, window: str | None) -> ol.OutlookSettings:
+    """The configured outlook settings, with `--window` (whole days) if given."""
+    settings: ol.OutlookSettings = app.config().outlook
+    if window is None:
+        return settings
+    days = duration_seconds(window, "--window") / 86400
+    if days < 1 or days != int(days):
+        raise click.BadParameter("use whole days, e.g. 60d", param_hint="--window")
+    return dataclasses.replace(settings, window_days=int(days))
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint=option) from exc
+
+
+def _range(start: str | None, end: str | None) -> tuple[date, date] | None:
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if (first is None) != (last is None):
+        raise click.UsageError("--from and --to go together")
+    if first is None or last is None:
+        return None
+    if last < first:
+        raise click.UsageError("--to is before --from")
+    return first, last
+
+
+def events_between(app: ReviewApp, first: date, last: date) -> list[Any]:
+    store = app.store()
+    eq.ensure_events(store, app.now())
+    return eq.load_events(store, first, last)
+
+
+_window_option = click.option(
+    "--window", metavar="DAYS", help="How far back events are read, e.g. 60d "
+    "(default: [daemon] outlook_window).")
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Day to compute (default: today).")
+@_window_option
+@click.option("--from", "start", metavar="DATE", help="Replay: first day (with --to).")
+@click.option("--to", "end", metavar="DATE", help="Replay: last day (with --from).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | None,
+            end: str | None, as_json: bool) -> None:
+    """The summit outlook: level, since when, why (the events that set it), events, days."""
+    settings = settings_for(app, window)
+    span = _range(start, end)
+    if span is not None:
+        first, last = span
+        events = events_between(app, first - timedelta(days=settings.window_days), last)
+        series = ol.outlook_series(events, first, last, settings)
+        if as_json:
+            echo_json([view.outlook_json(o) for o in series])
+        else:
+            for line in view.series_lines(series):
+                click.echo(line)
+        return
+    day = _date(as_of, "--as-of") or app.now().date()
+    events = events_between(app, day - timedelta(days=settings.window_days), day)
+    result = ol.compute_outlook(events, day, settings)
+    if as_json:
+        echo_json(view.outlook_json(result))
+    else:
+        click.echo(view.outlook_text(result))
+
+
+@click.command()
+@click.option("--since", default="90d", show_default=True, help="Period the report covers.")
+@_window_option
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
+              help="Write the report to this HTML file.")
+@click.option("--limit", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Most flagged items listed.")
+@click.pass_obj
+def report(app: ReviewApp, since: str, window: str | None, html_path: str, limit: int) -> None:
+    """One self-contained HTML file: outlook, level timeline, events, flagged items."""
+    from monitor.commands.report_data import report_data
+    from monitor.report import render_report
+
+    now = app.now()
+    start_time = since_time(since, now)
+    assert start_time is not None
+    settings = settings_for(app, window)
+    events = events_between(app, start_time.date() - timedelta(days=settings.window_days),
+                            now.date())
+    data = report_data(app.store(), now, start_time.date(), events, settings, limit)
+    Path(html_path).write_text(render_report(data), encoding="utf-8")
+    click.echo(f"wrote {html_path}: level {data.outlook.level}, {len(data.events)} event(s), "
+               f"{len(data.items)} item(s)", err=True)
+
+
+@click.group("events")
+def events_group() -> None:
+    """Events: the items that report one contact, grouped; list, show, split, merge."""
+
+
+@events_group.command("list")
+@click.option("--since", default="30d", show_default=True, metavar="DURATION",
+              help="Events reported within this period (by the items' own dates).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def events_list(app: ReviewApp, since: str, as_json: bool) -> None:
+    """Events, newest first: id, days, kind, grade, items, sources, what they report."""
+    first = since_time(since, app.now())
+    assert first is not None
+    events = events_between(app, first.date(), app.now().date())
+    events.sort(key=lambda e: (e.last_day, e.id), reverse=True)
+    if as_json:
+        echo_json([view.event_json(e) for e in events])
+        return
+    for line in view.events_lines(events):
+        click.echo(line)
+
+
+@events_group.command("show")
+@click.argument("event_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the event as a JSON object.")
+@click.pass_obj
+def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
+    """One event: its items, why each was grouped with the others and how each was graded."""
+    store = app.store()
+    eq.ensure_events(store, app.now())
+    info, rows = eq.event_info(store, event_id), eq.event_rows(store, event_id)
+    if info is None or not rows:
+        raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
+    found = eq.load_events(store, event_ids=[event_id])
+    if not found:
+        raise MonitorError(f"event {event_id} has no flagged item that counts (all dismissed "
+                           "or no longer flagged)", f"see `monitor show {rows[0]['item_id']}`")
+    if as_json:
+        echo_json({**view.event_json(found[0]), "placement": rows, "review": info})
+        return
+    click.echo(view.event_text(found[0], rows, info))
+
+
+@events_group.command("split")
+@click.argument("event_id", type=int)
+@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.pass_obj
+def events_split(app: ReviewApp, event_id: int, item_ids: tuple[int, ...]) -> None:
+    """Move ITEM_IDS out of EVENT_ID into a new event of their own."""
+    store = _placed(app)
+    new_id = eq.split(store, event_id, item_ids, review_user(), app.now())
+    click.echo(f"moved {len(item_ids)} item(s) from event {event_id} into new event {new_id}")
+
+
+@events_group.command("merge")
+@click.argument("event_ids", type=int, nargs=-1, required=True)
+@click.pass_obj
+def events_merge(app: ReviewApp, event_ids: tuple[int, ...]) -> None:
+    """Merge the events into the first one named: they report the same contact."""
+    if len(set(event_ids)) < 2:
+        raise click.UsageError("name at least two different events")
+    target = eq.merge(_placed(app), event_ids, review_user(), app.now())
+    click.echo(f"merged event(s) {', '.join(str(e) for e in event_ids[1:])} into {target}")
+
+
+def _placed(app: ReviewApp) -> Store:
+    store = app.store()
+    eq.ensure_events(store, app.now())
+    return store
+
+
+@click.command()
+@click.argument("ground_truth", metavar="GROUND_TRUTH.toml", type=click.Path(dir_okay=False))
+@click.option("--from", "start", metavar="DATE", help="First day replayed (default: the first "
+              "stored item's day; with --to).")
+@click.option("--to", "end", metavar="DATE", help="Last day replayed (with --from).")
+@_window_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def backtest(app: ReviewApp, ground_truth: str, start: str | None, end: str | None,
+             window: str | None, as_json: bool) -> None:
+    """Replay stored items day by day against summits: levels before each, lead times,
+    days at each level in quiet periods and outside every summit."""
+    from monitor.backtest import load_ground_truth, run_backtest
+
+    truth = load_ground_truth(Path(ground_truth))
+    settings = settings_for(app, window)
+    store = app.store()
+    days = eq.item_days(store)
+    if not days:
+        raise MonitorError("no stored items to replay", "import or poll items first")
+    first, last = _range(start, end) or (min(days), max(days))
+    events = events_between(app, first - timedelta(days=settings.window_days), last)
+    replayed = ol.replay(events, first, last, settings)
+    result = run_backtest(truth, replayed, [d for d in days if first <= d <= last])
+    if as_json:
+        echo_json(view.backtest_json(result))
+    else:
+        for line in view.backtest_lines(result):
+            click.echo(line)
+
+
+COMMANDS: list[click.Command] = [outlook, report, events_group, backtest]
