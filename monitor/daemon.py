@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -163,10 +163,10 @@ class Daemon:
                     seconds = time.monotonic() - started
                     self.metrics.observe_poll(name, report.status, report.error_kind, seconds)
             if not reports:  # not due yet: wait for its stored due time
-                at, _reason = _next_poll(self._feed_rows().get(name) or {}, self.app.now())
+                at, _reason = _next_poll(self._feed_rows([name]).get(name) or {}, self.app.now())
                 self._move_job(f"poll:{name}", at)
                 return
-            after_poll(store, settings.config, self.app.now())
+            after_poll(store, settings.config, self.app.now(), [name])
             if any(r.flagged for r in reports):
                 check_outlook(store, settings.config, self.app.now())
             self._move_job(f"poll:{name}", parse_iso(reports[0].next_due))
@@ -233,13 +233,13 @@ class Daemon:
         now = self.app.now()
         rows = self._feed_rows()
         config = self.settings.config
-        due_now = 0
-        for spec in config.feeds:
-            row = rows.get(spec.name) or {}
-            at, reason = _next_poll(row, now)
-            if at <= now:
-                spread = min(spec.interval, FIRST_POLL_SPREAD_S * due_now)
-                at, due_now = now + timedelta(seconds=spread), due_now + 1
+        plans = [(spec, *_next_poll(rows.get(spec.name) or {}, now)) for spec in config.feeds]
+        due = sum(1 for _spec, at, _reason in plans if at <= now)
+        queued = 0
+        for spec, at, reason in plans:
+            if at <= now:  # spread over the interval, no wider apart than FIRST_POLL_SPREAD_S
+                step = min(FIRST_POLL_SPREAD_S, spec.interval / due)
+                at, queued = now + timedelta(seconds=step * queued), queued + 1
             self._add_poll_job(spec.name, spec.interval, at)
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
@@ -263,10 +263,10 @@ class Daemon:
                 next_run_time=now,
             )
 
-    def _feed_rows(self) -> dict[str, dict[str, object]]:
+    def _feed_rows(self, names: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
         from monitor.store.items import feed_rows
 
-        return feed_rows(self.store())
+        return feed_rows(self.store(), names)
 
     def _add_poll_job(self, name: str, interval: float, at: datetime) -> None:
         self.scheduler.add_job(

@@ -75,7 +75,7 @@ def poll_feeds(
     rng = rng or random.Random()
     if names is None:  # a full round; the daemon syncs once at start, then polls by name
         sync_configured_feeds(store, config, now)
-    rows = q.feed_rows(store)
+    rows = q.feed_rows(store, names)
     chosen = [
         spec
         for spec in config.feeds
@@ -226,10 +226,14 @@ def _article_text(feed: str, key: str, result: FetchResult | FetchError) -> str:
         return ""
 
 
-def after_poll(store: Store, config: Config, now: datetime) -> None:
-    """Feed-health notices once per poll round (thresholds from [alerts])."""
+def after_poll(
+    store: Store, config: Config, now: datetime, names: Sequence[str] | None = None
+) -> None:
+    """Feed-health notices after a poll round, for the feeds polled (default: all)."""
+    if not config.alerts.channels():
+        return
     with store.write() as db:
-        check_feed_health(db, config.alerts, now)
+        check_feed_health(db, config.alerts, now, names)
 
 
 def _log_outcome(feed: str, outcome: q.FetchOutcome, report: IngestReport) -> None:

@@ -26,6 +26,7 @@ its flag and its alert rows commit together or not at all.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,7 +142,9 @@ def _insert(
     return row_id if outbox.insert(db, row) else None
 
 
-def check_feed_health(db: Database, alerts: AlertsConfig, now: datetime) -> None:
+def check_feed_health(
+    db: Database, alerts: AlertsConfig, now: datetime, names: Sequence[str] | None = None
+) -> None:
     """One "failing" notice when a feed crosses a threshold, one "recovered" when it is back.
 
     Failing: `health_failures` consecutive failures, or no success for `health_hours`
@@ -151,7 +154,7 @@ def check_feed_health(db: Database, alerts: AlertsConfig, now: datetime) -> None
     """
     if not alerts.channels():
         return
-    for feed in outbox.feeds_health(db):
+    for feed in outbox.feeds_health(db, names):
         failing = _is_failing(feed, alerts, now)
         if failing and not feed["health_alerted"]:
             _health_notice(db, alerts, feed, "failing", now)

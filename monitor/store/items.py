@@ -81,8 +81,13 @@ def _rename_feed(db: Database, old: str, new: str) -> None:
     db.execute("UPDATE fetch_log SET feed = ? WHERE feed = ?", [new, old])
 
 
-def feed_rows(store: Store) -> dict[str, dict[str, object]]:
-    return {str(r["name"]): r for r in store.query("SELECT * FROM feeds")}
+def feed_rows(store: Store, names: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
+    """Feed rows by name: all of them, or those of `names` (a poll of one feed reads one)."""
+    if names is None:
+        return {str(r["name"]): r for r in store.query("SELECT * FROM feeds")}
+    marks = ", ".join("?" * len(names))
+    rows = store.query(f"SELECT * FROM feeds WHERE name IN ({marks})", tuple(names))
+    return {str(r["name"]): r for r in rows}
 
 
 def validators_of(row: dict[str, object] | None) -> Validators:

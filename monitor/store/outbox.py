@@ -216,11 +216,14 @@ def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
         )
 
 
-def feeds_health(db: Database) -> list[dict[str, Any]]:
+def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Health fields of the configured feeds (or of `names` only)."""
+    only = f" AND name IN ({', '.join('?' * len(names))})" if names is not None else ""
     cursor = db.execute(
         "SELECT name, url, last_success, last_attempt, last_error, last_error_kind,"
         " consecutive_failures, polls_ok, health_alerted FROM feeds WHERE retired IS NULL"
-        " ORDER BY name"
+        f"{only} ORDER BY name",
+        list(names or ()),
     )
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
