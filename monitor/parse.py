@@ -177,7 +177,9 @@ def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | N
     body = _clean(_str(content.get("value")), content, BODY_CAP) if content else summary
     published = iso_utc(_date(entry, "published_parsed") or _date(entry, "updated_parsed"))
     raw_link = _str(entry.get("link")).strip()
-    url = safe_link(urllib.parse.urljoin(base_url, raw_link) if base_url else raw_link)
+    # No link is no URL: joined with the feed's URL it would become that URL, and the
+    # feed's URL is no item's key.
+    url = safe_link(urllib.parse.urljoin(base_url, raw_link) if base_url and raw_link else raw_link)
     key, key_kind = item_key(_str(entry.get("id")), url, title, summary, published)
     return ParsedItem(
         key=key,

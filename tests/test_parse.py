@@ -328,6 +328,13 @@ def test_parse_key_falls_back_to_content_hash() -> None:
     assert other.key != first.key
 
 
+def test_parse_item_without_link_has_no_url_even_with_a_base_url() -> None:
+    """Items with neither guid nor link keep hash keys; the feed's URL is not their link."""
+    body = rss("<title>a</title><description>one</description>", "<title>b</title>")
+    items = parse(body, base_url="http://example.org/feed").items
+    assert [(i.key_kind, i.url) for i in items] == [("hash", None), ("hash", None)]
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
