@@ -63,6 +63,8 @@ _C1 = re.compile(b"\xc2[\x80-\x9f]")
 _TITLES = frozenset({"title", "dc_title"})
 _LANGUAGES = frozenset({"language", "dc_language"})
 _ENTRIES = frozenset({"item", "entry"})
+_SUMMARIES = frozenset({"summary", "itunes_summary"})
+_DESCRIPTIONS = frozenset({"description", "dc_description"})
 _FRAMES = frozenset({"image", "textinput"})
 _IMAGE_FIELDS = frozenset({"title", "link", "description", "url", "href", "width", "height"})
 _TEXTINPUT_FIELDS = frozenset({"title", "link", "description", "name"})
@@ -70,8 +72,7 @@ _TEXTINPUT_FIELDS = frozenset({"title", "link", "description", "name"})
 _FEED_HARMLESS = frozenset(
     {
         "link", "id", "guid", "updated", "published", "pubdate", "lastbuilddate", "modified",
-        "issued", "dc_date", "dcterms_modified", "dcterms_issued", "description",
-        "dc_description",
+        "issued", "dc_date", "dcterms_modified", "dcterms_issued",
     }
 )  # fmt: skip
 # Elements feedparser gives a meaning that moves text between fields or contexts, and
@@ -79,7 +80,7 @@ _FEED_HARMLESS = frozenset(
 # outside the places modelled below.
 _DANGEROUS = frozenset(
     {
-        "media_title", "media_description", "itunes_summary", "abstract", "fullitem",
+        "media_title", "media_description", "abstract", "fullitem",
         "body", "xhtml_body", "source", "image", "textinput", "item", "entry", "channel",
         "feed", "rss", "rdf_rdf", "title_detail", "summary_detail", "published_parsed",
         "updated_parsed", "links", "guidislink", "content_detail",
@@ -102,6 +103,7 @@ class _Document:
     feed: dict[str, Any] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     feed_title_allowed: bool = True  # False once an entry, image or textInput went by
+    feed_summary: bool = False  # the feed has a summary (feedparser's feeddata["summary"])
 
 
 @dataclass
@@ -304,6 +306,8 @@ def _read_level(document: _Document, parent: Any, *, in_feed: bool, may_open_cha
             _read_feed_title(document, child)
         elif in_feed and name in _LANGUAGES and not len(child):
             document.feed["language"] = _plain(_text_only(child, _NO_ATTRIBUTES))
+        elif name in _SUMMARIES or name in _DESCRIPTIONS:
+            _check_feed_summary(document, child, name, in_feed)
         elif name in _FRAMES:
             _check_frame(document, child, name)
             document.feed_title_allowed = False
@@ -321,6 +325,18 @@ def _read_feed_title(document: _Document, element: Any) -> None:
     if len(element):
         raise Unsupported("markup inside the feed title")
     document.feed["title"] = _content_value(document, element, "text/plain")[0]
+
+
+def _check_feed_summary(document: _Document, element: Any, name: str, in_feed: bool) -> None:
+    """A feed's summary (an iTunes one, say) and descriptions, where harmless: after a
+    summary, feedparser would read a further one as the feed's content and carry that
+    into the next entry, where it changes which of two descriptions is the body."""
+    if document.feed_summary or (name in _SUMMARIES and not in_feed):
+        raise Unsupported(f"<{name}> after a feed summary")
+    if name in _SUMMARIES:
+        document.feed_summary = True
+    if len(element):
+        _check_subtree(document, element)
 
 
 def _check_frame(document: _Document, frame: Any, name: str) -> None:
@@ -420,6 +436,13 @@ def _content(document: _Document, entry: _Entry, element: Any, default_type: str
     entry.fields.setdefault("summary", value)  # content stands in for a missing summary
 
 
+def _source(document: _Document, entry: _Entry, element: Any) -> None:
+    # RSS's <source url="...">name</source>: only its text, filed elsewhere. feedparser
+    # forgets there that a title was kept, so a later title replaces the first.
+    _attributes(element, _SOURCE_ATTRIBUTES)
+    entry.title_taken = False
+
+
 def _atom_content(document: _Document, entry: _Entry, element: Any) -> None:
     _content(document, entry, element, "text/plain")
 
@@ -468,7 +491,8 @@ def _language(document: _Document, entry: _Entry, element: Any) -> None:
 _FIELD_READERS: dict[str, Callable[[_Document, _Entry, Any], None]] = {
     "title": _title, "dc_title": _title,
     "description": _description, "dc_description": _description,
-    "summary": _summary_element,
+    "summary": _summary_element, "itunes_summary": _summary_element,
+    "source": _source,
     "content": _atom_content, "content_encoded": _encoded_content,
     "link": _link,
     "guid": _guid, "id": _guid,
@@ -487,6 +511,7 @@ _NO_ATTRIBUTES: frozenset[str] = frozenset()
 _TEXT_ATTRIBUTES = frozenset({"type"})
 _LINK_ATTRIBUTES = frozenset({"href", "rel", "type", "title", "hreflang", "length"})
 _GUID_ATTRIBUTES = frozenset({"ispermalink"})
+_SOURCE_ATTRIBUTES = frozenset({"url"})
 
 
 def _attributes(element: Any, allowed: frozenset[str]) -> dict[str, str]:

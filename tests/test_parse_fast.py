@@ -105,6 +105,25 @@ def test_parse_fast_first_non_empty_title_wins() -> None:
     assert items[0].title == "B"
 
 
+def test_parse_fast_rss_source_lets_a_later_title_replace_the_first() -> None:
+    """After an RSS <source>, feedparser takes the next title over the first one."""
+    item = both(rss("<item><guid>1</guid><title>A</title><source url='http://s.org/'>S</source>"
+                    "<title>B</title></item>")).items[0]  # fmt: skip
+    assert item.title == "B"
+
+
+def test_parse_fast_itunes_summary_is_a_summary() -> None:
+    """itunes:summary is read as feedparser's summary, in the feed and in items."""
+    itunes = 'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+    body = rss(
+        "<item><guid>1</guid><itunes:summary>Short</itunes:summary>"
+        "<description>Long &lt;i&gt;text&lt;/i&gt;</description></item>",
+        itunes, channel="<description>d</description><itunes:summary>s</itunes:summary>",
+    )
+    item = both(body).items[0]
+    assert (item.summary, item.body) == ("Short", "Long text")
+
+
 def test_parse_fast_later_empty_date_clears_the_earlier_one() -> None:
     """feedparser overwrites a date with a later empty one; so does the fast reader."""
     item = both(rss("<item><guid>1</guid><pubDate>Sun, 07 Jan 2018 09:00:00 +0400</pubDate>"
@@ -198,7 +217,8 @@ def test_parse_fast_refuses_ill_formed_documents() -> None:
         (rss("<item><guid>1</guid><title>a<b>b</b></title></item>"), "markup inside"),
         (rss('<item xml:base="http://e.org/"><guid>1</guid></item>'), "xml:base"),
         (rss('<item><guid>1</guid><title lang="en">a</title></item>'), "xml:base"),
-        (rss("<item><source url='http://s/'>S</source></item>"), "<source>"),
+        (f"<feed {ATOM}><entry><source><title>S</title></source></entry></feed>".encode(),
+         "markup inside <source>"),
         (rss("<item><guid>1</guid></item>", channel="<title>again</title>"), "second"),
         (rss("<item><x:a xmlns:x='urn:a'/><x:b xmlns:x='urn:b'/></item>"), "bound to two"),
         (f"<feed {ATOM}><entry><content type='xhtml'>x</content></entry></feed>".encode(),
