@@ -46,6 +46,9 @@ _HTML_INPUT_FACTOR = 4
 
 Reader = Literal["auto", "fast", "feedparser"]
 
+# json's encoder for one string, as json.dumps(..., ensure_ascii=False) uses it.
+_json_string = json.encoder.encode_basestring
+
 _LANG = re.compile(r"\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*\s*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -227,8 +230,15 @@ def normalise_link(url: str) -> str | None:
 
 
 def content_hash(title: str, summary: str, body: str) -> str:
-    """sha256 over the three texts, encoded so no two different triples collide."""
-    return _sha256(json.dumps([title, summary, body], ensure_ascii=False))
+    """sha256 over the three texts, encoded so no two different triples collide.
+
+    The text hashed is `json.dumps([title, summary, body], ensure_ascii=False)`, written
+    out with json's own string encoder: the same characters without the list encoder's
+    overhead, and a body that is the summary is encoded once.
+    """
+    summary_json = _json_string(summary)
+    body_json = summary_json if body is summary else _json_string(body)
+    return _sha256(f"[{_json_string(title)}, {summary_json}, {body_json}]")
 
 
 def iso_utc(parsed: Any) -> str | None:

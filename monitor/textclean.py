@@ -139,7 +139,8 @@ def html_to_text(html: str) -> str:
     if not html:
         return ""
     if "<" not in html and "&" not in html:
-        return _assemble([_clean_part(html)])
+        # Plain text: no markup, so no breaks; what _assemble would do comes to this.
+        return " ".join(strip_controls(html, keep_newlines=False).split())
     soup = BeautifulSoup(html, "html.parser")
     return element_text(soup)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, ParsedFeed
@@ -479,6 +482,17 @@ def test_parse_feedparser_is_only_given_bytesio() -> None:
                 calls.append((path.name, ast.unparse(node.args[0]) if node.args else ""))
     assert calls, "no feedparser.parse call found"
     assert all(arg.startswith("io.BytesIO(") for _, arg in calls), calls
+
+
+@given(st.text(), st.text(), st.text(), st.booleans())
+def test_parse_content_hash_is_sha256_of_the_json_triple(
+    title: str, summary: str, body: str, body_is_summary: bool
+) -> None:
+    """content_hash stays sha256 of json.dumps([title, summary, body]): stored hashes hold."""
+    body = summary if body_is_summary else body
+    encoded = json.dumps([title, summary, body], ensure_ascii=False)
+    expected = hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+    assert content_hash(title, summary, body) == expected
 
 
 def test_parse_fixture_files_exist_with_attribution() -> None:

@@ -133,6 +133,12 @@ def test_strip_controls_shortcut_equals_the_regex_passes(text: str) -> None:
         assert strip_controls(text, keep_newlines=keep) == _strip_controls_by_regexes(text, keep)
 
 
+@given(st.text(alphabet=st.sampled_from("ab \t\r\n\x0b\x00\x1b\x85\u2028\u3000й"), max_size=60))
+def test_html_to_text_plain_text_shortcut_equals_assembling(text: str) -> None:
+    """Text without markup or entities gives what the general assembly of parts gives."""
+    assert html_to_text(text) == textclean._assemble([textclean._clean_part(text)])
+
+
 @given(st.text(max_size=200))
 def test_strip_controls_output_has_no_controls(text: str) -> None:
     """Whatever goes in, no control or bidi character comes out."""
