@@ -7,7 +7,7 @@ is read for the main process and, separately, for the worker processes. What the
 workers do to the same 200 bodies (parse, then match every item) is also timed here
 in one process, with each reader.
 
-    .venv/bin/python bench/profile_cycle.py [--baseline DIR] [--repeat 3]
+    .venv/bin/python bench/profile_cycle.py [--baseline DIR] [--repeat 3] [--reader]
 
 `--baseline DIR` also times another monitor source tree (for instance `git archive`
 of an earlier commit unpacked into DIR), alternating with this one on the same server.
@@ -32,7 +32,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from run import DEVSET, REPO, monitor_config, start_server  # noqa: E402
+from run import DEVSET, REPO, ensure_reader, monitor_config, reader_db, start_server  # noqa: E402
 
 PHASES = {
     "fetch": "fetch 200 feeds (16 at a time, 50 ms latency)",
@@ -90,7 +90,25 @@ def cold_cycle(source: Path | None, folder: Path, config: Path) -> dict[str, flo
     return spent
 
 
+def reader_cold_cycle(folder: Path, urls: list[str]) -> dict[str, float]:
+    """lemon24/reader's cold cycle on the same feeds: wall and CPU, for comparison."""
+    python = ensure_reader()
+    for leftover in folder.glob("reader.sqlite*"):
+        leftover.unlink()
+    db = reader_db(python, folder, urls)
+    command = [str(python), "-m", "reader", "--db", str(db), "update", "--workers", "10"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=folder)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"wall": wall, "cpu": cpu}
+
+
 def report(label: str, runs: list[dict[str, float]]) -> None:
+    for run in runs:  # what no phase covers, per run (medians of parts do not add up)
+        run["rest"] = run["run_once"] - sum(run[phase] for phase in PHASES)
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     print(f"\ncold cycle, {label} (median of {len(runs)}): {median['wall']:.2f} s wall;"
           f" CPU {median['cpu_main']:.2f} s main + {median['cpu_workers']:.2f} s workers")
@@ -98,7 +116,7 @@ def report(label: str, runs: list[dict[str, float]]) -> None:
           f"{median['wall'] - median['run_once']:6.2f} s")
     for phase, text in PHASES.items():
         print(f"  {text:50s} {median[phase]:6.2f} s")
-    rest = median["run_once"] - sum(median[phase] for phase in PHASES)
+    rest = median["rest"]
     print(f"  {'the rest (locks, checks, quiet outcomes, shutdown)':50s} {rest:6.2f} s")
 
 
@@ -131,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="another monitor source tree to time")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reader", action="store_true", help="time reader's cold cycle too")
     parser.add_argument("--driver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.driver:
@@ -140,20 +159,29 @@ def main() -> None:
     if args.baseline is not None:
         sources = {f"baseline {args.baseline}": args.baseline.resolve(), **sources}
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in sources}
+    readers: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         server, banner = start_server(folder / "urls.txt", DEVSET if DEVSET.exists() else None)
         try:
-            config = monitor_config(folder, (folder / "urls.txt").read_text().split())
+            urls = (folder / "urls.txt").read_text().split()
+            config = monitor_config(folder, urls)
             for _ in range(args.repeat):
                 for label, source in sources.items():
                     runs[label].append(cold_cycle(source, folder, config))
+                if args.reader:
+                    readers.append(reader_cold_cycle(folder, urls))
         finally:
             server.terminate()
             server.wait(10)
     print(f"server: {banner}; machine: {os.cpu_count()} cores")
     for label, found in runs.items():
         report(label, found)
+    if readers:
+        wall = statistics.median(r["wall"] for r in readers)
+        cpu = statistics.median(r["cpu"] for r in readers)
+        print(f"\nreader's cold cycle (median of {len(readers)}): {wall:.2f} s wall,", end=" ")
+        print(f"{cpu:.2f} s CPU")
     from feedserver import make_feeds
 
     worker_side([f.body for f in make_feeds(200, 35, 3900, 1, DEVSET)])
