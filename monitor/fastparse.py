@@ -1,21 +1,21 @@
 """A fast reader for well-formed RSS 2.0, RSS 1.0 and Atom 1.0 that gives feedparser's entries.
 
-Why: feedparser spends most of a parse in its pure-Python SAX handlers (about 15 MB/s
-of feed XML on the benchmark feeds); lxml builds the same document's tree at over
-200 MB/s. `read` walks that tree and returns what `feedparser.parse` would return for
-the keys `monitor.parse` reads (feed title and language; each entry's title, summary,
-content, link, id, dates and language, with their details), or raises `Unsupported`,
-and the caller runs feedparser instead. feedparser stays the reference: this module
+Why: feedparser spends most of a parse in its pure-Python SAX handlers (5-15 MB/s of
+feed XML on the benchmark feeds); lxml builds the same document's tree at 70-150 MB/s.
+`read` walks that tree and returns what `feedparser.parse` would return for the keys
+`monitor.parse` reads (feed title and language; each entry's title, summary, content,
+link, id, dates and language, with their details), or raises `Unsupported`, and the
+caller runs feedparser instead. feedparser stays the reference: this module
 copies its rules only where they are simple, and refuses the rest:
 - anything lxml finds ill-formed (feedparser would read it leniently), a DOCTYPE, an
   encoding feedparser could not settle, a root that is not `rss`, `rdf:RDF` with the
   RSS 1.0 namespace, or an Atom 1.0 `feed`;
 - markup inside a field, a content type other than text or HTML (`xhtml`, base64, `src`),
   attributes it does not model, `xml:base` or any `base`/`lang` attribute but `xml:lang`;
-- elements whose handlers in feedparser move text between fields or contexts (`source`,
-  `image` or `textInput` inside an entry, `media:title`, `itunes:summary`, ...), found
-  at any depth of an entry, and feed titles in places where feedparser's depth rules
-  would decide which one wins;
+- elements whose handlers in feedparser move text between fields or contexts (Atom's
+  `source`, `image` or `textInput` inside an entry, `media:title`, `media:description`,
+  ...), found at any depth of an entry, and feed titles or summaries in places where
+  feedparser's depth rules or its state would decide which one counts;
 - namespace prefixes declared for two URIs, or reused for another known module.
 feedparser's own helpers do the fiddly parts (date formats, URL joining, the guess that
 plain text is HTML, the cp1252 map), so those cannot drift apart. The test of this
