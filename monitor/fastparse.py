@@ -49,7 +49,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # feedparser's table of namespaces, keyed by the lowercase URI as it matches them.
 _KNOWN = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _CANONICAL_PREFIXES = frozenset(prefix.lower() for prefix in _KNOWN.values() if prefix)
-_XMLNS = re.compile(rb"""xmlns(?::([^\s=>/"']+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# A prefix cannot hold ":"; excluding it also keeps the search linear on text made of
+# "xmlns:xmlns:..." (each candidate's scan stops where the next one starts).
+_XMLNS = re.compile(rb"""xmlns(?::([^\s=>/"':]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 # Attributes named base or lang in any case and namespace: feedparser reads them all.
 _BASE_OR_LANG = (
     "//@*[translate(local-name(), 'BASELNG', 'baselng') = 'base'"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from monitor.errors import ParseError
@@ -244,6 +246,14 @@ def test_parse_fast_guard_still_refuses_entities_before_either_reader() -> None:
         with pytest.raises(ParseError) as caught:
             parse_feed(body, feed_lang="en", reader=reader)  # type: ignore[arg-type]
         assert caught.value.kind == ErrorKind.PARSE
+
+
+def test_parse_fast_namespace_lookalikes_in_text_cost_linear_time() -> None:
+    """Text made of "xmlns:" a million times is read in seconds, not hours."""
+    body = rss(f"<item><guid>1</guid><title>{'xmlns:' * 1_000_000}</title></item>")
+    started = time.monotonic()
+    assert both(body).items[0].title.startswith("xmlns:xmlns:")
+    assert time.monotonic() - started < 10
 
 
 def test_parse_fast_huge_text_node_falls_back_within_limits() -> None:
