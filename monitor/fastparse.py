@@ -361,9 +361,9 @@ def _check_subtree(document: _Document, element: Any) -> None:
 
 
 def _read_entry(document: _Document, item: Any) -> dict[str, Any]:
-    for key in item.keys():
-        if key not in (RDF_ABOUT, XML_LANG):
-            raise Unsupported(f"attribute {key!r} on an entry")
+    _attributes(item, _ENTRY_ATTRIBUTES)
+    if any(k != RDF_ABOUT and k.lower().endswith("}about") for k in item.keys()):
+        raise Unsupported("an about attribute that feedparser may read as rdf:about")
     entry = _Entry({}, _inherited_lang(item) if document.has_lang else None)
     about = item.get(RDF_ABOUT)
     if about:
@@ -441,7 +441,7 @@ def _content(document: _Document, entry: _Entry, element: Any, default_type: str
 def _source(document: _Document, entry: _Entry, element: Any) -> None:
     # RSS's <source url="...">name</source>: only its text, filed elsewhere. feedparser
     # forgets there that a title was kept, so a later title replaces the first.
-    _attributes(element, _SOURCE_ATTRIBUTES)
+    _attributes(element, _SOURCE_ATTRIBUTES, modelled=_SOURCE_ATTRIBUTES)
     entry.title_taken = False
 
 
@@ -454,7 +454,7 @@ def _encoded_content(document: _Document, entry: _Entry, element: Any) -> None:
 
 
 def _link(document: _Document, entry: _Entry, element: Any) -> None:
-    attributes = _attributes(element, _LINK_ATTRIBUTES)
+    attributes = _attributes(element, _LINK_ATTRIBUTES, modelled=_HREF)
     if "href" not in attributes:  # RSS: the link is the element's text
         value = _plain(element.text, base=document.base).replace("&amp;", "&")
         entry.fields["link"] = _ENTITY_LEFT.sub(r"&\g<1>", value)
@@ -509,22 +509,36 @@ _SENSITIVE = frozenset(_FIELD_READERS) | _DANGEROUS | _TITLES | _LANGUAGES
 
 # --- text as feedparser finishes it -----------------------------------------------------------
 
+# The attribute names feedparser's handlers read (lowercased); others are ignored, as
+# feedparser ignores them. feedparser also reads a namespaced attribute under its bare
+# name, so one of these names in any namespace is refused, and so are those marked here
+# as not modelled (base64 `mode`, Atom `src`, and the `url`/`uri` spellings of `href`).
 _NO_ATTRIBUTES: frozenset[str] = frozenset()
-_TEXT_ATTRIBUTES = frozenset({"type"})
-_LINK_ATTRIBUTES = frozenset({"href", "rel", "type", "title", "hreflang", "length"})
+_TEXT_ATTRIBUTES = frozenset({"type", "mode", "src"})
+_LINK_ATTRIBUTES = frozenset({"href", "rel", "type", "url", "uri"})
 _GUID_ATTRIBUTES = frozenset({"ispermalink"})
 _SOURCE_ATTRIBUTES = frozenset({"url"})
+_HREF = frozenset({"href"})
+_ENTRY_ATTRIBUTES = frozenset({"lastmod", "href"})  # feedparser's CDF reading of an item
+_NOT_MODELLED = frozenset({"mode", "src", "url", "uri", "lastmod", "href"})
 
 
-def _attributes(element: Any, allowed: frozenset[str]) -> dict[str, str]:
-    """The element's attributes as feedparser's handlers see them (names lowercased,
-    `rel` and `type` values too); anything not in `allowed` is refused."""
+def _attributes(
+    element: Any, reads: frozenset[str], modelled: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """The attributes of `element` that feedparser's handler `reads`, as it sees them
+    (names lowercased, `rel` and `type` values too). A read one that is not `modelled`
+    here, comes twice, or stands in a namespace is refused."""
     found: dict[str, str] = {}
     for key, value in element.items():
-        if key == XML_LANG:
+        if key.startswith("{"):
+            if key.rsplit("}", 1)[1].lower() in reads and key != XML_LANG:
+                raise Unsupported(f"attribute {key!r} on <{element.tag}>")
             continue
         lower = str(key).lower()
-        if key.startswith("{") or lower not in allowed or lower in found:
+        if lower not in reads:
+            continue
+        if lower in found or (lower in _NOT_MODELLED and lower not in modelled):
             raise Unsupported(f"attribute {key!r} on <{element.tag}>")
         found[lower] = value.lower() if lower in ("rel", "type") else str(value)
     return found

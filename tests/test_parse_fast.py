@@ -168,6 +168,18 @@ def test_parse_fast_atom_links_follow_rel_and_type() -> None:
     assert (item.key, item.url) == ("urn:1", "http://e.org/page")
 
 
+def test_parse_fast_attributes_feedparser_ignores_are_ignored() -> None:
+    """WordPress's thr:count on links, Google's gd:etag on entries: read fast, as feedparser."""
+    body = (
+        f'<feed {ATOM} xmlns:thr="http://purl.org/syndication/thread/1.0" '
+        'xmlns:gd="http://schemas.google.com/g/2005"><title>t</title>'
+        '<entry gd:etag="W/1"><id>urn:1</id><title type="html" class="x">a</title>'
+        '<link rel="replies" type="text/html" href="http://e.org/1#c" thr:count="3"/>'
+        '<link rel="alternate" href="http://e.org/1" hreflang="en" length="9"/></entry></feed>'
+    ).encode()
+    assert both(body, content_type="application/atom+xml").items[0].url == "http://e.org/1"
+
+
 def test_parse_fast_xml_lang_is_inherited_and_can_be_cleared() -> None:
     """xml:lang reaches entries from the root; xml:lang="" on an entry clears it."""
     body = (
@@ -223,6 +235,8 @@ def test_parse_fast_refuses_ill_formed_documents() -> None:
          "markup inside <source>"),
         (rss("<item><guid>1</guid></item>", channel="<title>again</title>"), "second"),
         (rss("<item><x:a xmlns:x='urn:a'/><x:b xmlns:x='urn:b'/></item>"), "bound to two"),
+        (rss("<item><link x:href='http://e.org/' xmlns:x='urn:x'/></item>"), "attribute"),
+        (rss("<item><title mode='base64'>YQ==</title></item>"), "attribute"),
         (f"<feed {ATOM}><entry><content type='xhtml'>x</content></entry></feed>".encode(),
          "content type"),
         (b"<?xml version='1.0'?><feed xmlns='http://purl.org/atom/ns#' version='0.3'/>",
@@ -231,8 +245,8 @@ def test_parse_fast_refuses_ill_formed_documents() -> None:
          b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">'
          b"<channel><item><link>http://e.org/1</link></item></channel></rss>", "DOCTYPE"),
     ],
-    ids=["markup", "xml-base", "lang", "source", "title-after", "prefix-twice", "xhtml",
-         "atom03", "doctype"],
+    ids=["markup", "xml-base", "lang", "source", "title-after", "prefix-twice",
+         "namespaced-href", "base64", "xhtml", "atom03", "doctype"],
 )  # fmt: skip
 def test_parse_fast_refuses_constructs_it_does_not_model(body: bytes, reason: str) -> None:
     """Constructs whose reading depends on feedparser's state go to feedparser."""
