@@ -11,7 +11,8 @@ copies its rules only where they are simple, and refuses the rest:
   encoding feedparser could not settle, a root that is not `rss`, `rdf:RDF` with the
   RSS 1.0 namespace, or an Atom 1.0 `feed`;
 - markup inside a field, a content type other than text or HTML (`xhtml`, base64, `src`),
-  attributes it does not model, `xml:base` or any `base`/`lang` attribute but `xml:lang`;
+  attributes it does not model, a `base` or `lang` attribute other than `xml:base` and
+  `xml:lang`, `xml:base` when the feed's URL is not known;
 - elements whose handlers in feedparser move text between fields or contexts (Atom's
   `source`, `image` or `textInput` inside an entry, `media:title`, `media:description`,
   ...), found at any depth of an entry, and feed titles or summaries in places where
@@ -39,6 +40,7 @@ from monitor.xmlguard import Decoded
 
 XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 XML_LANG = XML_NS + "lang"
+XML_BASE = XML_NS + "base"
 RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 ATOM_NS = "http://www.w3.org/2005/atom"
 RSS10_NS = "http://purl.org/rss/1.0/"
@@ -102,6 +104,8 @@ class _Document:
     base: str  # the base URI feedparser resolves links against
     name: Callable[[str], str]  # lxml tag -> feedparser's handler name
     has_lang: bool  # any xml:lang attribute at all
+    has_base: bool  # any xml:base attribute: links resolve against _base_of(element)
+    feed_url: str  # the URL feedparser is given as Content-Location
     feed: dict[str, Any] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     feed_title_allowed: bool = True  # False once an entry, image or textInput went by
@@ -132,11 +136,14 @@ def read(decoded: Decoded, base_url: str | None) -> dict[str, Any]:
     root = _tree(decoded.text)
     declarations = _declarations(decoded.text)
     name = _namer(_unknown_prefixes(declarations))
+    has_lang, has_base = _find_base_and_lang(root, base_url)
     document = _Document(
         version=_version(name(root.tag), root, declarations),
-        base=_document_base(base_url or ""),
+        base="" if has_base else _document_base(base_url or ""),
         name=name,
-        has_lang=_check_base_and_lang(root),
+        has_lang=has_lang,
+        has_base=has_base,
+        feed_url=base_url or "",
     )
     _read_root(document, root)
     result: dict[str, Any] = {
@@ -272,12 +279,27 @@ def _document_base(base: str) -> str:
     return str(once)
 
 
-def _check_base_and_lang(root: Any) -> bool:
-    """Refuse xml:base and every base or lang attribute but xml:lang; True if xml:lang occurs."""
-    found = root.xpath(_BASE_OR_LANG)  # in C over the tree: far cheaper than a regex pass
-    if any(value.attrname != XML_LANG for value in found):
-        raise Unsupported("xml:base, or a base or lang attribute other than xml:lang")
-    return bool(found)
+def _find_base_and_lang(root: Any, base_url: str | None) -> tuple[bool, bool]:
+    """(any xml:lang, any xml:base); refuse other base or lang attributes, which feedparser
+    reads too, and xml:base without a feed URL (feedparser's base then leaks between
+    siblings)."""
+    found = {value.attrname for value in root.xpath(_BASE_OR_LANG)}  # in C, over the tree
+    if found - {XML_LANG, XML_BASE}:
+        raise Unsupported("a base or lang attribute other than xml:base and xml:lang")
+    if XML_BASE in found and not base_url:
+        raise Unsupported("xml:base in a feed read without its URL")
+    return XML_LANG in found, XML_BASE in found
+
+
+def _base_of(document: _Document, element: Any) -> str:
+    """The base feedparser resolves `element`'s links against: each element from the root
+    down joins its xml:base (or, without one, the base itself) to the one above."""
+    if not document.has_base:
+        return document.base
+    base = document.feed_url
+    for node in [*reversed(list(element.iterancestors())), element]:
+        base = make_safe_absolute_uri(base, node.get(XML_BASE) or base) or base
+    return str(base)
 
 
 # --- the feed ------------------------------------------------------------------------------
@@ -456,19 +478,19 @@ def _encoded_content(document: _Document, entry: _Entry, element: Any) -> None:
 def _link(document: _Document, entry: _Entry, element: Any) -> None:
     attributes = _attributes(element, _LINK_ATTRIBUTES, modelled=_HREF)
     if "href" not in attributes:  # RSS: the link is the element's text
-        value = _plain(element.text, base=document.base).replace("&amp;", "&")
+        value = _plain(element.text, base=_base_of(document, element)).replace("&amp;", "&")
         entry.fields["link"] = _ENTITY_LEFT.sub(r"&\g<1>", value)
         return
     rel = attributes.get("rel", "alternate")
     kind = attributes.get("type", "application/atom+xml" if rel == "self" else "text/html")
     if rel == "alternate" and _FeedParserMixin.map_content_type(kind) in HTML_TYPES:
-        entry.fields["link"] = _urljoin(document.base, attributes["href"])
+        entry.fields["link"] = _urljoin(_base_of(document, element), attributes["href"])
 
 
 def _guid(document: _Document, entry: _Entry, element: Any) -> None:
     attributes = _attributes(element, _GUID_ATTRIBUTES)
     is_link = attributes.get("ispermalink", "true") == "true"
-    value = _plain(element.text, base=document.base if is_link else None)
+    value = _plain(element.text, base=_base_of(document, element) if is_link else None)
     entry.fields["id"] = value
     if is_link:
         entry.fields.setdefault("link", value)

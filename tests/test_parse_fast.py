@@ -180,6 +180,20 @@ def test_parse_fast_attributes_feedparser_ignores_are_ignored() -> None:
     assert both(body, content_type="application/atom+xml").items[0].url == "http://e.org/1"
 
 
+def test_parse_fast_xml_base_is_joined_level_by_level() -> None:
+    """xml:base on the feed, an entry and a link resolve relative links as in feedparser."""
+    body = (
+        f'<feed {ATOM} xml:base="http://e.org/blog/"><title>t</title>'
+        '<entry xml:base="2024/"><id>a/1</id><link href="post.html"/></entry>'
+        '<entry><id>urn:2</id><link xml:base="/x/" href="y.html"/></entry></feed>'
+    ).encode()
+    feed = both(body, content_type="application/atom+xml", base_url="http://other.org/feed")
+    assert [(i.key, i.url) for i in feed.items] == [
+        ("http://e.org/blog/2024/a/1", "http://e.org/blog/2024/post.html"),
+        ("urn:2", "http://e.org/x/y.html"),
+    ]
+
+
 def test_parse_fast_xml_lang_is_inherited_and_can_be_cleared() -> None:
     """xml:lang reaches entries from the root; xml:lang="" on an entry clears it."""
     body = (
