@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape as _xml_escape
 
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
@@ -46,6 +47,7 @@ ATOM_NS = "http://www.w3.org/2005/atom"
 RSS10_NS = "http://purl.org/rss/1.0/"
 RSS090_NS = "http://my.netscape.com/rdf/simple/0.9/"
 TEXT_TYPES = frozenset({"text/plain", "text/html"})
+XHTML_TYPE = "application/xhtml+xml"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 # feedparser's table of namespaces, keyed by the lowercase URI as it matches them.
@@ -60,6 +62,7 @@ _BASE_OR_LANG = (
     " or translate(local-name(), 'BASELNG', 'baselng') = 'lang']"
 )
 _ENTITY_LEFT = re.compile(r"&([A-Za-z0-9_]+);")
+_QUOTE = {'"': "&quot;"}
 # U+0080-U+009F in UTF-8: the only code points feedparser's cp1252 map changes
 # (searching the encoded text is twice as fast as searching the str).
 _C1 = re.compile(b"\xc2[\x80-\x9f]")
@@ -346,8 +349,6 @@ def _read_feed_title(document: _Document, element: Any) -> None:
     # last entry, image or textInput: one title, before all of those, is always kept.
     if not document.feed_title_allowed or "title" in document.feed:
         raise Unsupported("a feed title after entries, or a second one")
-    if len(element):
-        raise Unsupported("markup inside the feed title")
     document.feed["title"] = _content_value(document, element, "text/plain")[0]
 
 
@@ -394,7 +395,7 @@ def _read_entry(document: _Document, item: Any) -> dict[str, Any]:
         name = document.name(child.tag)
         reader = _FIELD_READERS.get(name)
         if reader is not None:
-            if len(child):
+            if len(child) and name not in _TEXT_CONSTRUCTS:  # those judge their markup
                 raise Unsupported(f"markup inside <{name}>")
             reader(document, entry, child)
         elif name in _SENSITIVE:
@@ -527,6 +528,7 @@ _FIELD_READERS: dict[str, Callable[[_Document, _Entry, Any], None]] = {
     "language": _language, "dc_language": _language,
 }  # fmt: skip
 _SENSITIVE = frozenset(_FIELD_READERS) | _DANGEROUS | _TITLES | _LANGUAGES
+_TEXT_CONSTRUCTS = _TITLES | _SUMMARIES | _DESCRIPTIONS | {"content", "content_encoded"}
 
 
 # --- text as feedparser finishes it -----------------------------------------------------------
@@ -575,14 +577,76 @@ def _content_value(document: _Document, element: Any, default_type: str) -> tupl
     """(text, content type) of a text construct, as feedparser's pop() leaves them."""
     attributes = _attributes(element, _TEXT_ATTRIBUTES)
     kind = _FeedParserMixin.map_content_type(attributes.get("type", default_type))
-    if kind not in TEXT_TYPES:  # xhtml is markup, other types may be base64
+    if kind == XHTML_TYPE and document.version == "atom10":
+        return _recode(_xhtml_markup(document, element)), kind
+    if kind not in TEXT_TYPES:  # other types may be base64
         raise Unsupported(f"content type {kind!r}")
+    if len(element):
+        raise Unsupported(f"markup inside <{document.name(element.tag)}>")
     text = str(element.text or "").strip()
     # Outside Atom, feedparser guesses that "plain" text holding tags is HTML.
     if kind == "text/plain" and document.version != "atom10":
         if _FeedParserMixin.looks_like_html(text):
             kind = "text/html"
     return _recode(text), kind
+
+
+def _xhtml_markup(document: _Document, element: Any) -> str:
+    """The markup feedparser rebuilds from an Atom xhtml construct: start tags with their
+    plain attributes, escaped text, an end tag for every element, and an enclosing div
+    taken off. Refused: elements that feedparser would also handle (an end tag such as
+    </title> or </body> runs its handler), svg and math, namespaced attributes."""
+    pieces = [_xml_escape(element.text)] if element.text else []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        if node is element:
+            continue
+        local = node.tag.rsplit("}", 1)[-1].lower()
+        if event == "start":
+            name = document.name(node.tag)
+            if hasattr(_FeedParserMixin, "_end_" + name) or local in ("svg", "math"):
+                raise Unsupported(f"<{name}> inside xhtml content")
+            pieces.append(f"<{local}{_xhtml_attributes(node)}>")
+            if node.text:
+                pieces.append(_xml_escape(node.text))
+        else:
+            pieces.append(f"</{local}>")
+            if node.tail:
+                pieces.append(_xml_escape(node.tail))
+    return _without_enclosing_div(pieces).strip()
+
+
+def _xhtml_attributes(node: Any) -> str:
+    out = []
+    seen: set[str] = set()
+    for key, value in node.items():
+        lower = str(key).lower()
+        if key.startswith("{") or lower in seen:
+            raise Unsupported(f"attribute {key!r} inside xhtml content")
+        seen.add(lower)
+        value = value.lower() if lower in ("rel", "type") else str(value)
+        out.append(f' {lower}="{_xml_escape(value, _QUOTE)}"')
+    return "".join(out)
+
+
+def _without_enclosing_div(pieces: list[str]) -> str:
+    """feedparser's rule, as it is: a div holding all the rest is taken off."""
+    while len(pieces) > 1 and not pieces[-1].strip():
+        del pieces[-1]
+    while len(pieces) > 1 and not pieces[0].strip():
+        del pieces[0]
+    first, last = (pieces[0], pieces[-1]) if pieces else ("", "")
+    if (first == "<div>" or first.startswith("<div ")) and last == "</div>":
+        depth = 0
+        for piece in pieces[:-1]:
+            if piece.startswith("</"):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif piece.startswith("<") and not piece.endswith("/>"):
+                depth += 1
+        else:
+            pieces = pieces[1:-1]
+    return "".join(pieces)
 
 
 def _plain(text: str | None, base: str | None = None) -> str:

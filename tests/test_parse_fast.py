@@ -194,6 +194,19 @@ def test_parse_fast_xml_base_is_joined_level_by_level() -> None:
     ]
 
 
+def test_parse_fast_atom_xhtml_is_rebuilt_as_feedparser_does() -> None:
+    """Atom xhtml content and summaries give feedparser's text: div off, markup, entities."""
+    xhtml = 'xmlns:x="http://www.w3.org/1999/xhtml"'
+    body = (
+        f"<feed {ATOM} {xhtml}><title>t</title><entry><id>urn:1</id>"
+        '<summary type="xhtml"><x:div><x:p>One &amp; <x:b>two</x:b></x:p></x:div></summary>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p class="a">Para'
+        "</p><script>evil()</script><p>Next<br/>line</p></div></content></entry></feed>"
+    ).encode()
+    item = both(body, content_type="application/atom+xml").items[0]
+    assert (item.summary, item.body) == ("One & two", "Para\n\nNext\nline")
+
+
 def test_parse_fast_xml_lang_is_inherited_and_can_be_cleared() -> None:
     """xml:lang reaches entries from the root; xml:lang="" on an entry clears it."""
     body = (
@@ -251,7 +264,9 @@ def test_parse_fast_refuses_ill_formed_documents() -> None:
         (rss("<item><x:a xmlns:x='urn:a'/><x:b xmlns:x='urn:b'/></item>"), "bound to two"),
         (rss("<item><link x:href='http://e.org/' xmlns:x='urn:x'/></item>"), "attribute"),
         (rss("<item><title mode='base64'>YQ==</title></item>"), "attribute"),
-        (f"<feed {ATOM}><entry><content type='xhtml'>x</content></entry></feed>".encode(),
+        (f"<feed {ATOM}><entry><content type='xhtml'><div><body>x</body></div></content>"
+         "</entry></feed>".encode(), "inside xhtml content"),
+        (f"<feed {ATOM}><entry><content type='image/png'>iVBO</content></entry></feed>".encode(),
          "content type"),
         (b"<?xml version='1.0'?><feed xmlns='http://purl.org/atom/ns#' version='0.3'/>",
          "unsupported format"),
@@ -260,7 +275,7 @@ def test_parse_fast_refuses_ill_formed_documents() -> None:
          b"<channel><item><link>http://e.org/1</link></item></channel></rss>", "DOCTYPE"),
     ],
     ids=["markup", "xml-base", "lang", "source", "title-after", "prefix-twice",
-         "namespaced-href", "base64", "xhtml", "atom03", "doctype"],
+         "namespaced-href", "base64", "xhtml-body", "binary", "atom03", "doctype"],
 )  # fmt: skip
 def test_parse_fast_refuses_constructs_it_does_not_model(body: bytes, reason: str) -> None:
     """Constructs whose reading depends on feedparser's state go to feedparser."""
