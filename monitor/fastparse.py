@@ -10,9 +10,10 @@ copies its rules only where they are simple, and refuses the rest:
 - anything lxml finds ill-formed (feedparser would read it leniently), a DOCTYPE, an
   encoding feedparser could not settle, a root that is not `rss`, `rdf:RDF` with the
   RSS 1.0 namespace, or an Atom 1.0 `feed`;
-- markup inside a field, a content type other than text or HTML (`xhtml`, base64, `src`),
-  attributes it does not model, a `base` or `lang` attribute other than `xml:base` and
-  `xml:lang`, `xml:base` when the feed's URL is not known;
+- markup inside a field other than an Atom xhtml one (there, elements feedparser would
+  also act on, svg and math), base64 or `src` content, attributes its handlers read that
+  it does not model, a `base` or `lang` attribute other than `xml:base` and `xml:lang`,
+  `xml:base` when the feed's URL is not known;
 - elements whose handlers in feedparser move text between fields or contexts (Atom's
   `source`, `image` or `textInput` inside an entry, `media:title`, `media:description`,
   ...), found at any depth of an entry, and feed titles or summaries in places where
