@@ -30,6 +30,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+DEVSET = REPO.parent / "shared" / "devset" / "items.jsonl"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -46,6 +47,8 @@ def start_server(folder: Path, feeds: int) -> subprocess.Popen[str]:
         "--urls-file",
         str(folder / "urls.txt"),
     ]
+    if DEVSET.exists():  # real press texts, as in bench/run.py: a realistic share is flagged
+        cmd += ["--texts", str(DEVSET)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     if not proc.stdout.readline().startswith("READY"):

@@ -14,7 +14,10 @@ reader is installed into bench/.venv-reader (created on first use; it is a bench
 dependency only, never a dependency of the monitor). Ratios are what count: the machine
 is shared, so absolute seconds vary between runs.
 
-    .venv/bin/python bench/run.py [--repeat 3] [--no-reader]
+    .venv/bin/python bench/run.py [--repeat 3] [--no-reader] [--baseline DIR]
+
+`--baseline DIR` times a second monitor in the same rounds, from the source tree DIR
+(for instance `git archive` of an earlier commit unpacked there): before and after.
 """
 
 from __future__ import annotations
@@ -64,11 +67,22 @@ def monitor_config(folder: Path, urls: list[str]) -> Path:
     return path
 
 
-def timed(cmd: list[str], server: str, requests: dict[str, int], key: str) -> float:
+def timed(
+    cmd: list[str],
+    server: str,
+    requests: dict[str, int],
+    key: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> float:
     """Run one cycle; record how many requests (and 200s) the feed server saw during it."""
     urllib.request.urlopen(urllib.request.Request(server + "/stats/reset", method="POST"))
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Run from the feed folder: `python -m` puts the working directory first on the path,
+    # which from the repository would shadow a baseline's source tree.
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+    )
     elapsed = time.perf_counter() - started
     with urllib.request.urlopen(server + "/stats") as answer:
         stats = json.load(answer)
@@ -101,15 +115,27 @@ def reader_db(python: Path, folder: Path, urls: list[str]) -> Path:
 
 
 def one_round(
-    config: Path, reader: tuple[Path, Path] | None, server: str, requests: dict[str, int]
+    config: Path,
+    reader: tuple[Path, Path] | None,
+    server: str,
+    requests: dict[str, int],
+    baseline: Path | None = None,
 ) -> dict[str, float]:
     """A cold and a warm cycle of each tool, each on a fresh database."""
+    monitor = [sys.executable, "-m", "monitor", "-q", "--config", str(config), "run", "--once"]
+    result: dict[str, float] = {}
+    if baseline is not None:  # an earlier monitor, from its source tree
+        env = {**os.environ, "PYTHONPATH": str(baseline)}
+        for leftover in config.parent.glob("monitor.db*"):
+            leftover.unlink()
+        for cycle in ("cold", "warm"):
+            key = f"baseline_{cycle}"
+            result[key] = timed(monitor, server, requests, key, env, config.parent)
     for leftover in config.parent.glob("monitor.db*"):
         leftover.unlink()
-    monitor = [sys.executable, "-m", "monitor", "-q", "--config", str(config), "run", "--once"]
-    result = {
-        "monitor_cold": timed(monitor, server, requests, "monitor_cold"),
-        "monitor_warm": timed(monitor, server, requests, "monitor_warm"),
+    result |= {
+        "monitor_cold": timed(monitor, server, requests, "monitor_cold", cwd=config.parent),
+        "monitor_warm": timed(monitor, server, requests, "monitor_warm", cwd=config.parent),
     }
     if reader is not None:
         python, folder = reader
@@ -140,6 +166,11 @@ def main() -> None:
         help="real items to slice bodies from (default: the dev set if present)",
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time the monitor in this source tree (e.g. an earlier commit, unpacked)",
+    )
+    parser.add_argument(
         "--salad",
         action="store_true",
         help="generated diplomatic word salad instead (worst case for matching)",
@@ -155,7 +186,10 @@ def main() -> None:
             reader = None if args.no_reader else (ensure_reader(), folder)
             base = banner.split()[0]
             requests: dict[str, int] = {}
-            rounds = [one_round(config, reader, base, requests) for _ in range(args.repeat)]
+            baseline = args.baseline.resolve() if args.baseline else None
+            rounds = [
+                one_round(config, reader, base, requests, baseline) for _ in range(args.repeat)
+            ]
         finally:
             server.terminate()
             server.wait(10)
@@ -174,8 +208,11 @@ def report(banner: str, rounds: list[dict[str, float]], requests: dict[str, int]
             f"full answers {requests[key + '_200']}"
         )
     if "reader_cold" in median:
-        print(f"cold ratio monitor/reader: {median['monitor_cold'] / median['reader_cold']:.2f}")
-        print(f"warm ratio monitor/reader: {median['monitor_warm'] / median['reader_warm']:.2f}")
+        for tool in ("baseline", "monitor"):
+            if f"{tool}_cold" in median:
+                for cycle in ("cold", "warm"):
+                    ratio = median[f"{tool}_{cycle}"] / median[f"reader_{cycle}"]
+                    print(f"{cycle} ratio {tool}/reader: {ratio:.2f}")
     (BENCH / "out").mkdir(exist_ok=True)
     (BENCH / "out" / "last.json").write_text(json.dumps({"rounds": rounds, "median": median}))
 

@@ -1,16 +1,20 @@
 """Feed bytes into ParsedItems: hostile documents refused, every field clean text.
 
 Policy (see also the README section on parsing):
+- Two readers, one result: `monitor.fastparse` (lxml) reads well-formed RSS and Atom
+  that it can read exactly as feedparser does and refuses everything else, which then
+  goes to feedparser, the reference. Both give entries shaped alike, and the items are
+  built from them by the same code below.
 - feedparser only ever sees `io.BytesIO(body)`: bytes that spell a path or a URL
   would otherwise be opened or fetched by feedparser itself.
-- Refused as PARSE before feedparser runs (`xmlguard.check_prolog`): any `<!ENTITY`
+- Refused as PARSE before either reader runs (`xmlguard.check_prolog`): any `<!ENTITY`
   declaration, an internal DTD subset, an external DTD that is not a feed's.
 - NOT_A_FEED: an empty body, an HTML page, or a document where feedparser finds
   neither a feed version nor entries (this is never "all items were removed").
 - Ill-formed ("bozo") feeds: the loose parser's entries are kept and the reason
   goes into `ParsedFeed.warning`.
 - Item identity: guid/id, else the normalised link, else a hash of title, summary
-  and date; inside one document the first item with a key wins.
+  and date; inside one document one item per key, the same whatever the entries' order.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ import re
 import time
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import feedparser
 
-from monitor import xmlguard
+from monitor import fastparse, xmlguard
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, ParsedFeed, ParsedItem
 from monitor.textclean import html_to_text, one_line, safe_link, strip_controls
@@ -40,6 +44,11 @@ WARNING_CAP = 300
 # HTML is cut before cleaning so one giant field cannot cost more than its share.
 _HTML_INPUT_FACTOR = 4
 
+Reader = Literal["auto", "fast", "feedparser"]
+
+# json's encoder for one string, as json.dumps(..., ensure_ascii=False) uses it.
+_json_string = json.encoder.encode_basestring
+
 _LANG = re.compile(r"\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*\s*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -51,15 +60,20 @@ def parse_feed(
     content_type: str | None = None,
     base_url: str | None = None,
     max_items: int = 500,
+    reader: Reader = "auto",
 ) -> ParsedFeed:
-    """Parse one fetched body into a ParsedFeed, or raise ParseError (PARSE / NOT_A_FEED)."""
+    """Parse one fetched body into a ParsedFeed, or raise ParseError (PARSE / NOT_A_FEED).
+
+    `reader` is for tests and diagnosis: "feedparser" skips the fast reader, "fast"
+    raises `fastparse.Unsupported` where "auto" would hand the body to feedparser.
+    """
     if not body.strip():
         raise ParseError(ErrorKind.NOT_A_FEED, "empty body", "the server sent no document")
     headers = {"content-type": content_type} if content_type else {}
-    xmlguard.check_prolog(body, headers)
+    decoded = xmlguard.check_prolog(body, headers)
     # feedparser flags any header set without a Content-Type as "not XML", so the base URL
     # goes in only beside one; links are resolved against base_url below either way.
-    result = _run_feedparser(body, headers, base_url if content_type else None)
+    result = _read(body, decoded, headers, base_url if content_type else None, reader)
     entries: list[Any] = list(result.get("entries") or [])
     version = result.get("version") or ""
     if not version and not entries:
@@ -76,6 +90,25 @@ def parse_feed(
         warning=_warning(result, version, skipped),
         truncated=truncated,
     )
+
+
+def _read(
+    body: bytes,
+    decoded: xmlguard.Decoded,
+    headers: dict[str, str],
+    base_url: str | None,
+    reader: Reader,
+) -> Any:
+    """The fast reader's result where it can give feedparser's, else feedparser's own."""
+    if reader != "feedparser":
+        try:
+            return fastparse.read(decoded, base_url)
+        except Exception:
+            # Unsupported, or a fault in the fast reader: feedparser, the reference,
+            # reads the body instead (and raises nothing but ParseError).
+            if reader == "fast":
+                raise
+    return _run_feedparser(body, headers, base_url)
 
 
 def _run_feedparser(body: bytes, headers: dict[str, str], base_url: str | None) -> Any:
@@ -119,23 +152,33 @@ def _build_items(
     base_url: str | None,
     max_items: int,
 ) -> tuple[list[ParsedItem], int, bool]:
-    """Items in document order, first of each key kept, at most `max_items`."""
+    """Items in document order, one per key, at most `max_items` keys.
+
+    Of several entries with one key, the same one is kept whatever their order (the
+    latest dated, then the greatest content hash): a feed that lists a guid twice and
+    swaps the two between polls must not make a new revision on every poll.
+    """
     default_lang = plausible_lang(feed.get("language")) or feed_lang
-    items: list[ParsedItem] = []
-    seen: set[str] = set()
+    kept: dict[str, ParsedItem] = {}
     skipped = 0
+    truncated = False
     for entry in entries:
-        if len(items) >= max_items:
-            return items, skipped, True
         try:
             item = build_item(entry, default_lang=default_lang, base_url=base_url)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
             skipped += 1
             continue
-        if item.key not in seen:
-            seen.add(item.key)
-            items.append(item)
-    return items, skipped, False
+        other = kept.get(item.key)
+        if other is None and len(kept) >= max_items:
+            truncated = True
+            break
+        if other is None or _rank(item) > _rank(other):
+            kept[item.key] = item
+    return list(kept.values()), skipped, truncated
+
+
+def _rank(item: ParsedItem) -> tuple[str, str]:
+    return item.published or "", item.content_hash
 
 
 def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | None) -> ParsedItem:
@@ -147,7 +190,9 @@ def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | N
     body = _clean(_str(content.get("value")), content, BODY_CAP) if content else summary
     published = iso_utc(_date(entry, "published_parsed") or _date(entry, "updated_parsed"))
     raw_link = _str(entry.get("link")).strip()
-    url = safe_link(urllib.parse.urljoin(base_url, raw_link) if base_url else raw_link)
+    # No link is no URL: joined with the feed's URL it would become that URL, and the
+    # feed's URL is no item's key.
+    url = safe_link(urllib.parse.urljoin(base_url, raw_link) if base_url and raw_link else raw_link)
     key, key_kind = item_key(_str(entry.get("id")), url, title, summary, published)
     return ParsedItem(
         key=key,
@@ -195,8 +240,15 @@ def normalise_link(url: str) -> str | None:
 
 
 def content_hash(title: str, summary: str, body: str) -> str:
-    """sha256 over the three texts, encoded so no two different triples collide."""
-    return _sha256(json.dumps([title, summary, body], ensure_ascii=False))
+    """sha256 over the three texts, encoded so no two different triples collide.
+
+    The text hashed is `json.dumps([title, summary, body], ensure_ascii=False)`, written
+    out with json's own string encoder: the same characters without the list encoder's
+    overhead, and a body that is the summary is encoded once.
+    """
+    summary_json = _json_string(summary)
+    body_json = summary_json if body is summary else _json_string(body)
+    return _sha256(f"[{_json_string(title)}, {summary_json}, {body_json}]")
 
 
 def iso_utc(parsed: Any) -> str | None:

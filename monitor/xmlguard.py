@@ -12,11 +12,14 @@ document twice:
   encoding such as UTF-7 cannot hide a declaration), for `<!ENTITY` anywhere and for
   the DOCTYPE in the prolog, the part before the first element.
 An HTML page (an `html` DOCTYPE or root element) is reported as not a feed.
+`check_prolog` hands back that converted text, so a parser placed after it reads exactly
+the bytes that were checked.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind
@@ -44,32 +47,60 @@ _HTML_ROOT = re.compile(rb"<html(?:[\s>/]|$)", re.IGNORECASE)
 _DOCTYPE_NAME = re.compile(rb"\s*([^\s\[>]*)\s*([A-Za-z]*)")
 
 
-def check_prolog(body: bytes, headers: dict[str, str]) -> None:
-    """Raise ParseError (PARSE or NOT_A_FEED) if `body` must not reach feedparser."""
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A body as feedparser's parsers receive it, with what its conversion noticed."""
+
+    text: bytes  # UTF-8 with an XML declaration saying so; the raw body if conversion failed
+    encoding: str  # the encoding the body was read in; "" when none worked
+    problem: Exception | None  # a misleading content type or charset, as feedparser notes it
+    has_doctype: bool = False  # a (permitted) feed DOCTYPE in the prolog
+
+
+def check_prolog(body: bytes, headers: dict[str, str]) -> Decoded:
+    """The body as parsers will see it; ParseError (PARSE or NOT_A_FEED) if none may see it."""
     if any(pattern.search(body) for pattern in _RAW_ENTITY):
         _refuse_entities()
-    text = as_parsers_see_it(body, headers)
+    decoded = decode(body, headers)
+    text = decoded.text
     if _ENTITY.search(text):
         _refuse_entities()
     start = _ELEMENT_START.search(text)
     prolog = _COMMENT.sub(b"", text[: start.start()] if start else text)
+    doctypes = 0
     for match in _DOCTYPE.finditer(prolog):
         _check_doctype(prolog, match.end())
+        doctypes += 1
     if start and _HTML_ROOT.match(text, start.start()):
         raise ParseError(ErrorKind.NOT_A_FEED, "an HTML page, not a feed", _HTML_HINT)
+    return replace(decoded, has_doctype=doctypes > 0)
 
 
 def as_parsers_see_it(body: bytes, headers: dict[str, str]) -> bytes:
     """The body converted to UTF-8 the way feedparser converts it before parsing."""
+    return decode(body, headers).text
+
+
+def decode(body: bytes, headers: dict[str, str]) -> Decoded:
+    """Convert the body to UTF-8 with feedparser's own rules (BOM, HTTP charset, declaration)."""
     try:
         from feedparser.encodings import convert_to_utf8
     except ImportError:  # pragma: no cover - a feedparser without this helper
-        return body
+        return Decoded(body, "", None)
+    notes: dict[str, object] = {}
     try:
-        converted = convert_to_utf8(dict(headers), body, {})
+        converted = convert_to_utf8(dict(headers), body, notes)
     except Exception:  # an odd declared codec: fall back to the raw-byte checks
-        return body
-    return converted if isinstance(converted, bytes) else body
+        return Decoded(body, "", None)
+    if not isinstance(converted, bytes):
+        return Decoded(body, "", None)
+    problem = notes.get("bozo_exception")
+    encoding = notes.get("encoding")
+    return Decoded(
+        converted,
+        encoding if isinstance(encoding, str) else "",
+        problem if isinstance(problem, Exception) else None,
+    )
 
 
 def _check_doctype(text: bytes, offset: int) -> None:

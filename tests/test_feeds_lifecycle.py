@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.daemon_env import signal_feed
+from tests.daemon_env import rss, signal_feed
 from tests.pipeline_env import db_count, run_cli, write_config
 from tests.servers import TestServer, reply
 
@@ -81,3 +81,20 @@ def test_feeds_overdue_when_next_poll_is_an_interval_in_the_past(
         conn.execute("UPDATE feeds SET next_due = '2020-01-01T00:00:00Z'")
     conn.close()
     assert _feeds(config)[0]["state"] == "overdue"
+
+
+def test_feeds_duplicate_guid_swapped_between_polls_makes_no_revision(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """A feed listing one guid twice, in swapped order on the next poll: no new revision."""
+    a = ("dup", "Telephone conversation with US President Donald Trump", "Version A.")
+    b = ("dup", "Telephone conversation with US President Donald Trump", "Version B.")
+    body = {"feed": rss(http_server.base_url, [a, b])}
+    http_server.route("/f", lambda ex: reply(body["feed"])(ex))
+    config = write_config(tmp_path, [{"name": "k", "url": http_server.url("/f")}])
+    assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
+    body["feed"] = rss(http_server.base_url, [b, a])
+    assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
+    db = tmp_path / "monitor.db"
+    assert db_count(db, "SELECT count(*) FROM items") == 1
+    assert db_count(db, "SELECT count(*) FROM item_revisions") == 0

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, ParsedFeed
@@ -297,16 +300,29 @@ def test_parse_valid_empty_feed_has_no_items_and_no_error() -> None:
 # --- identity ----------------------------------------------------------------------------
 
 
-def test_parse_duplicate_guids_first_wins() -> None:
-    """Items sharing a guid inside one document: the first is kept, deterministically."""
-    body = rss(
+def test_parse_duplicate_guids_keep_the_same_item_in_any_order() -> None:
+    """Items sharing a guid: one is kept, the same one whatever the order of the entries,
+    so a feed swapping them between polls makes no new revision."""
+    entries = [
         "<title>first</title><guid>same</guid>",
         "<title>second</title><guid>same</guid>",
         "<title>other</title><guid>other</guid>",
         "<title>third</title><guid>same</guid>",
-    )
-    items = parse(body).items
-    assert [(i.key, i.title) for i in items] == [("same", "first"), ("other", "other")]
+    ]
+    kept = {
+        tuple((i.key, i.title) for i in parse(rss(*order)).items)
+        for order in (entries, entries[::-1], entries[1:] + entries[:1])
+    }
+    assert len(kept) == 1
+    assert sorted(key for key, _title in kept.pop()) == ["other", "same"]
+
+
+def test_parse_duplicate_guids_keep_the_latest_dated() -> None:
+    """Of two entries with one guid, the later publication date is kept."""
+    old = "<title>old</title><guid>g</guid><pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate>"
+    new = "<title>new</title><guid>g</guid><pubDate>Tue, 24 Nov 2026 10:00:00 +0000</pubDate>"
+    assert [i.title for i in parse(rss(old, new)).items] == ["new"]
+    assert [i.title for i in parse(rss(new, old)).items] == ["new"]
 
 
 def test_parse_key_falls_back_to_normalised_link() -> None:
@@ -326,6 +342,13 @@ def test_parse_key_falls_back_to_content_hash() -> None:
     assert first.key == again.key
     other = parse(body.replace(b"<title>a", b"<title>A")).items[0]
     assert other.key != first.key
+
+
+def test_parse_item_without_link_has_no_url_even_with_a_base_url() -> None:
+    """Items with neither guid nor link keep hash keys; the feed's URL is not their link."""
+    body = rss("<title>a</title><description>one</description>", "<title>b</title>")
+    items = parse(body, base_url="http://example.org/feed").items
+    assert [(i.key_kind, i.url) for i in items] == [("hash", None), ("hash", None)]
 
 
 @pytest.mark.parametrize(
@@ -472,6 +495,17 @@ def test_parse_feedparser_is_only_given_bytesio() -> None:
                 calls.append((path.name, ast.unparse(node.args[0]) if node.args else ""))
     assert calls, "no feedparser.parse call found"
     assert all(arg.startswith("io.BytesIO(") for _, arg in calls), calls
+
+
+@given(st.text(), st.text(), st.text(), st.booleans())
+def test_parse_content_hash_is_sha256_of_the_json_triple(
+    title: str, summary: str, body: str, body_is_summary: bool
+) -> None:
+    """content_hash stays sha256 of json.dumps([title, summary, body]): stored hashes hold."""
+    body = summary if body_is_summary else body
+    encoded = json.dumps([title, summary, body], ensure_ascii=False)
+    expected = hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+    assert content_hash(title, summary, body) == expected
 
 
 def test_parse_fixture_files_exist_with_attribution() -> None:

@@ -268,7 +268,7 @@ def test_soak_daemon_beside_the_cli_loses_nothing(tmp_path: Path, http_server: T
         assert workers and wait_for(lambda: not any(alive(p) for p in workers), timeout=10)
         _assert_consistent(db, reviews, [first, second])
         third = RunningDaemon(config, env=WEBHOOK_ENV)
-        assert third.wait_logged("event=polled", timeout=60), third.stop()
+        assert third.wait_logged("event=polled", timeout=120), third.stop()[-3000:]
         assert wait_for(
             lambda: not db_rows(db, "SELECT 1 FROM outbox WHERE state IN ('pending', 'sending')"),
             timeout=30,

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor import textclean
 from monitor.textclean import html_to_text, one_line, safe_link, strip_controls
 
 
@@ -115,6 +116,27 @@ def test_strip_controls_leaves_clean_text_alone() -> None:
     """Ordinary Russian and English text is returned unchanged."""
     text = "Владимир Путин — «Hello», ёлка\n"
     assert strip_controls(text) == text
+
+
+def _strip_controls_by_regexes(s: str, keep_newlines: bool) -> str:
+    """The three regex passes strip_controls skips when only tabs and CR/LF need work."""
+    s = textclean._ANSI.sub("", s)
+    if keep_newlines:
+        return textclean._CONTROLS.sub("", textclean._LINE_BREAKS.sub("\n", s))
+    return textclean._CONTROLS_NO_TAB.sub("", textclean._LINE_BREAKS.sub(" ", s).replace("\t", " "))
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\r\n\x0b\x1b[\x85\u2028\u202eй"), max_size=60))
+def test_strip_controls_shortcut_equals_the_regex_passes(text: str) -> None:
+    """The replace() shortcut for tab/CR/LF-only text gives exactly the regex passes' result."""
+    for keep in (True, False):
+        assert strip_controls(text, keep_newlines=keep) == _strip_controls_by_regexes(text, keep)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\r\n\x0b\x00\x1b\x85\u2028\u3000й"), max_size=60))
+def test_html_to_text_plain_text_shortcut_equals_assembling(text: str) -> None:
+    """Text without markup or entities gives what the general assembly of parts gives."""
+    assert html_to_text(text) == textclean._assemble([textclean._clean_part(text)])
 
 
 @given(st.text(max_size=200))
