@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from monitor.models import ErrorKind
 from monitor.parsepool import ParseJob, ParsePool, run_job
@@ -61,3 +64,20 @@ def test_parsepool_killed_worker_becomes_a_parse_error_and_the_pool_recovers() -
             assert output.error is not None and output.error.kind == ErrorKind.PARSE
             after = pool.result(pool.submit(_job(body)), timeout=60)
     assert after.feed is not None and len(after.feed.items) == 20
+
+
+def test_parsepool_concurrent_first_submits_start_one_pool() -> None:
+    """Sixteen threads submitting at once to a new pool of two start two workers, not more."""
+    body = KREMLIN_FEED.read_bytes()
+    with ParsePool(2) as pool:
+        start = threading.Barrier(16)
+
+        def submit() -> object:
+            start.wait()
+            return pool.result(pool.submit(_job(body)), timeout=120)
+
+        with ThreadPoolExecutor(16) as threads:
+            outputs = list(threads.map(lambda _n: submit(), range(16)))
+        started = multiprocessing.active_children()  # every worker of every executor made
+    assert all(getattr(o, "feed", None) is not None for o in outputs)
+    assert 1 <= len(started) <= 2, started
