@@ -66,7 +66,7 @@ def driver(config: str) -> None:
     pipeline.ingest_items = timed("store", pipeline.ingest_items)  # type: ignore[assignment]
     ParsePool.submit = timed("submit", ParsePool.submit)  # type: ignore[method-assign]
     ParsePool.result = timed("wait", ParsePool.result)  # type: ignore[method-assign]
-    daemon._after_round = timed("after", daemon._after_round)  # type: ignore[assignment]
+    daemon.after_round = timed("after", daemon.after_round)  # type: ignore[assignment]
     daemon.run_once = timed("run_once", daemon.run_once)  # type: ignore[assignment]
     cli(["-q", "--config", config, "run", "--once"], standalone_mode=False)
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(

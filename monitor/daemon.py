@@ -79,10 +79,15 @@ def run_once(app: App) -> list[PollReport]:
         store.verify()
         recover_sending(store, app.now())
         reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
-        after_poll(store, config, app.now())
-        check_outlook(store, config, app.now())
-        dispatch_due(store, config.alerts, fetcher, app.now())
+        after_round(store, config, fetcher, app.now())
     return reports
+
+
+def after_round(store: Store, config: Config, fetcher: Fetcher, now: datetime) -> None:
+    """After a round of every feed: feed-health notices, the outlook, then alerts."""
+    after_poll(store, config, now)
+    check_outlook(store, config, now)
+    dispatch_due(store, config.alerts, fetcher, now)
 
 
 def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
@@ -92,10 +97,12 @@ def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
 
 
 def check_outlook(store: Store, config: Config, now: datetime) -> None:
-    """Raise an alert when the summit outlook goes up a level."""
+    """Raise an alert when the summit outlook changes as `outlook_alert` says (only when
+    there is a channel to tell: the outlook itself is computed whenever it is read)."""
     from monitor.outlook_alert import alert_on_outlook_change
 
-    alert_on_outlook_change(store, config, now)
+    if config.alerts.channels():
+        alert_on_outlook_change(store, config, now)
 
 
 @dataclass(frozen=True, slots=True)

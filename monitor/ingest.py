@@ -125,10 +125,10 @@ def _match_and_alert(
     counts: dict[str, int],
 ) -> None:
     newly = q.save_match(db, item_id, match, item.content_hash, stamp, silent=silent)
-    placement = place_item(db, item_id, now) if match.flagged else None
     counts["flagged"] += int(match.flagged)
     if not (newly and not silent and alerts is not None):
-        return
+        return  # placed in its event when events are next read (store.events.ensure_events)
+    placement = place_item(db, item_id, now) if match.flagged else None
     flag = q.one_row(db, "SELECT * FROM flags WHERE item_id = ?", [item_id])
     feed_row = q.one_row(db, "SELECT name, url, lang FROM feeds WHERE name = ?", [feed])
     payload = build_item_payload(q.item_row(db, item_id), feed_row, flag, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -237,13 +238,20 @@ def seen_under_other_key(db: Database, feed: str, item: ParsedItem, now: str, si
     return row is not None
 
 
-_NOT_LOOSE = re.compile(r"[\d\s]+")
+_DIGITS = re.compile(r"\d+")
+LOOSE_CHARS = 4096  # of the text: a re-published release is alike from its start
 
 
 def loose_hash(item: ParsedItem) -> str:
-    """sha256 of title and text, case-folded, without digits and white space."""
-    text = _NOT_LOOSE.sub("", f"{item.title}\n{item.body or item.summary}".casefold())
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """sha256 of the title and the start of the text, case-folded, without digits and
+    white space (called twice per stored item, so the last results are kept)."""
+    return _loose(item.title, (item.body or item.summary)[:LOOSE_CHARS])
+
+
+@functools.lru_cache(maxsize=64)
+def _loose(title: str, text: str) -> str:
+    folded = "".join(f"{title}\n{text}".casefold().split())
+    return hashlib.sha256(_DIGITS.sub("", folded).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def one_row(db: Database, sql: str, params: Sequence[object]) -> dict[str, object]:
