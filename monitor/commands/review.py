@@ -202,14 +202,35 @@ def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
 @click.pass_obj
 def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                  batch: int) -> None:
-    """Load archived items from JSON Lines and match them like polled items."""
+    """Load archived items from JSON Lines and match them like polled items.
+
+    Bad lines are named and skipped, the others imported; the exit status is 1 when
+    any line was rejected.
+    """
     from monitor.importer import read_items
-    from monitor.ingest import ingest_items
-    from monitor.store.items import index_pending
 
     items, errors = read_items(file)
     for error in errors:
         click.echo(f"error: {error}", err=True)
+    if errors and not items:
+        raise MonitorError(f"no usable lines in {view.cell(file.name, 300)}: "
+                           f"rejected {len(errors)} line(s)", "fix them and import it again")
+    totals = _ingest(app, items, feed_name, alert, batch)
+    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)} "
+               f"(new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}), "
+               f"rejected {len(errors)} line(s)")
+    if errors:
+        raise MonitorError(
+            f"rejected {len(errors)} line(s) of {view.cell(file.name, 300)}",
+            "fix them and import the file again: items already imported are not added twice")
+
+
+def _ingest(app: ReviewApp, items: Sequence[Any], feed_name: str, alert: bool,
+            batch: int) -> dict[str, int]:
+    """Store and match the items in batches; how many were new, updated and flagged."""
+    from monitor.ingest import ingest_items
+    from monitor.store.items import index_pending
+
     store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
     totals = {"new": 0, "updated": 0, "flagged": 0}
     chunks = [items[n: n + batch] for n in range(0, len(items), batch)]
@@ -222,11 +243,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                 totals[key] += int(getattr(report, key))
             bar.update(len(chunk))
     index_pending(store)
-    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)}: "
-               f"new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}"
-               f" bad_lines={len(errors)}")
-    if errors and not items:
-        raise MonitorError(f"no usable lines in {file.name}")
+    return totals
 
 
 COMMANDS: list[click.Command] = [
