@@ -39,6 +39,17 @@ def test_cli_errors_output_file_that_cannot_be_written(config: Path, command: st
         assert not target.exists()
 
 
+def test_cli_errors_backup_target_that_cannot_be_created(config: Path) -> None:
+    """backup into a folder that is missing or may not be written says what to do."""
+    missing = monitor(config, "backup", str(config.parent / "no" / "copy.db"))
+    assert_clean_error(missing)
+    assert "does not exist (create it or choose another)" in missing.stderr
+    refused = monitor(config, "backup", "/sys/copy.db")
+    assert_clean_error(refused)
+    assert refused.stderr == ("error: cannot create /sys/copy.db (choose a folder you can write "
+                              "to, not /sys)\n")
+
+
 def test_cli_errors_output_written_when_the_folder_exists(config: Path) -> None:
     """The same commands write the file when the path is usable."""
     for command, args in WRITERS.items():
@@ -79,6 +90,8 @@ def test_cli_errors_ids_beyond_sqlite_integers(config: Path, args: list[str]) ->
     (["report", "--html", "{folder}"], "is a directory"),
     (["outlook", "--as-of", "2025-13-01"], "there is no day"),
     (["outlook", "--from", "2025-08-01", "--to", "last week"], "use YYYY-MM-DD"),
+    (["outlook", "--as-of", "0001-01-01"], "is out of range"),
+    (["report", "--since", "0001-01-01", "--html", "{folder}/r.html"], "is out of range"),
 ])  # fmt: skip
 def test_cli_errors_bad_paths_and_dates_are_usage_errors(config: Path, args: list[str],
                                                          message: str) -> None:

@@ -69,6 +69,7 @@ def test_cli_period_forms_and_bounds(history: Path) -> None:
     (["--until", "soon"], "'soon' is neither a duration nor a date"),
     (["--since", "2025-08-06", "--until", "2025-08-05"], "before it starts"),
     (["--since", "2025-08-05T25:00Z"], "is not a time"),
+    (["--until", "9999-12-31"], "'9999-12-31' is out of range; use a day from 1000-01-01"),
 ])  # fmt: skip
 def test_cli_period_bad_values_are_usage_errors(history: Path, args: list[str],
                                                 message: str) -> None:

@@ -12,7 +12,7 @@ import click
 from monitor import outlook as ol
 from monitor.commands import outlook_view as view
 from monitor.commands.output import echo_json, write_file
-from monitor.commands.period import as_of_day, moment, period, window_days
+from monitor.commands.period import as_of_day, day, moment, period, window_days
 from monitor.commands.review import ReviewApp, by_option, reviewer
 from monitor.commands.review_view import ITEM_ID
 from monitor.errors import MonitorError
@@ -28,12 +28,7 @@ def settings_for(app: ReviewApp, window: str | None) -> ol.OutlookSettings:
 
 
 def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint=option) from exc
+    return None if value is None else day(value, option)
 
 
 def _range(start: str | None, end: str | None) -> tuple[date, date] | None:

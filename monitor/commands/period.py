@@ -29,6 +29,10 @@ from monitor.polltiming import parse_duration
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 FORMS = ("a duration such as 7d or 12h, a date such as 2025-01-01, or a time such as "
          "2025-01-01T12:00:00Z")
+# days before and after these would overflow the date arithmetic around them (windows,
+# day ends); no press item falls outside them
+_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 12, 31, tzinfo=UTC)
 MAX_WINDOW_DAYS = 3660  # ten years: longer than any record the monitor holds
 SINCE_HELP = ("Only items published (else first seen) from then on: 7d, 12h, 2025-01-01 or "
               "an ISO time.")
@@ -54,19 +58,21 @@ def moment(value: str, now: datetime, option: str, *, day_end: bool = False) -> 
     """`value` in any accepted form as a UTC time; a bare date is its start (or its end)."""
     text = value.strip()
     if _DATE.fullmatch(text):
-        start = datetime.combine(_day(text, option), time(), tzinfo=UTC)
+        start = datetime.combine(day(text, option), time(), tzinfo=UTC)
         return start + timedelta(days=1) if day_end else start
     if _DATE.match(text):
         try:
-            return parse_iso(text)
+            return _in_range(parse_iso(text), value, option)
         except ValueError:
             raise click.BadParameter(f"{value!r} is not a time; use {FORMS}",
                                      param_hint=option) from None
     try:
-        return now - timedelta(seconds=parse_duration(text))
-    except (ValueError, OverflowError):
+        seconds = parse_duration(text)
+    except ValueError:
         raise click.BadParameter(f"{value!r} is neither a duration nor a date; use {FORMS}",
                                  param_hint=option) from None
+    back = timedelta(seconds=min(seconds, (now - _EARLIEST).total_seconds()))
+    return _in_range(now - back, value, option)
 
 
 def period(since: str | None, until: str | None, now: datetime) -> Period:
@@ -101,9 +107,20 @@ def window_days(value: str | None, option: str = "--window") -> int | None:
     return int(days)
 
 
-def _day(text: str, option: str) -> date:
+def day(text: str, option: str) -> date:
+    """A YYYY-MM-DD day within the range the monitor computes with."""
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text.strip())
     except ValueError:
         raise click.BadParameter(f"there is no day {text!r}; use YYYY-MM-DD",
                                  param_hint=option) from None
+    _in_range(datetime.combine(value, time(), tzinfo=UTC), text, option)
+    return value
+
+
+def _in_range(moment: datetime, value: str, option: str) -> datetime:
+    if not _EARLIEST <= moment <= _LATEST:
+        raise click.BadParameter(
+            f"{value!r} is out of range; use a day from {_EARLIEST.date()} to {_LATEST.date()}",
+            param_hint=option)
+    return moment
