@@ -22,15 +22,18 @@ class RescanReport:
     unflagged: int
 
 
-def rescan_items(store: Store, rules: RuleSet, now: datetime, *, since: str | None) -> RescanReport:
-    """Match every item again; new flags are silent, so old items never alert."""
+def rescan_items(
+    store: Store, rules: RuleSet, now: datetime, *, since: str | None, until: str | None = None
+) -> RescanReport:
+    """Match every item (dated within [since, until) when given) again; new flags are
+    silent, so old items never alert."""
     before = {
         int(str(r["item_id"])) for r in store.query("SELECT item_id FROM flags WHERE flagged = 1")
     }
     stamp = iso(now)
     scanned = flagged = newly = unflagged = 0
     last_id = 0
-    while rows := items_for_rescan(store, since, last_id, BATCH):
+    while rows := items_for_rescan(store, since, last_id, BATCH, until):
         last_id = int(str(rows[-1]["id"]))
         with store.write() as db:
             for row in rows:

@@ -182,7 +182,7 @@ def test_faults_storage_read_only_database_refuses_writes_and_still_reads(
     assert health.returncode == 0, health.stderr
     listed = run_cli("--config", str(config), "items", "--limit", "3")
     assert listed.returncode == 0, listed.stderr
-    assert len(listed.stdout.strip().splitlines()) == 3
+    assert len(listed.stdout.strip().splitlines()) == 1 + 3  # a header and three items
     assert _sha(db) == before
 
 

@@ -56,7 +56,8 @@ def test_review_flagged_filters(db: Path) -> None:
     assert ids("--since", "9d") == [6, 5, 4]
     assert ids("--status", "reviewed") == [5]
     assert ids("--signal", "leader_call") == [2, 1]
-    assert ids("--signal", "leader") == []  # a whole type, not a prefix
+    prefix = invoke(db, ["flagged", "--signal", "leader"])  # a whole type, not a prefix
+    assert prefix.exit_code == 1 and "no signal type leader; known:" in prefix.stderr
     assert ids("--feed", "kremlin-en") == [4, 2]
     assert ids("--min-score", "1.5") == [5, 1]
     assert ids("--search", "envoy") == [3]
@@ -65,10 +66,12 @@ def test_review_flagged_filters(db: Path) -> None:
 
 
 def test_review_flagged_plain_lines(db: Path) -> None:
-    """The terminal listing has one line per item with id, feed, score, types and title."""
+    """The terminal listing has a header, then one line per item with id, feed, score, types
+    and title."""
     result = invoke(db, ["flagged"])
     lines = result.stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7 and lines[0].split() == ["ID", "TIME", "FEED", "SCORE", "SIGNALS",
+                                                    "STATUS", "TITLE"]
     assert lines[-1].split()[0] == "1" and "leader_call,summit_planning" in lines[-1]
     assert "Readout of the President" in lines[-1]
 
@@ -77,9 +80,14 @@ def test_review_flagged_plain_lines(db: Path) -> None:
                                      "\\", "NOT", '"', "*"])
 @pytest.mark.parametrize("option", ["--signal", "--feed", "--search"])
 def test_review_flagged_injection_is_literal(db: Path, option: str, payload: str) -> None:
-    """SQL and LIKE metacharacters in a filter match literally and leave the schema intact."""
+    """SQL and LIKE metacharacters in a filter match literally and leave the schema intact:
+    no title holds them, and no feed or signal type is named so."""
     before = schema_snapshot(db)
-    assert flagged_json(db, option, payload) == []
+    if option == "--search":
+        assert flagged_json(db, option, payload) == []
+    else:
+        result = invoke(db, ["flagged", option, payload])
+        assert result.exit_code == 1 and f" {payload}; known: " in result.stderr
     assert schema_snapshot(db) == before
     assert len(flagged_json(db)) == 6
 

@@ -51,16 +51,18 @@ def test_review_import_flags_silently_and_reports_bad_lines(tmp_path: Path, rule
     ])
     db = tmp_path / "m.db"
     result = invoke(db, ["import", str(source), "--feed", "archive"], IMPORT_NOW, rules)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a rejected line fails the import
     assert "line 2: not JSON" in result.stderr
-    assert "imported 2 item(s) into feed archive: new=2" in result.stdout
+    assert "imported 2 item(s) into feed archive (new=2" in result.stdout
+    assert "rejected 1 line(s)" in result.stdout
     with open_store(db) as store:
         items = store.query("SELECT feed, origin, published FROM items ORDER BY id")
         outbox = store.query("SELECT count(*) AS n FROM outbox")[0]["n"]
     assert items[0] == {"feed": "archive", "origin": "import",
                         "published": "2021-05-25T00:00:00Z"}
     assert outbox == 0
-    flagged = json.loads(invoke(db, ["flagged", "--json", "--since", "1d"], IMPORT_NOW).stdout)
+    flagged = json.loads(invoke(db, ["flagged", "--json", "--since", "2021-05-25"],
+                                IMPORT_NOW).stdout)
     assert [f["title"] for f in flagged] == ["Statement by Press Secretary on the Geneva summit"]
 
 

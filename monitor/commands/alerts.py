@@ -13,6 +13,7 @@ from monitor.alerts.payload import build_test_payload, envelope
 from monitor.alerts.summary import summarize
 from monitor.clock import iso
 from monitor.commands.output import cell, echo_json, echo_rows
+from monitor.commands.output import when as when_text
 from monitor.errors import DeliveryError, MonitorError
 from monitor.store import outbox
 
@@ -39,7 +40,9 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     if not rows:
         click.echo("no alerts" + (f" in state {status}" if status else ""))
         return
-    echo_rows([_cells(r) for r in rows], (32, 14, 7, 9, 3, 20, 40, 60))
+    widths = (32, 14, 7, 9, 5, 17, 40, 60)
+    echo_rows([("ID", "CHANNEL", "KIND", "STATE", "TRIES", "WHEN", "WHAT", "LAST ERROR")], widths)
+    echo_rows([_cells(r) for r in rows], widths)
 
 
 def _listed(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,8 +62,8 @@ def _cells(row: dict[str, Any]) -> list[object]:
     state = row["state"] + ("*" if row["possible_duplicate"] else "")
     when = row["sent_at"] if row["state"] == "sent" else row["next_attempt"]
     title = row["item_title"] or row["subject"]
-    return [row["id"], row["channel"], row["kind"], state, row["attempts"], when, title,
-            row["last_error"] or ""]  # fmt: skip
+    return [row["id"], row["channel"], row["kind"], state, row["attempts"], when_text(when),
+            title, row["last_error"] or ""]  # fmt: skip
 
 
 @alerts.command("test")

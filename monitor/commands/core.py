@@ -11,7 +11,9 @@ import click
 
 from monitor.app import App
 from monitor.clock import iso
-from monitor.commands.output import cell, echo_json, echo_rows, since_option
+from monitor.commands.known import require_feed
+from monitor.commands.output import cell, echo_json, echo_rows, when
+from monitor.commands.period import SINCE_HELP, UNTIL_HELP, period
 from monitor.errors import StorageError
 from monitor.pipeline import PollReport
 from monitor.store import browse
@@ -64,21 +66,21 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
         )
     echo_rows(
         [("FEED", "STATUS", "LAST SUCCESS", "NEXT POLL", "ITEMS", "LAST ERROR")],
-        (14, 12, 20, 20, 6, 60),
+        (14, 12, 17, 17, 6, 60),
     )
     echo_rows(
         [
             (
                 r["name"],
                 r["state"],
-                r["last_success"] or "-",
-                "-" if r["removed"] else (r["next_due"] or "now"),
+                when(r["last_success"]),
+                "-" if r["removed"] else (when(r["next_due"]) if r["next_due"] else "now"),
                 r["items"],
                 _error_text(r),
             )
             for r in rows
         ],
-        (14, 12, 20, 20, 6, 60),
+        (14, 12, 17, 17, 6, 60),
     )
     hidden = sum(1 for r in health.feeds if r["removed"]) - sum(1 for r in rows if r["removed"])
     if hidden:
@@ -93,14 +95,21 @@ def _error_text(row: dict[str, object]) -> str:
 
 @click.command()
 @click.option("--feed", help="Only items of this feed.")
-@click.option("--since", help="Only items first seen within this period (e.g. 7d, 12h).")
+@click.option("--since", metavar="WHEN", help=SINCE_HELP)
+@click.option("--until", metavar="WHEN", help=UNTIL_HELP)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
-def items(app: App, feed: str | None, since: str | None, limit: int, as_json: bool) -> None:
-    """List stored items, newest first."""
+def items(
+    app: App, feed: str | None, since: str | None, until: str | None, limit: int, as_json: bool
+) -> None:
+    """List stored items, newest first by their own time (published, else first seen)."""
+    span = period(since, until, app.now())
+    store = app.store()
+    if feed is not None:
+        require_feed(app, store, feed)
     rows = browse.list_items(
-        app.store(), feed=feed, since=since_option(since, app.now()), limit=limit
+        store, feed=feed, since=span.since_iso(), until=span.until_iso(), limit=limit
     )
     _print_items(rows, as_json)
 
@@ -129,12 +138,17 @@ def _print_items(rows: list[dict[str, object]], as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
+    if not rows:
+        click.echo("no items match")
+        return
+    widths = (7, 17, 12, 4, 100)
+    echo_rows([("ID", "TIME", "FEED", "FLAG", "TITLE")], widths)
     echo_rows(
         [
-            (r["id"], r["first_seen"], r["feed"], "*" if r["flagged"] else " ", r["title"])
+            (r["id"], when(r["item_time"]), r["feed"], "*" if r["flagged"] else "", r["title"])
             for r in rows
         ],
-        (7, 20, 12, 1, 100),
+        widths,
     )
 
 
@@ -194,13 +208,17 @@ def _redact_url(url: str) -> str:
 
 
 @click.command()
-@click.option("--since", help="Only items first seen within this period (default: all).")
+@click.option("--since", metavar="WHEN", help=SINCE_HELP.replace("Only", "Only rescan"))
+@click.option("--until", metavar="WHEN", help=UNTIL_HELP.replace("Only", "Only rescan"))
 @click.pass_obj
-def rescan(app: App, since: str | None) -> None:
+def rescan(app: App, since: str | None, until: str | None) -> None:
     """Re-run the current rules over stored items, without alerting old items."""
     from monitor.rescan import rescan_items
 
-    report = rescan_items(app.store(), app.rules(), app.now(), since=since_option(since, app.now()))
+    span = period(since, until, app.now())
+    report = rescan_items(
+        app.store(), app.rules(), app.now(), since=span.since_iso(), until=span.until_iso()
+    )
     click.echo(
         f"rescanned {report.scanned} items with rules {app.rules().version}: "
         f"{report.flagged} flagged ({report.newly_flagged} newly, silent), "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import click
 
 from monitor import outlook as ol
 from monitor.commands import outlook_view as view
-from monitor.commands.output import echo_json
-from monitor.commands.review import ReviewApp, duration_seconds, review_user, since_time
+from monitor.commands.output import echo_json, write_file
+from monitor.commands.period import as_of_day, day, moment, period, window_days
+from monitor.commands.review import ReviewApp, by_option, reviewer
+from monitor.commands.review_view import ITEM_ID
 from monitor.errors import MonitorError
 from monitor.store import Store
 from monitor.store import events as eq
@@ -21,21 +23,12 @@ from monitor.store import events as eq
 def settings_for(app: ReviewApp, window: str | None) -> ol.OutlookSettings:
     """The configured outlook settings, with `--window` (whole days) if given."""
     settings: ol.OutlookSettings = app.config().outlook
-    if window is None:
-        return settings
-    days = duration_seconds(window, "--window") / 86400
-    if days < 1 or days != int(days):
-        raise click.BadParameter("use whole days, e.g. 60d", param_hint="--window")
-    return dataclasses.replace(settings, window_days=int(days))
+    days = window_days(window)
+    return settings if days is None else dataclasses.replace(settings, window_days=days)
 
 
 def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint=option) from exc
+    return None if value is None else day(value, option)
 
 
 def _range(start: str | None, end: str | None) -> tuple[date, date] | None:
@@ -55,13 +48,16 @@ def events_between(app: ReviewApp, first: date, last: date) -> list[Any]:
     return eq.load_events(store, first, last)
 
 
+EVENTS_DAYS = 30  # what `events list` shows without --since
+
 _window_option = click.option(
-    "--window", metavar="DAYS", help="How far back events are read, e.g. 60d "
+    "--window", metavar="DAYS", help="How many days back events count, as 60 or 60d "
     "(default: [daemon] outlook_window).")
 
 
 @click.command()
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Day to compute (default: today).")
+@click.option("--as-of", "as_of", metavar="DAY",
+              help="Day to compute: YYYY-MM-DD, or 7d for a week ago (default: today).")
 @_window_option
 @click.option("--from", "start", metavar="DATE", help="Replay: first day (with --to).")
 @click.option("--to", "end", metavar="DATE", help="Replay: last day (with --from).")
@@ -82,7 +78,7 @@ def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | 
             for line in view.series_lines(series):
                 click.echo(line)
         return
-    day = _date(as_of, "--as-of") or app.now().date()
+    day = as_of_day(as_of, app.now())
     events = events_between(app, day - timedelta(days=settings.window_days), day)
     result = ol.compute_outlook(events, day, settings)
     if as_json:
@@ -92,28 +88,37 @@ def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | 
 
 
 @click.command()
-@click.option("--since", default="90d", show_default=True, help="Period the report covers.")
+@click.option("--since", default="90d", show_default=True, metavar="WHEN",
+              help="Start of the period the report covers: 90d (before --as-of), a date or "
+              "an ISO time.")
+@click.option("--as-of", "--until", "as_of", metavar="DAY",
+              help="The report as it would have read at the end of this day: YYYY-MM-DD, or "
+              "7d for a week ago (default: today).")
 @_window_option
 @click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
               help="Write the report to this HTML file.")
 @click.option("--limit", type=click.IntRange(min=1), default=300, show_default=True,
               help="Most flagged items listed.")
 @click.pass_obj
-def report(app: ReviewApp, since: str, window: str | None, html_path: str, limit: int) -> None:
+def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, html_path: str,
+           limit: int) -> None:
     """One self-contained HTML file: outlook, level timeline, events, flagged items."""
     from monitor.commands.report_data import report_data
     from monitor.report import render_report
 
     now = app.now()
-    start_time = since_time(since, now)
-    assert start_time is not None
+    end = as_of_day(as_of, now)
+    # durations count back from the as-of day at this time of day (today: from now)
+    start = moment(since, datetime.combine(end, now.time(), tzinfo=UTC), "--since").date()
+    if start > end:
+        raise click.BadParameter(f"the period starts ({start}) after it ends ({end})",
+                                 param_hint="--since")
     settings = settings_for(app, window)
-    events = events_between(app, start_time.date() - timedelta(days=settings.window_days),
-                            now.date())
-    data = report_data(app.store(), now, start_time.date(), events, settings, limit)
-    Path(html_path).write_text(render_report(data), encoding="utf-8")
-    click.echo(f"wrote {html_path}: level {data.outlook.level}, {len(data.events)} event(s), "
-               f"{len(data.items)} item(s)", err=True)
+    events = events_between(app, start - timedelta(days=settings.window_days), end)
+    data = report_data(app.store(), now, start, end, events, settings, limit)
+    write_file(html_path, render_report(data))
+    click.echo(f"wrote {html_path}: level {data.outlook.level} on {end}, "
+               f"{len(data.events)} event(s), {len(data.items)} item(s)", err=True)
 
 
 @click.group("events")
@@ -122,15 +127,19 @@ def events_group() -> None:
 
 
 @events_group.command("list")
-@click.option("--since", default="30d", show_default=True, metavar="DURATION",
-              help="Events reported within this period (by the items' own dates).")
+@click.option("--since", metavar="WHEN",
+              help="Events reported from then on (by the items' own days): 30d, a date or an "
+              "ISO time (default: 30 days before --until).")
+@click.option("--until", metavar="WHEN", help="Events reported before then (a date: up to its "
+              "end); same forms as --since (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
-def events_list(app: ReviewApp, since: str, as_json: bool) -> None:
+def events_list(app: ReviewApp, since: str | None, until: str | None, as_json: bool) -> None:
     """Events, newest first: id, days, kind, grade, items, sources, what they report."""
-    first = since_time(since, app.now())
-    assert first is not None
-    events = events_between(app, first.date(), app.now().date())
+    span = period(since, until, app.now())
+    end = app.now() if span.until is None else span.until - timedelta(seconds=1)
+    start = span.since or end - timedelta(days=EVENTS_DAYS)
+    events = events_between(app, start.date(), end.date())
     events.sort(key=lambda e: (e.last_day, e.id), reverse=True)
     if as_json:
         echo_json([view.event_json(e) for e in events])
@@ -140,7 +149,7 @@ def events_list(app: ReviewApp, since: str, as_json: bool) -> None:
 
 
 @events_group.command("show")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=ITEM_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the event as a JSON object.")
 @click.pass_obj
 def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
@@ -161,24 +170,27 @@ def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
 
 
 @events_group.command("split")
-@click.argument("event_id", type=int)
-@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.argument("event_id", type=ITEM_ID)
+@click.argument("item_ids", type=ITEM_ID, nargs=-1, required=True)
+@by_option
 @click.pass_obj
-def events_split(app: ReviewApp, event_id: int, item_ids: tuple[int, ...]) -> None:
+def events_split(app: ReviewApp, event_id: int, item_ids: tuple[int, ...],
+                 by: str | None) -> None:
     """Move ITEM_IDS out of EVENT_ID into a new event of their own."""
     store = _placed(app)
-    new_id = eq.split(store, event_id, item_ids, review_user(), app.now())
+    new_id = eq.split(store, event_id, item_ids, reviewer(by), app.now())
     click.echo(f"moved {len(item_ids)} item(s) from event {event_id} into new event {new_id}")
 
 
 @events_group.command("merge")
-@click.argument("event_ids", type=int, nargs=-1, required=True)
+@click.argument("event_ids", type=ITEM_ID, nargs=-1, required=True)
+@by_option
 @click.pass_obj
-def events_merge(app: ReviewApp, event_ids: tuple[int, ...]) -> None:
+def events_merge(app: ReviewApp, event_ids: tuple[int, ...], by: str | None) -> None:
     """Merge the events into the first one named: they report the same contact."""
     if len(set(event_ids)) < 2:
         raise click.UsageError("name at least two different events")
-    target = eq.merge(_placed(app), event_ids, review_user(), app.now())
+    target = eq.merge(_placed(app), event_ids, reviewer(by), app.now())
     click.echo(f"merged event(s) {', '.join(str(e) for e in event_ids[1:])} into {target}")
 
 

@@ -93,7 +93,8 @@ def _event_lines(event: Event, level: str, lead: ItemEvidence) -> list[str]:
 
 
 def series_lines(series: Sequence[Outlook]) -> list[str]:
-    lines = [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:5.2f}  "
+    header = f"{'DAY':<10}  {'LEVEL':<8}  {'SCORE':>5}  WHY"
+    lines = [header] + [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:5.2f}  "
              f"{cell(o.reasons[0] if o.reasons else '', 150)}" for o in series]
     strip = level_strip([o.daily[-1] for o in series if o.daily])
     return [*lines, "", f"{strip}  ({STRIP_LEGEND})"]
@@ -102,9 +103,11 @@ def series_lines(series: Sequence[Outlook]) -> list[str]:
 def events_lines(events: Sequence[Event]) -> list[str]:
     if not events:
         return ["no events in this period"]
-    return [
+    header = (f"{'ID':>6}  {'DAYS':<22}  {'KIND':<9} {'GRADE':<8} {'ITEMS':>5}  "
+              f"{'SOURCES':<30}  WHAT")
+    return [header] + [
         f"{e.id:>6}  {e.first_day.isoformat()}..{e.last_day.isoformat()}  {e.kind:<9} "
-        f"{e.lead.grade.name:<8} {len(e.items):>3}  {cell(', '.join(e.sources), 30):<30}  "
+        f"{e.lead.grade.name:<8} {len(e.items):>5}  {cell(', '.join(e.sources), 30):<30}  "
         f"{cell(e.label, 90)}"
         for e in events
     ]

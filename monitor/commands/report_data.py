@@ -15,16 +15,17 @@ from monitor.store import Store
 from monitor.store import review as rq
 
 
-def report_data(store: Store, now: datetime, start: date, events: Sequence[Event],
+def report_data(store: Store, now: datetime, start: date, end: date, events: Sequence[Event],
                 settings: ol.OutlookSettings, limit: int) -> ReportData:
-    """Items count on their own day (the feed's date), so a report over imported history
+    """The report of [start, end] as it reads at the end of `end`: the outlook of that day.
+
+    Items count on their own day (the feed's date), so a report over imported history
     shows that history; events are those reported in the period, newest first."""
-    end = now.date()
     series = ol.replay(events, start, end, settings)
     outlook = ol.compute_outlook(events, end, settings)
-    in_period = sorted((e for e in events if e.last_day >= start),
+    in_period = sorted((e for e in events if e.last_day >= start and e.first_day <= end),
                        key=lambda e: (e.last_day, e.id), reverse=True)
-    items = sorted((i for e in in_period for i in e.items if i.day >= start),
+    items = sorted((i for e in in_period for i in e.items if start <= i.day <= end),
                    key=lambda i: (i.day, i.item_id), reverse=True)[:limit]
     rows = rq.flag_rows(store, [i.item_id for i in items])
     return ReportData(now, start, end, outlook, series, [_report_item(store, r) for r in rows],

@@ -7,20 +7,22 @@ reach SQL only as parameters (monitor.store.review).
 from __future__ import annotations
 
 import os
+import pwd
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 import click
 
 from monitor.commands import review_view as view
-from monitor.commands.output import safe_json
+from monitor.commands.known import require_feed, require_signal_type
+from monitor.commands.output import colour_wanted, safe_json, write_file
+from monitor.commands.period import SINCE_HELP, UNTIL_HELP, period
 from monitor.errors import MonitorError
-from monitor.polltiming import parse_duration
 from monitor.store import Store
 from monitor.store import review as rq
-from monitor.textclean import strip_controls
+from monitor.textclean import one_line, strip_controls
 
 
 class ReviewApp(Protocol):
@@ -36,30 +38,28 @@ def echo_json(value: object) -> None:
     click.echo(safe_json(value))
 
 
-def duration_seconds(value: str, option: str) -> float:
+def reviewer(by: str | None) -> str:
+    """Who is recorded for a review: `--by NAME`, else the login name of this process."""
+    if by is not None:
+        name = one_line(by, 100).strip()
+        if not name:
+            raise click.BadParameter("give the reviewer's name", param_hint="--by")
+        return name
+    named = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if named:
+        return named
     try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from exc
+        return pwd.getpwuid(os.getuid()).pw_name  # the login name, even under a bare env
+    except KeyError:  # a uid without a password entry (some containers)
+        return f"uid {os.getuid()}"
 
 
-def since_time(value: str | None, now: datetime, option: str = "--since") -> datetime | None:
-    return None if value is None else now - timedelta(seconds=duration_seconds(value, option))
-
-
-def window_days(value: str) -> int:
-    days = duration_seconds(value, "--window") / 86400
-    if days < 1 or days != int(days):
-        raise click.BadParameter("use whole days, e.g. 30d", param_hint="--window")
-    return int(days)
-
-
-def review_user() -> str:
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
-
+by_option = click.option("--by", metavar="NAME",
+                         help="Record NAME as the reviewer (default: your login name).")
 
 _filter_options = [
-    click.option("--since", metavar="DURATION", help="Only items first seen within, e.g. 7d."),
+    click.option("--since", metavar="WHEN", help=SINCE_HELP),
+    click.option("--until", metavar="WHEN", help=UNTIL_HELP),
     click.option("--status", type=click.Choice(rq.STATUSES), help="Only this review status."),
     click.option("--signal", metavar="TYPE", help="Only items with this signal type."),
     click.option("--feed", metavar="NAME", help="Only items of this feed."),
@@ -75,8 +75,14 @@ def filter_options(func: Any) -> Any:
 
 
 def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.FlagFilter:
+    """The filter the options name; an unknown feed or signal type is an error."""
+    span = period(params["since"], params["until"], app.now())
+    if params["feed"] is not None:
+        require_feed(app, app.store(), params["feed"])
+    if params["signal"] is not None:
+        require_signal_type(app, app.store(), params["signal"])
     return rq.FlagFilter(
-        since=since_time(params["since"], app.now()), status=params["status"],
+        since=span.since, until=span.until, status=params["status"],
         signal=params["signal"], feed=params["feed"], search=params["search"],
         min_score=params["min_score"], **extra,
     )
@@ -90,7 +96,8 @@ def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.Flag
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: Any) -> None:
-    """Flagged items, newest first: time, feed, score, signal types, status, title."""
+    """Flagged items, newest first by their own time: time (UTC), feed, score, signal types,
+    status, title."""
     rows = rq.list_flagged(app.store(), make_filter(app, params, limit=limit, sort=sort))
     if as_json:
         echo_json([view.flag_json(r) for r in rows])
@@ -100,9 +107,10 @@ def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: A
 
 
 @click.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=view.ITEM_ID)
 @click.option("--color/--no-color", "colour", default=None,
-              help="Highlight matched spans in colour (default: only on a terminal).")
+              help="Highlight matched spans in colour (default: on a terminal, unless "
+              "NO_COLOR is set).")
 @click.option("--json", "as_json", is_flag=True, help="Print the item as a JSON object.")
 @click.pass_obj
 def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> None:
@@ -113,12 +121,13 @@ def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> No
     if as_json:
         echo_json(item)
         return
-    use_colour = sys.stdout.isatty() if colour is None else colour
+    use_colour = colour_wanted(colour)
     click.echo(view.show_text(item, use_colour), color=use_colour)
 
 
-def _review(app: ReviewApp, ids: Sequence[int], action: str, note: str | None) -> None:
-    count = rq.record_review(app.store(), ids, action, user=review_user(), now=app.now(),
+def _review(app: ReviewApp, ids: Sequence[int], action: str, note: str | None,
+            by: str | None) -> None:
+    count = rq.record_review(app.store(), ids, action, user=reviewer(by), now=app.now(),
                              note=note)
     done = {"ack": "acknowledged", "dismiss": "dismissed", "escalate": "escalated",
             "note": "noted"}[action]
@@ -126,39 +135,43 @@ def _review(app: ReviewApp, ids: Sequence[int], action: str, note: str | None) -
 
 
 @click.command()
-@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.argument("item_ids", type=view.ITEM_ID, nargs=-1, required=True)
 @click.option("--note", help="A note kept in the review history.")
+@by_option
 @click.pass_obj
-def ack(app: ReviewApp, item_ids: tuple[int, ...], note: str | None) -> None:
+def ack(app: ReviewApp, item_ids: tuple[int, ...], note: str | None, by: str | None) -> None:
     """Mark items reviewed."""
-    _review(app, item_ids, "ack", note)
+    _review(app, item_ids, "ack", note, by)
 
 
 @click.command()
-@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.argument("item_ids", type=view.ITEM_ID, nargs=-1, required=True)
 @click.option("--note", help="Why (kept in the review history).")
+@by_option
 @click.pass_obj
-def dismiss(app: ReviewApp, item_ids: tuple[int, ...], note: str | None) -> None:
+def dismiss(app: ReviewApp, item_ids: tuple[int, ...], note: str | None, by: str | None) -> None:
     """Mark items as not a signal (they leave the outlook)."""
-    _review(app, item_ids, "dismiss", note)
+    _review(app, item_ids, "dismiss", note, by)
 
 
 @click.command()
-@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.argument("item_ids", type=view.ITEM_ID, nargs=-1, required=True)
 @click.option("--note", help="Why (kept in the review history).")
+@by_option
 @click.pass_obj
-def escalate(app: ReviewApp, item_ids: tuple[int, ...], note: str | None) -> None:
+def escalate(app: ReviewApp, item_ids: tuple[int, ...], note: str | None, by: str | None) -> None:
     """Mark items as needing attention."""
-    _review(app, item_ids, "escalate", note)
+    _review(app, item_ids, "escalate", note, by)
 
 
 @click.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=view.ITEM_ID)
 @click.argument("text")
+@by_option
 @click.pass_obj
-def note(app: ReviewApp, item_id: int, text: str) -> None:
+def note(app: ReviewApp, item_id: int, text: str, by: str | None) -> None:
     """Add a note to an item's review history (status unchanged)."""
-    _review(app, [item_id], "note", text)
+    _review(app, [item_id], "note", text, by)
 
 
 @click.command()
@@ -172,13 +185,12 @@ def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
     rows = rq.export_rows(app.store(), make_filter(app, params))
     text = {"csv": view.export_csv, "json": view.export_json, "jsonl": view.export_jsonl}[fmt](rows)
-    if output == "-" and sys.stdout.isatty():
+    if output == "-":
         # CSV has no escapes: files and pipes get the exact text, a terminal a safe one.
-        text = strip_controls(text)
-    with click.open_file(output, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    if output != "-":
-        click.echo(f"exported {len(rows)} flag(s) to {output}", err=True)
+        sys.stdout.write(strip_controls(text) if sys.stdout.isatty() else text)
+        return
+    write_file(output, text)
+    click.echo(f"exported {len(rows)} flag(s) to {view.cell(output, 300)}", err=True)
 
 
 @click.command("import")
@@ -190,14 +202,35 @@ def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
 @click.pass_obj
 def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                  batch: int) -> None:
-    """Load archived items from JSON Lines and match them like polled items."""
+    """Load archived items from JSON Lines and match them like polled items.
+
+    Bad lines are named and skipped, the others imported; the exit status is 1 when
+    any line was rejected.
+    """
     from monitor.importer import read_items
-    from monitor.ingest import ingest_items
-    from monitor.store.items import index_pending
 
     items, errors = read_items(file)
     for error in errors:
         click.echo(f"error: {error}", err=True)
+    if errors and not items:
+        raise MonitorError(f"no usable lines in {view.cell(file.name, 300)}: "
+                           f"rejected {len(errors)} line(s)", "fix them and import it again")
+    totals = _ingest(app, items, feed_name, alert, batch)
+    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)} "
+               f"(new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}), "
+               f"rejected {len(errors)} line(s)")
+    if errors:
+        raise MonitorError(
+            f"rejected {len(errors)} line(s) of {view.cell(file.name, 300)}",
+            "fix them and import the file again: items already imported are not added twice")
+
+
+def _ingest(app: ReviewApp, items: Sequence[Any], feed_name: str, alert: bool,
+            batch: int) -> dict[str, int]:
+    """Store and match the items in batches; how many were new, updated and flagged."""
+    from monitor.ingest import ingest_items
+    from monitor.store.items import index_pending
+
     store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
     totals = {"new": 0, "updated": 0, "flagged": 0}
     chunks = [items[n: n + batch] for n in range(0, len(items), batch)]
@@ -210,11 +243,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                 totals[key] += int(getattr(report, key))
             bar.update(len(chunk))
     index_pending(store)
-    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)}: "
-               f"new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}"
-               f" bad_lines={len(errors)}")
-    if errors and not items:
-        raise MonitorError(f"no usable lines in {file.name}")
+    return totals
 
 
 COMMANDS: list[click.Command] = [

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from monitor.commands.output import safe_json
+from monitor.commands.output import safe_json, when
 from monitor.report import segments
 from monitor.textclean import one_line, strip_controls
 
@@ -28,6 +28,7 @@ CSV_FIELDS = (
     "signals",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item can exist
 
 
 def cell(value: object, limit: int = 80) -> str:
@@ -39,15 +40,17 @@ def flag_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """A header and one line per flagged item; its time is the item's own, in UTC."""
     if not rows:
         return ["no flagged items match"]
-    lines = []
+    lines = [f"{'ID':>6}  {'TIME':<17}  {'FEED':<14}  {'SCORE':>5}  {'SIGNALS':<34}  "
+             f"{'STATUS':<9}  TITLE"]
     for r in rows:
-        seen = str(r["first_seen"]).replace("T", " ")[:16]
         types = ",".join(r["signal_types"])
         lines.append(
-            f"{r['id']:>6}  {seen}  {cell(r['feed'], 14):<14}  {float(r['score']):5.2f}  "
-            f"{cell(types, 34):<34}  {r['status']:<9}  {cell(r['title'], 90)}"
+            f"{r['id']:>6}  {when(r['item_time']):<17}  {cell(r['feed'], 14):<14}  "
+            f"{float(r['score']):5.2f}  {cell(types, 34):<34}  {r['status']:<9}  "
+            f"{cell(r['title'], 90)}"
         )
     return lines
 

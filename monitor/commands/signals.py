@@ -85,7 +85,7 @@ def match_json(item_id: object, match: Match) -> dict[str, Any]:
 def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
     """Score JSON Lines items ({"id","title","text","lang"?}) from FILE or stdin."""
     rules = _rules(ctx)
-    bad = 0
+    bad = scored = 0
     for number, item in read_items(file):
         if isinstance(item, str):
             bad += 1
@@ -98,7 +98,9 @@ def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
             kinds = ", ".join(dict.fromkeys(s.type for s in match.signals)) or "-"
             mark = "FLAG" if match.flagged else "    "
             click.echo(f"{mark} {match.score:6.2f}  {one_line(str(item.get('id')), 60)}  {kinds}")
+        scored += 1
     if bad:
+        click.echo(f"error: scored {scored} item(s), rejected {bad} line(s)", err=True)
         ctx.exit(1)
 
 

@@ -328,6 +328,12 @@ def backup(store: Store, target: Path) -> None:
         raise StorageError(f"folder {target.parent} does not exist", "create it or choose another")
     try:
         store.conn.execute("VACUUM INTO ?", (str(target),))
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc):
+            raise storage_error(exc, target) from exc
+        raise StorageError(  # SQLite says no more than that: a folder we may not write in
+            f"cannot create {target}", f"choose a folder you can write to, not {target.parent}"
+        ) from exc
     except sqlite3.Error as exc:
         raise storage_error(exc, target) from exc
     os.chmod(target, 0o600)

@@ -12,6 +12,7 @@ from monitor.clock import parse_iso
 from monitor.health import Snapshot
 from monitor.models import FeedSpec
 from monitor.store import Store
+from monitor.store.schema import item_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,27 +85,32 @@ def _disk_full(path: Path) -> bool:
         return False
 
 
+_TIME = item_time("i")
 _ITEM_COLUMNS = (
     "i.id, i.feed, i.url, i.title, i.published, i.first_seen, i.updated, i.lang, "
-    "coalesce(fl.flagged, 0) AS flagged, fl.score AS score, fl.signal_types AS signal_types"
+    "coalesce(fl.flagged, 0) AS flagged, fl.score AS score, fl.signal_types AS signal_types, "
+    f"{_TIME} AS item_time"
 )
 
 
+def _time_clauses(alias: str, since: str | None, until: str | None) -> list[tuple[str, str]]:
+    """The fixed SQL for a period on the item's own time, with its ISO bounds."""
+    expression = item_time(alias)
+    bounds = [(f"{expression} >= ?", since), (f"{expression} < ?", until)]
+    return [(clause, value) for clause, value in bounds if value is not None]
+
+
 def list_items(
-    store: Store, *, feed: str | None, since: str | None, limit: int
+    store: Store, *, feed: str | None, since: str | None, limit: int, until: str | None = None
 ) -> list[dict[str, object]]:
-    clauses, params = [], []
-    if feed is not None:
-        clauses.append("i.feed = ?")
-        params.append(feed)
-    if since is not None:
-        clauses.append("i.first_seen >= ?")
-        params.append(since)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    """Items newest first by their own time, within [since, until) when given."""
+    clauses: list[tuple[str, object]] = [("i.feed = ?", feed)] if feed is not None else []
+    clauses += _time_clauses("i", since, until)
+    where = f"WHERE {' AND '.join(c for c, _ in clauses)}" if clauses else ""
     return store.query(
         f"SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN flags fl ON fl.item_id = i.id "
-        f"{where} ORDER BY i.first_seen DESC, i.id DESC LIMIT ?",
-        (*params, limit),
+        f"{where} ORDER BY {_TIME} DESC, i.id DESC LIMIT ?",
+        (*(v for _, v in clauses), limit),
     )
 
 
@@ -123,15 +129,13 @@ def search_items(store: Store, query: str, limit: int) -> list[dict[str, object]
 
 
 def items_for_rescan(
-    store: Store, since: str | None, after_id: int, limit: int
+    store: Store, since: str | None, after_id: int, limit: int, until: str | None = None
 ) -> list[dict[str, object]]:
     """One page of items for a rescan, in id order (keyset pagination keeps memory flat)."""
-    clauses, params = ["id > ?"], [after_id]
-    if since:
-        clauses.append("first_seen >= ?")
-        params.append(since)  # type: ignore[arg-type]
+    clauses: list[tuple[str, object]] = [("id > ?", after_id)]
+    clauses += _time_clauses("", since, until)
     return store.query(
         "SELECT id, title, body, summary, lang, content_hash FROM items "
-        f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
-        (*params, limit),
+        f"WHERE {' AND '.join(c for c, _ in clauses)} ORDER BY id LIMIT ?",
+        (*(v for _, v in clauses), limit),
     )

@@ -19,6 +19,7 @@ from monitor.clock import iso, parse_iso
 from monitor.errors import MonitorError
 from monitor.outlook import level_rank
 from monitor.store import Store
+from monitor.store.schema import item_time
 
 STATUSES = ("new", "reviewed", "dismissed", "escalated")
 ACTION_STATUS: dict[str, str | None] = {
@@ -27,26 +28,30 @@ ACTION_STATUS: dict[str, str | None] = {
     "escalate": "escalated",
     "note": None,
 }
+_TIME = item_time("i")
 SORT_ORDERS = {
-    "newest": "i.first_seen DESC, i.id DESC",
-    "oldest": "i.first_seen ASC, i.id ASC",
-    "score": "f.score DESC, i.first_seen DESC, i.id DESC",
+    "newest": f"{_TIME} DESC, i.id DESC",
+    "oldest": f"{_TIME} ASC, i.id ASC",
+    "score": f"f.score DESC, {_TIME} DESC, i.id DESC",
 }
 OUTLOOK_STATE_KEY = "outlook.level"
 _LIKE_ESCAPE = "\\"
 
-_FLAG_COLUMNS = """
+_FLAG_COLUMNS = f"""
     i.id, i.feed, i.url, i.title, i.published, i.first_seen, i.lang, i.origin,
     f.score, f.signal_types, f.signals, f.status, f.status_at, f.status_by,
-    f.first_flagged, f.matched_at, f.rules_version, f.silent
+    f.first_flagged, f.matched_at, f.rules_version, f.silent, {_TIME} AS item_time
 """
 
 
 @dataclass(frozen=True, slots=True)
 class FlagFilter:
-    """What `monitor flagged` and `monitor export` may filter on; all optional."""
+    """What `monitor flagged` and `monitor export` may filter on; all optional.
+
+    `since` and `until` bound the item's own time (`item_time`): [since, until)."""
 
     since: datetime | None = None
+    until: datetime | None = None
     status: str | None = None
     signal: str | None = None
     feed: str | None = None
@@ -69,7 +74,8 @@ def _where(filters: FlagFilter) -> tuple[str, list[object]]:
     """Fixed SQL fragments for the filters that are set, and their values as parameters."""
     f = filters
     candidates: list[tuple[str, object]] = [
-        ("i.first_seen >= ?", None if f.since is None else iso(f.since)),
+        (f"{_TIME} >= ?", None if f.since is None else iso(f.since)),
+        (f"{_TIME} < ?", None if f.until is None else iso(f.until)),
         ("f.status = ?", f.status),
         ("(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'",
          None if f.signal is None else f"% {like_escape(f.signal)} %"),
@@ -94,6 +100,18 @@ def list_flagged(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
         sql += " LIMIT ?"
         params.append(max(0, filters.limit))
     return [_decode_flag(row) for row in store.query(sql, tuple(params))]
+
+
+def stored_feeds(store: Store) -> set[str]:
+    """Every feed name the database knows: polled, imported or no longer configured."""
+    rows = store.query("SELECT name FROM feeds UNION SELECT DISTINCT feed FROM items")
+    return {str(r["name"]) for r in rows}
+
+
+def stored_signal_types(store: Store) -> set[str]:
+    """Every signal type a stored flag carries."""
+    rows = store.query("SELECT DISTINCT signal_types FROM flags")
+    return {kind for r in rows for kind in str(r["signal_types"] or "").split()}
 
 
 def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:

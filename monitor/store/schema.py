@@ -219,4 +219,24 @@ def m004_events(db: Database) -> None:
         db.execute(statement)
 
 
+def item_time(alias: str = "") -> str:
+    """SQL for an item's own time: its publication time, else when it was first seen.
+
+    Both are ISO UTC strings of one form ("YYYY-MM-DDTHH:MM:SSZ"), so they compare as
+    text; `published` may be NULL. A feed date after our first sighting is a lie, and
+    our clock wins (as in store.review.record_day). Spelled exactly as in the index
+    items_time, which SQLite uses only for this same expression.
+    """
+    p = f"{alias}." if alias else ""
+    return f"min(coalesce({p}published, {p}first_seen), {p}first_seen)"
+
+
+@migrations()
+def m005_items_by_time(db: Database) -> None:
+    """`--since` and `--until` select items by their own time (monitor.commands.period)."""
+    db.execute(
+        "CREATE INDEX items_time ON items (min(coalesce(published, first_seen), first_seen))"
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
