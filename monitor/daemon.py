@@ -60,6 +60,7 @@ from monitor.pipeline import PollReport, after_poll, poll_feeds, sync_configured
 from monitor.service import notify, reloading_message, watchdog_seconds
 from monitor.signals import RuleSet
 from monitor.store import Store
+from monitor.store.items import index_pending
 from monitor.store.retention import cutoffs_at, prune
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 10.0
 EXIT_DATABASE_GONE = 3  # the database file is no longer the one the daemon opened
 FIRST_POLL_SPREAD_S = 0.25  # feeds due at start begin this far apart (within one interval)
+INDEX_DELAY_S = 2.0  # after a poll that stored items: polls due together share one batch
+INDEX_INTERVAL_S = 600.0  # and at least this often, for whatever a crash left behind
 PRUNE_INTERVAL_S = 3600.0
 PRUNE_FIRST_S = 600.0  # the first prune waits until the start-up polls are done
 
@@ -177,6 +180,8 @@ class Daemon:
             if any(r.flagged for r in reports):
                 check_outlook(store, settings.config, self.app.now())
             self._move_job(f"poll:{name}", parse_iso(reports[0].next_due))
+            if any(r.new or r.updated for r in reports):
+                self._move_job("index", self.app.now() + timedelta(seconds=INDEX_DELAY_S))
             self.wake_dispatchers()
 
     def dispatch(self, channel: str) -> None:
@@ -190,6 +195,13 @@ class Daemon:
                 store, settings.config.alerts, settings.fetcher, self.app.now(),
                 channels=[channel], stop=self.stop.is_set, warned=self.warned,
             )
+
+    def index(self) -> None:
+        """Bring the search index up to date, outside the polls' transactions."""
+        if self.stop.is_set():
+            return
+        with self._fatal_storage("index"):
+            index_pending(self.store())
 
     def prune(self) -> None:
         """Apply the retention policy, a small transaction at a time."""
@@ -251,6 +263,13 @@ class Daemon:
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
             self._add_dispatch_job(channel, now)
+        self.scheduler.add_job(
+            self.index,
+            IntervalTrigger(seconds=INDEX_INTERVAL_S, timezone="UTC"),
+            id="index",
+            name="update the search index",
+            next_run_time=now,
+        )
         self.scheduler.add_job(
             self.prune,
             IntervalTrigger(seconds=PRUNE_INTERVAL_S, timezone="UTC"),

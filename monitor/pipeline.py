@@ -118,7 +118,6 @@ def poll_feeds(
         with store.write() as db:
             for feed, outcome in quiet:
                 q.record_outcome(db, feed, outcome)
-    q.index_pending(store)  # after the items' commits: search is at most one batch behind
     return reports
 
 

@@ -131,8 +131,11 @@ def test_daemon_sighup_reloads_rules_and_feeds_and_keeps_running_on_a_bad_file(
     finally:
         log = daemon.stop()
     assert daemon.returncode == 0, log
-    versions = db_rows(db, "SELECT DISTINCT rules_version FROM flags f JOIN items i "
-                       "ON i.id = f.item_id WHERE i.feed = 'b'")
+    versions = db_rows(
+        db,
+        "SELECT DISTINCT rules_version FROM flags f JOIN items i "
+        "ON i.id = f.item_id WHERE i.feed = 'b'",
+    )
     assert len(versions) == 1 and str(versions[0]["rules_version"]).startswith("sha256:")
 
 
@@ -208,7 +211,7 @@ def _two_webhooks(slow: str, fast: str) -> str:
         f'secret_env = "TEST_WEBHOOK_SECRET"\ntimeout = "{timeout}"\n'
         for name, url, timeout in (("slow", slow, "30s"), ("fast", fast, "5s"))
     )
-    return "\n[alerts]\nnotices = false\nupdates = \"send\"\n" + hooks
+    return '\n[alerts]\nnotices = false\nupdates = "send"\n' + hooks
 
 
 @pytest.mark.slow
@@ -284,3 +287,22 @@ def test_daemon_backup_while_it_runs_is_a_whole_database(
     assert db_rows(copy, "SELECT count(*) AS n FROM items") == [{"n": 3}]
     assert copy.stat().st_mode & 0o077 == 0
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_daemon_indexes_stored_items_for_search_soon_after_the_poll(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """Items the daemon stored are in the search index within seconds, by its own job."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    db = tmp_path / "monitor.db"
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled"), "the daemon never polled"
+        assert wait_for(
+            lambda: db_rows(db, "SELECT count(*) AS n FROM fts_pending") == [{"n": 0}], timeout=15
+        )
+        found = run_cli("--config", str(config), "search", "--json", "Abu Dhabi")
+    finally:
+        daemon.stop()
+    assert found.returncode == 0 and "search index" not in found.stderr
+    assert "Russian and US delegations hold talks in Abu Dhabi" in found.stdout

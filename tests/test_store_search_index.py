@@ -77,13 +77,16 @@ def test_search_index_deleting_unindexed_and_indexed_items_keeps_it_sound(store:
     assert _found(store, "item") == []
 
 
-def test_search_cli_says_when_the_index_is_behind(tmp_path: Path) -> None:
-    """`monitor search` notes how many items are not indexed yet."""
+def test_search_cli_indexes_what_is_pending_first(tmp_path: Path) -> None:
+    """`monitor search` after a poll that left items unindexed adds them, says so, finds them."""
     from tests.pipeline_env import run_cli, write_config
 
     config = write_config(tmp_path, [])
     with open_store(tmp_path / "monitor.db") as opened:
         _store_items(opened, _item("a", "Talks in Geneva", "x"))
-    result = run_cli("--config", str(config), "search", "Geneva")
+    result = run_cli("--config", str(config), "search", "--json", "Geneva")
     assert result.returncode == 0, result.stderr
-    assert "the 1 newest item(s) are not in the search index yet" in result.stderr
+    assert "adding 1 new item(s) to the search index first" in result.stderr
+    assert '"Talks in Geneva"' in result.stdout
+    again = run_cli("--config", str(config), "search", "Geneva")
+    assert "search index" not in again.stderr

@@ -14,7 +14,7 @@ from monitor.clock import iso
 from monitor.commands.known import require_feed
 from monitor.commands.output import cell, echo_json, echo_rows, when
 from monitor.commands.period import SINCE_HELP, UNTIL_HELP, period
-from monitor.errors import StorageError
+from monitor.errors import ForeignDatabaseError, StorageError
 from monitor.pipeline import PollReport
 from monitor.store import browse
 
@@ -121,16 +121,18 @@ def items(
 @click.pass_obj
 def search(app: App, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over titles and bodies (the query is taken literally)."""
-    from monitor.store.items import index_backlog
+    from monitor.store.items import index_backlog, index_pending
 
     store = app.store()
     behind = index_backlog(store)
-    if behind:
-        click.echo(
-            f"note: the {behind} newest item(s) are not in the search index yet "
-            "(the monitor adds them after its next poll or import)",
-            err=True,
-        )
+    if behind:  # the daemon indexes after its polls; a poll without it leaves this to us
+        click.echo(f"note: adding {behind} new item(s) to the search index first", err=True)
+        try:
+            index_pending(store)
+        except ForeignDatabaseError:
+            raise  # a damaged file is an error of the search too
+        except StorageError as exc:  # read-only, busy, full: search what is indexed
+            click.echo(f"note: they are left out of this search ({exc})", err=True)
     _print_items(browse.search_items(store, query, limit), as_json)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -238,20 +237,20 @@ def seen_under_other_key(db: Database, feed: str, item: ParsedItem, now: str, si
     return row is not None
 
 
-_DIGITS = re.compile(r"\d+")
 LOOSE_CHARS = 4096  # of the text: a re-published release is alike from its start
+_NOT_LOOSE = b"0123456789 \t\n\r\x0b\x0c"  # ASCII digits and white space, as bytes
 
 
 def loose_hash(item: ParsedItem) -> str:
-    """sha256 of the title and the start of the text, case-folded, without digits and
-    white space (called twice per stored item, so the last results are kept)."""
+    """sha256 of the title and the start of the text, lower-cased, without ASCII digits
+    and white space (called twice per stored item, so the last results are kept)."""
     return _loose(item.title, (item.body or item.summary)[:LOOSE_CHARS])
 
 
 @functools.lru_cache(maxsize=64)
 def _loose(title: str, text: str) -> str:
-    folded = "".join(f"{title}\n{text}".casefold().split())
-    return hashlib.sha256(_DIGITS.sub("", folded).encode("utf-8", "surrogatepass")).hexdigest()
+    raw = f"{title}\n{text}".lower().encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw.translate(None, _NOT_LOOSE)).hexdigest()
 
 
 def one_row(db: Database, sql: str, params: Sequence[object]) -> dict[str, object]:

@@ -179,7 +179,8 @@ _V3 = (
 @migrations()
 def m003_index_after_commit(db: Database) -> None:
     """New and edited items wait in fts_pending; the full-text index takes them in a batch
-    after the poll's commit (store.items.index_pending), not inside it. A deleted or edited
+    after the polls' commits (store.items.index_pending: the daemon's index job, an
+    import, or a search), not inside them. A deleted or edited
     item leaves the index at once, and only if it was in it (an external-content FTS5
     table must never be told to delete what it does not hold)."""
     for statement in _V3:
