@@ -15,20 +15,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from monitor.signals.normalize import Encoded, Folded
-from monitor.signals.rules import Rule, RuleSet, Window
+from monitor.signals.rules import Actor, Rule, RuleSet, Window
 from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _WORD_BLOCK = 2048
 _DIRECT_COUNT = 400  # gaps up to this many characters are counted without the index
-# A sentence ends at . ! ? or … followed by space, or at a line break. Initials
-# ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
-# (Written to begin with one character class, which lets the regex engine skip ahead
-# in C to the next possible end.)
-_CANDIDATE_END = re.compile(r"[.!?…\n](?:(?<=\n)|[\"'»”’)\]]*\s+)")
-# Initials ("Joseph R. Biden", "В.В.Путин") and abbreviations do not end a sentence.
-_NOT_AN_END = re.compile(r"(?:^|[\s.(])(?:[^\W\d_]|u\.s|mr|ms|mrs|dr|st|jr|no|vs|г|гг|т\.е|т\.д)\Z")
 SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
+# A sentence ends at a line break, or at . ! ? or … followed by space (closing quotes and
+# brackets may come between) unless an initial ("Joseph R. Biden", "В.В.Путин") or a
+# common abbreviation comes before it. A text's boundaries are found in one pass (in C)
+# when first needed.
+_ABBREVIATIONS = ("u\\.s", "mr", "ms", "mrs", "dr", "st", "jr", "no", "vs", "гг", "т\\.е", "т\\.д")
+_BOUNDARY = re.compile(  # starts with one character class, so the engine skips ahead in C
+    "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)"
+                                      for a in ("[^\\W\\d_]", *_ABBREVIATIONS))
+    + "[\"'»”’)\\]]*\\s+)")
 CHARS_PER_WORD = 30  # generous bound used before counting words exactly
 
 
@@ -37,6 +39,28 @@ class Hit:
     start: int  # folded offsets
     end: int
     term: int
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """An actor term found in the text (see sides.py)."""
+
+    hit: Hit
+    actor: Actor
+
+    @property
+    def side(self) -> str:
+        return self.actor.side
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """The actors of an anchor's sentence, with how far each is from it (shared by every
+    rule that looks at the anchor; see sides.py)."""
+
+    named: tuple[Named, ...]
+    gaps: tuple[int, ...]  # words between the anchor and each actor
+    clear: tuple[bool, ...]  # no dash, colon or semicolon between them
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +121,22 @@ class Evaluation:
     occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _bounds: tuple[list[int], list[int]] | None = None  # sentence boundaries: starts, ends
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
     _merged: dict[int, list[Hit]] = field(default_factory=dict)
     _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
     _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
+    _keyed: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
     title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
     # (anchor list id, scope) -> anchor key starts and their terms (see matcher.py)
     anchor_keys: dict[tuple[int, str], tuple[list[int], list[int]] | None] = field(
         default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
+    actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
+    around_cache: dict[tuple[int, int, int, int], Around] = field(default_factory=dict)
+    side_cache: dict[tuple[int, int], tuple[list[int], list[int]]] = field(
+        default_factory=dict)
     _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
     def words_between(self, start: int, end: int) -> int:
@@ -142,9 +172,17 @@ class Evaluation:
         found = self._checked.get((term, key_start), False)
         if found is False:
             span = verify(self.rules.terms[term], self.folded.text, key_start)
-            found = None if span is None else Hit(span[0], span[1], term)
+            found = None if span is None else self.in_case(Hit(span[0], span[1], term))
             self._checked[(term, key_start)] = found
         return found  # type: ignore[return-value]
+
+    def in_case(self, hit: Hit) -> Hit | None:
+        """`hit`, unless its term has words in capitals that the original text has not."""
+        cased = self.rules.terms[hit.term].cased
+        if cased is None or cased.fullmatch(self.document,
+                                            *self.folded.to_original(hit.start, hit.end)):
+            return hit
+        return None
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
@@ -167,6 +205,16 @@ class Evaluation:
             self._candidates[id(terms)] = cached
         return cached
 
+    def keyed(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
+        """The candidates of `terms` as sorted key starts and, index for index, their
+        terms (for large lists, where `candidates` would search for each owner)."""
+        cached = self._keyed.get(id(terms))
+        if cached is None:
+            pairs = sorted((start, term) for term in self.raw.keys() & self.rules.term_set(terms)
+                           for start in self.raw[term])
+            cached = self._keyed[id(terms)] = ([p[0] for p in pairs], [p[1] for p in pairs])
+        return cached
+
     def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
         """The starts `candidates` gives, without their terms (sorted in C)."""
         cached = self._candidate_starts.get(id(terms))
@@ -181,11 +229,27 @@ class Evaluation:
         return cached
 
     def sentence(self, pos: int) -> tuple[int, int]:
-        """Folded [start, end) of the sentence around folded offset `pos`."""
+        """Folded [start, end) of the sentence around folded offset `pos`: from the end
+        of the last boundary before it to the first character of the next boundary,
+        each looked for at most SENTENCE_REACH characters away."""
         cached = self._sentences.get(pos)
         if cached is None:
-            cached = self._sentences[pos] = _sentence_bounds(self.folded.text, pos)
+            lo, hi = pos - SENTENCE_REACH, pos + SENTENCE_REACH
+            starts, ends = self._boundaries()
+            i = bisect.bisect_right(ends, pos) - 1  # the last boundary ending at or before pos
+            start = ends[i] if i >= 0 and starts[i] >= lo else max(lo, 0)
+            j = bisect.bisect_left(starts, pos)  # the first boundary starting at or after pos
+            end = starts[j] + 1 if j < len(starts) and starts[j] < hi else min(
+                hi, len(self.folded.text))
+            cached = self._sentences[pos] = (start, end)
         return cached
+
+    def _boundaries(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of every sentence boundary, found in one pass when first needed."""
+        if self._bounds is None:
+            spans = [m.span() for m in _BOUNDARY.finditer(self.folded.text)]
+            self._bounds = ([a for a, _ in spans], [b for _, b in spans])
+        return self._bounds
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         return self.folded.to_original(start, end)
@@ -386,23 +450,3 @@ def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window)
     if within.words is not None and words > within.words:
         return None
     return words
-
-
-def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    lo = max(0, pos - SENTENCE_REACH)
-    start = lo
-    for found in reversed(list(_CANDIDATE_END.finditer(text, lo, pos))):  # the last one
-        if _is_boundary(text, found.start()):
-            start = found.end()
-            break
-    hi = min(len(text), pos + SENTENCE_REACH)
-    end = hi
-    for found in _CANDIDATE_END.finditer(text, pos, hi):
-        if _is_boundary(text, found.start()):
-            end = found.start() + 1
-            break
-    return start, end
-
-
-def _is_boundary(text: str, at: int) -> bool:
-    return text[at] == "\n" or _NOT_AN_END.search(text, max(0, at - 4), at) is None

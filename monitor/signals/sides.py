@@ -1,0 +1,389 @@
+"""Who is in a sentence, and whether a contact there is between Russia and the US.
+
+A contact (the rule's anchor: a call, talks, a visit) counts when its sentence names a
+Russian actor and a US actor, or one compound naming both ("Russia-US", "Putin and
+Trump"); a rule may let the voice of the text ("I", "we", "the President") stand for
+one side when nobody else is named. The actors closest to the anchor are its
+participants: when one of them is a third party ("Kazakh leader's meeting with Trump",
+"talks with President Tokayev"), the contact is that party's, not a US–Russia one,
+unless both sides are as close too (trilateral talks). A dash or colon ends that
+neighbourhood: "— Kremlin" after a headline names who speaks, not who met.
+
+Overlapping actor terms resolve to the longest: "Russian-Mongolian" is one third-party
+mention, not also a Russian one; "Russia-US-Ukraine" one compound naming both.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.signals.document import (
+    CHARS_PER_WORD,
+    SENTENCE_REACH,
+    Around,
+    Evaluation,
+    Hit,
+    Named,
+)
+from monitor.signals.rules import Actor, Rule
+
+_CLAUSE_MARKS = (" - ", ": ", "; ")
+# Which of two overlapping mentions is kept: "Russia-US-Ukraine" names both sides, not
+# the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
+_RANK = {"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0}
+# Words after which a country is what is talked about, not who talks.
+_TOPIC_WORDS = frozenset({"on", "about", "over", "regarding", "concerning", "о", "об", "по",
+                          "вокруг", "насчет"})
+# "with" or "between", then at most three words (titles, a first name) before a mention
+_WITH_BEFORE = re.compile(r"(?<!\w)(?:with|between|с|со|между)\s+(?:[\w.'-]+\s+){0,3}\Z")
+_WORD_BEFORE = re.compile(r"(\w+)\W+\Z")
+# What joins two mentions into one list or pair: a comma, "and", a slash, or a dash with
+# no space around it ("Russia-US"; a spaced dash introduces who speaks: "— Kremlin").
+_JOINED = re.compile(r"(?:\s*(?:,|and|&|и|/)?\s*|-)(?:the\s+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The sides check of one anchor: the actors that satisfy it, or why it failed."""
+
+    participants: tuple[Named, ...] = ()
+    problem: str = ""
+
+
+_NO_ACTORS = {False: Verdict(problem="no Russian and no US actor in the same sentence"),
+              True: Verdict(problem="no Russian or US actor in the same sentence")}
+
+
+def actors_in(run: Evaluation, lo: int, hi: int, with_thirds: bool = False) -> tuple[Named, ...]:
+    """Actor mentions inside folded [lo, hi) in order, overlaps resolved (`_resolve`).
+    Third parties and the speaker are looked for only beside a Russian or US actor,
+    unless `with_thirds` (cached per span)."""
+    cached = run.actor_cache.get((lo, hi))
+    if cached is not None and (cached or not with_thirds):
+        return cached  # (none found without thirds: looked again with them if asked)
+    rules = run.rules
+    starts, owners = run.keyed(rules.actor_terms)
+    hits: list[Hit] = []
+    for i in range(bisect.bisect_left(starts, lo - rules.max_key_offset), len(starts)):
+        if starts[i] >= hi:
+            break
+        hit = run.check(owners[i], starts[i])
+        if hit is not None and hit.start >= lo and hit.end <= hi:
+            hits.append(hit)
+    if hits or with_thirds:  # third parties and the speaker matter beside Russia or the US
+        hits += _lazy_hits(run, lo, hi)
+    kept = _resolve(hits, rules.actors)
+    kept.sort(key=lambda h: h.start)
+    found = run.actor_cache[(lo, hi)] = tuple(Named(h, rules.actors[h.term]) for h in kept)
+    return found
+
+
+def _resolve(hits: list[Hit], actors: dict[int, Actor]) -> list[Hit]:
+    """Of overlapping mentions, one: the one containing the other ("Russia-Ukraine", not
+    "Russia"), else the one of higher rank ("Russian, American" naming both, not
+    "American negotiators"); longest first."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        clash = [k for k in kept if hit.start < k.end and k.start < hit.end]
+        if not clash:
+            kept.append(hit)
+        elif not any(k.start <= hit.start and hit.end <= k.end for k in clash) and all(
+                _RANK[actors[hit.term].side] > _RANK[actors[k.term].side] for k in clash):
+            kept = [k for k in kept if k not in clash] + [hit]
+    return kept
+
+
+def side_sentence_near(run: Evaluation, rule: Rule, pos: int) -> bool:
+    """Whether an anchor whose key starts at folded offset `pos` may pass `rule.sides`,
+    judged by unverified candidates, before its own sentence is looked for: it must lie
+    in a sentence naming a Russian and a US actor ("both", "pair"), or in one of those
+    or near enough a Russian or US actor for it to be the other party of the speaker
+    ("both-or-speaker"), or within a sentence's reach of either ("one")."""
+    rules = run.rules
+    offset = rules.max_key_offset
+    if rule.sides != "one":
+        if rule.sides_within is None:
+            starts, ends = _both_sentences(run)
+            i = bisect.bisect_right(starts, pos) - 1
+            both = i >= 0 and pos < ends[i] + offset
+        else:  # both sides within N words: candidates within N words' characters
+            reach = (rule.sides_within + 1) * CHARS_PER_WORD + offset
+            both = all(_within(run.candidate_starts(terms), pos, reach)
+                       for terms in rules.side_needs["pair"])
+        if both or rule.sides != "both-or-speaker":
+            return both
+        reach = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
+    else:
+        reach = (SENTENCE_REACH if rule.sides_within is None
+                 else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
+    return _within(run.candidate_starts(rules.side_needs["one"][0]), pos, reach)
+
+
+def _both_sentences(run: Evaluation) -> tuple[list[int], list[int]]:
+    """Sorted starts, and the running maximum of ends, of the sentences (cut to their
+    passage) that name a Russian and a US actor. Only actors with a candidate of the
+    other side within a sentence's reach are looked at (cached)."""
+    cached = run.side_cache.get((-1, 1))
+    if cached is not None:
+        return cached
+    rules = run.rules
+    ru_keys, us_keys = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
+    sides: dict[tuple[int, int], set[str]] = {}
+    span, named = (0, 0), set()
+    starts, owners = run.keyed(rules.actor_terms)
+    for start, term in zip(starts, owners, strict=True):
+        side = rules.actors[term].side
+        if span[0] <= start < span[1] and side in named:
+            continue  # a side this sentence is known to name already
+        if side != "both" and not _within(us_keys if side == "ru" else ru_keys, start,
+                                          SENTENCE_REACH + rules.max_key_offset):
+            continue  # no actor of the other side anywhere near
+        # The automaton's match is the whole term for most actors; verify the others.
+        if term not in rules.exact_terms and run.check(term, start) is None:
+            continue
+        if not span[0] <= start < span[1]:  # the actors before were in another sentence
+            span = _passage_sentence(run, start)
+            named = sides.setdefault(span, set())
+        named.update(("ru", "us", "both") if side == "both" else (side,))
+    spans = sorted(span for span, found in sides.items() if {"ru", "us"} <= found)
+    ends = list(itertools.accumulate((end for _, end in spans), max))
+    result = run.side_cache[(-1, 1)] = ([start for start, _ in spans], ends)
+    return result
+
+
+def _within(keys: list[int], pos: int, reach: int) -> bool:
+    i = bisect.bisect_left(keys, pos - reach)
+    return i < len(keys) and keys[i] < pos + reach
+
+
+def _passage_sentence(run: Evaluation, pos: int) -> tuple[int, int]:
+    lo, hi = run.sentence(pos)
+    if pos < run.title_end:
+        return lo, min(hi, run.title_end)
+    return max(lo, run.title_end), hi
+
+
+def _around(run: Evaluation, anchor: Hit, lo: int, hi: int) -> Around:
+    key = (anchor.start, anchor.end, lo, hi)
+    found = run.around_cache.get(key)
+    if found is None:
+        named = actors_in(run, lo, hi)
+        text = run.folded.text
+        gaps, clear = [], []
+        for n in named:
+            gap = _gap(anchor, n.hit)
+            gaps.append(run.words_between(*gap) if gap[1] > gap[0] else 0)
+            between = text[gap[0]:gap[1]]
+            clear.append(not any(mark in between for mark in _CLAUSE_MARKS))
+        found = run.around_cache[key] = Around(named, tuple(gaps), tuple(clear))
+    return found
+
+
+def _gap(anchor: Hit, hit: Hit) -> tuple[int, int]:
+    if hit.start >= anchor.end:
+        return anchor.end, hit.start
+    if hit.end <= anchor.start:
+        return hit.end, anchor.start
+    return anchor.start, anchor.start
+
+
+def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> Verdict:
+    """Whether the actors of the anchor's sentence [lo, hi) make its contact a
+    US–Russia one under `rule.sides`."""
+    named_here = actors_in(run, lo, hi)
+    if not named_here:
+        return _NO_ACTORS[rule.sides == "one"]
+    if rule.sides in ("both", "pair") and not (
+            any(n.side in ("ru", "both") for n in named_here)
+            and any(n.side in ("us", "both") for n in named_here)):
+        return Verdict(problem=_missing(rule, [n for n in named_here if n.side == "ru"],
+                                        [n for n in named_here if n.side == "us"], False))
+    around = _around(run, anchor, lo, hi)
+    limit = rule.sides_within
+    named = [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
+                                                      strict=True)
+             if limit is None or gap <= limit]
+    ru = [n for n in named if n[0].side in ("ru", "both")]
+    us = [n for n in named if n[0].side in ("us", "both")]
+    third = any(n.side == "third" for n, _, _ in named)
+    close = _with_their_lists(run, around, [n for n in named
+                                            if n[1] <= rule.counterpart_within and n[2]])
+    speaker: list[tuple[Named, int, bool]] = []
+    if rule.sides == "one":
+        ok = bool(ru or us)
+    elif rule.sides == "pair":
+        ok = _named_together(run, around, limit)
+    elif rule.sides == "both-or-speaker" and not (ru and us):
+        speaker = [n for n in named if n[0].side == "speaker"
+                   and n[1] <= rule.speaker_within and n[2]]
+        wanted = run.rules.term_set(rule.speaker_with)
+        ok = (bool(speaker) and not third
+              and any(n in close and n[0].hit.term in wanted
+                      and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in ru or us)
+              and not _third_party_voice(run, anchor))
+    else:
+        ok = bool(ru and us)
+    if not ok:
+        return Verdict(problem=_missing(rule, ru, us, third))
+    urger = _third_party_urging(run, rule, anchor, around, lo) if rule.urged_by else None
+    if urger is not None:
+        term = run.rules.terms[urger.hit.term].source
+        return Verdict(problem=f"a third party urges the contact on: {term!r}")
+    counterpart = _third_counterpart(run, anchor, close)
+    if counterpart is not None:
+        term = run.rules.terms[counterpart.hit.term].source
+        return Verdict(problem=f"the counterpart is a third party: {term!r} within "
+                       f"{rule.counterpart_within} words")
+    chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
+    return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+
+
+def _third_party_voice(run: Evaluation, anchor: Hit) -> bool:
+    """Whether a third party may be speaking in the body: its title names one ("Meeting
+    with President of Finland", "Russian-Greek talks"), so "we" and "you" there may be
+    the guest's or the guest's hosts'."""
+    if anchor.start < run.title_end:
+        return False
+    return any(n.side == "third" for n in actors_in(run, 0, run.title_end, with_thirds=True))
+
+
+def _lazy_hits(run: Evaluation, lo: int, hi: int) -> list[Hit]:
+    """Third-party and speaker mentions in folded [lo, hi), by their own automaton."""
+    scanner = run.rules.lazy_scanner
+    if scanner is None:
+        return []
+    text = run.folded.text
+    found: list[Hit] = []
+    for term, starts in scanner.candidates(text[lo:hi]).items():
+        for start in starts:
+            if start == 0 and lo and text[lo - 1].isalnum():
+                continue  # the slice began inside a word
+            hit = run.check(term, lo + start)
+            if hit is not None and hit.end <= hi:
+                found.append(hit)
+    for term in run.rules.lazy_regexes:
+        for match in run.rules.terms[term].verify.finditer(text, lo, hi):
+            found.append(Hit(match.start(), match.end(), term))
+    return found
+
+
+def _named_together(run: Evaluation, around: Around, limit: int | None) -> bool:
+    """Whether a Russian and a US actor are named as one, the nearer of them at most
+    `limit` words from the anchor: a compound naming both ("Russia-US"), or two mentions
+    joined by "and", a comma or a dash ("Russia and the US", "Putin, Trump", "Путин и
+    Трамп")."""
+    near = [limit is None or gap <= limit for gap in around.gaps]
+    named, text = around.named, run.folded.text
+    if any(n.side == "both" and ok for n, ok in zip(named, near, strict=True)):
+        return True
+    return any({named[i].side, named[i + 1].side} == {"ru", "us"} and (near[i] or near[i + 1])
+               and _JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start)
+               is not None for i in range(len(named) - 1))
+
+
+def _with_their_lists(run: Evaluation, around: Around,
+                      close: list[tuple[Named, int, bool]]) -> list[tuple[Named, int, bool]]:
+    """`close`, and every actor listed together with one of them ("Russian, US and
+    Ukrainian delegations", "US, Russia, China"): a list is a party as a whole."""
+    named, text = around.named, run.folded.text
+    joined = [_JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start) is not None
+              for i in range(len(named) - 1)]
+    if not any(joined):
+        return close
+    found = {id(n[0]) for n in close}
+    grown = list(close)
+    for i, entry in enumerate(zip(named, around.gaps, around.clear, strict=True)):
+        if id(entry[0]) in found:
+            continue
+        if (i and joined[i - 1] and id(named[i - 1]) in found) or (
+                i + 1 < len(named) and joined[i] and id(named[i + 1]) in found):
+            grown.append(entry)
+            found.add(id(entry[0]))
+    return grown
+
+
+def _third_counterpart(run: Evaluation, anchor: Hit,
+                       close: list[tuple[Named, int, bool]]) -> Named | None:
+    """A third party that is a party to the anchor's contact: close to it (`close`:
+    the actors within the counterpart window) and not its topic (after it, following
+    "on", "about": "talks with the US on Iran"), unless a Russian and a US actor are
+    parties too (trilateral talks, "US, Russia, China")."""
+    parties = [n for n, _, _ in close
+               if not (n.hit.start >= anchor.end and _is_topic(run, n.hit))]
+    thirds = [n for n in parties if n.side == "third"]
+    if not thirds:
+        return None
+    if (any(n.side in ("ru", "both") for n in parties)
+            and any(n.side in ("us", "both") for n in parties)):
+        return None
+    return thirds[0]
+
+
+def _third_party_urging(run: Evaluation, rule: Rule, anchor: Hit, around: Around,
+                        lo: int) -> Named | None:
+    """A third party that urges the contact on rather than takes part: the actor just
+    before one of the rule's `urged_by` words ("UN chief urges", "Erdogan calls for")
+    earlier in the sentence."""
+    for word in run.merged(rule.urged_by):
+        if word.start >= anchor.start:
+            break
+        if word.start < lo:
+            continue
+        before = [n for n in around.named if n.hit.end <= word.start]
+        if before and before[-1].side == "third" and run.words_between(
+                before[-1].hit.end, word.start) <= 2:
+            return before[-1]
+    return None
+
+
+def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -> bool:
+    """Whether the item's title reports a contact (one of `contacts`) whose counterpart
+    is a third party: "Telephone conversation with the President of France", "Russian-
+    Mongolian talks". Its body's mentions of US–Russia contact are then relayed."""
+    key = (-1, id(contacts), within)
+    found = run.title_terms.get(key)
+    if found is None:
+        actors_in(run, 0, run.title_end, with_thirds=True)  # the title's, thirds included
+        found = run.title_terms[key] = any(
+            _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
+                                                       within)) is not None
+            for hit in run.merged(contacts) if hit.start < run.title_end)
+    return found
+
+
+def _close_actors(around: Around, within: int) -> list[tuple[Named, int, bool]]:
+    return [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
+                                                     strict=True) if gap <= within and clear]
+
+
+def _is_counterpart(run: Evaluation, anchor: Hit, hit: Hit, gap: int) -> bool:
+    """Whether a mention stands where a contact's other party does: after "with" or
+    "between" ("meeting with President Putin", "talks with Russia"), or right after the
+    contact word ("meet Putin", "invited the US President"); not its subject ("Trump's
+    conversation") or its destination ("invitation to visit Russia")."""
+    if hit.start >= anchor.end and gap <= 1:
+        return True
+    return _WITH_BEFORE.search(run.folded.text, max(0, hit.start - 48), hit.start) is not None
+
+
+def _is_topic(run: Evaluation, hit: Hit) -> bool:
+    """Whether a mention follows a word that makes it the topic of a contact, not a party."""
+    found = _WORD_BEFORE.search(run.folded.text, max(0, hit.start - 16), hit.start)
+    return found is not None and found.group(1) in _TOPIC_WORDS
+
+
+def _missing(rule: Rule, ru: Sequence[object], us: Sequence[object], third: bool) -> str:
+    where = ("in the same sentence" if rule.sides_within is None
+             else f"within {rule.sides_within} words")
+    if rule.sides == "one":
+        return f"no Russian or US actor {where}"
+    if not ru and not us:
+        return f"no Russian and no US actor {where}"
+    lacking = "US" if ru else "Russian"
+    if rule.sides == "both-or-speaker" and third:
+        return f"no {lacking} actor {where} (and a third party is named)"
+    return f"no {lacking} actor {where}"
