@@ -20,6 +20,7 @@ from monitor import outlook as ol
 from monitor.commands.output import safe_json
 from monitor.models import Signal
 from monitor.report import ReportData, ReportItem, segments
+from monitor.signals.explain import mark_sentence, who_and_where
 from monitor.store import Store
 from monitor.store import review as rq
 from monitor.textclean import one_line, strip_controls
@@ -76,8 +77,10 @@ def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offse
     out = []
     for piece, hit in segments(text, spans, offset):
         safe = strip_controls(piece)
-        out.append(click.style(safe, fg="yellow", bold=True, reverse=True) if hit and colour
-                   else safe)
+        if hit:  # marked in plain text too, so that piped output shows what matched
+            safe = click.style(safe, fg="yellow", bold=True, reverse=True) if colour \
+                else f"[[{safe}]]"
+        out.append(safe)
     return "".join(out)
 
 
@@ -96,7 +99,7 @@ def show_text(item: dict[str, Any], colour: bool) -> str:
     ]
     if flag:
         head.append(f"signals:    {cell(' '.join(flag['signal_types']), 200)}")
-    return "\n".join([*head, "", *_text_block(item, colour), *_evidence_block(flag),
+    return "\n".join([*head, "", *_evidence_block(flag), *_text_block(item, colour),
                       *_revisions_block(item), *_deliveries_block(item), *_history_block(item)])
 
 
@@ -114,16 +117,36 @@ def _text_block(item: dict[str, Any], colour: bool) -> list[str]:
 
 
 def _evidence_block(flag: dict[str, Any] | None) -> list[str]:
+    """What fired, who and where, and each evidence sentence once with its spans marked
+    [[like this]] (flags stored before marks list their terms instead)."""
     if not flag:
         return []
     lines = ["Evidence:"]
     for sig in flag["signals"]:
         lines.append(f"  {cell(sig.get('type'), 30)}  rule {cell(sig.get('rule'), 60)}"
                      f"  weight {float(sig.get('weight', 0)):.2f}")
-        lines.append(f"    terms: {cell(', '.join(map(str, sig.get('terms') or [])), 200)}")
-        for sentence in (sig.get("sentences") or [])[:5]:
-            lines.append(f"    » {cell(sentence, 200)}")
+        who = who_and_where(*(_strings(sig.get(key)) for key in ("actors", "sides", "places")))
+        if who:
+            lines.append(f"    {cell(who, 200)}")
+        sentences, marks = sig.get("sentences") or [], sig.get("marks") or []
+        if len(marks) != len(sentences):
+            lines.append(f"    terms: {cell(', '.join(map(str, sig.get('terms') or [])), 200)}")
+            marks = [[] for _ in sentences]
+        for sentence, marked in list(zip(sentences, marks, strict=True))[:5]:
+            lines.append(f"    » {cell(mark_sentence(str(sentence), _spans(marked)), 400)}")
     return [*lines, ""]
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _spans(value: object) -> list[tuple[int, int]]:
+    """[[start, end], ...] from stored JSON, anything malformed left out."""
+    if not isinstance(value, list):
+        return []
+    return [(int(v[0]), int(v[1])) for v in value
+            if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)]
 
 
 def _revisions_block(item: dict[str, Any]) -> list[str]:
@@ -264,4 +287,7 @@ def _signal(value: dict[str, Any]) -> Signal:
         terms=tuple(str(t) for t in value.get("terms") or []),
         spans=tuple((int(s), int(e)) for s, e in value.get("spans") or []),
         sentences=tuple(str(s) for s in value.get("sentences") or []),
+        marks=tuple(tuple(_spans(m)) for m in value.get("marks") or []),
+        actors=tuple(_strings(value.get("actors"))), places=tuple(_strings(value.get("places"))),
+        sides=tuple(_strings(value.get("sides"))),
     )
