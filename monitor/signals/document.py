@@ -31,6 +31,9 @@ _BOUNDARY = re.compile(  # starts with one character class, so the engine skips 
     "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)"
                                       for a in ("[^\\W\\d_]", *_ABBREVIATIONS))
     + "[\"'»”’)\\]]*\\s+)")
+_END_CHAR = re.compile("[.!?…\n]")
+_SENTENCE_BLOCK = 2048  # characters whose sentence boundaries are found at once
+_SENTENCE_OVERLAP = 64  # how far past its block a boundary found there may end
 CHARS_PER_WORD = 30  # generous bound used before counting words exactly
 
 
@@ -121,7 +124,7 @@ class Evaluation:
     occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
-    _bounds: tuple[list[int], list[int]] | None = None  # sentence boundaries: starts, ends
+    _boundary_blocks: dict[int, list[int]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
     _merged: dict[int, list[Hit]] = field(default_factory=dict)
     _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
@@ -134,6 +137,9 @@ class Evaluation:
         default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
     actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
+    main_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
+    lazy_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
+    screen_cache: dict[tuple[int, int, int], bool] = field(default_factory=dict)
     around_cache: dict[tuple[int, int, int, int], Around] = field(default_factory=dict)
     side_cache: dict[tuple[int, int], tuple[list[int], list[int]]] = field(
         default_factory=dict)
@@ -183,6 +189,16 @@ class Evaluation:
                                             *self.folded.to_original(hit.start, hit.end)):
             return hit
         return None
+
+    def title_hits(self, terms: tuple[int, ...]) -> list[Hit]:
+        """The verified hits of `terms` in the title, in order (only title candidates
+        are verified)."""
+        starts, owners = self.candidates(terms)
+        limit = self.title_end + self.rules.max_key_offset
+        found = [self.check(owners[i], starts[i])
+                 for i in range(bisect.bisect_left(starts, limit))]
+        return sorted((hit for hit in found if hit is not None and hit.start < self.title_end),
+                      key=lambda h: (h.start, -h.end))
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
@@ -234,22 +250,55 @@ class Evaluation:
         each looked for at most SENTENCE_REACH characters away."""
         cached = self._sentences.get(pos)
         if cached is None:
-            lo, hi = pos - SENTENCE_REACH, pos + SENTENCE_REACH
-            starts, ends = self._boundaries()
-            i = bisect.bisect_right(ends, pos) - 1  # the last boundary ending at or before pos
-            start = ends[i] if i >= 0 and starts[i] >= lo else max(lo, 0)
-            j = bisect.bisect_left(starts, pos)  # the first boundary starting at or after pos
-            end = starts[j] + 1 if j < len(starts) and starts[j] < hi else min(
-                hi, len(self.folded.text))
+            text = self.folded.text
+            lo, hi = max(pos - SENTENCE_REACH, 0), min(pos + SENTENCE_REACH, len(text))
+            start, end = lo, hi
+            for block in range(pos // _SENTENCE_BLOCK, lo // _SENTENCE_BLOCK - 1, -1):
+                starts = self._boundary_block(block)
+                i = bisect.bisect_left(starts, pos) - 1  # the last starting before pos
+                while i >= 0:
+                    found = _BOUNDARY.match(text, starts[i])
+                    if found is not None and found.end() <= pos:
+                        start = found.end() if starts[i] >= lo else lo
+                        break
+                    i -= 1  # pos lies inside that boundary's spaces
+                if i >= 0:
+                    break
+            for block in range(pos // _SENTENCE_BLOCK, hi // _SENTENCE_BLOCK + 1):
+                starts = self._boundary_block(block)
+                j = bisect.bisect_left(starts, pos)  # the first starting at or after pos
+                if j < len(starts):
+                    end = starts[j] + 1 if starts[j] < hi else hi
+                    break
             cached = self._sentences[pos] = (start, end)
         return cached
 
-    def _boundaries(self) -> tuple[list[int], list[int]]:
-        """Starts and ends of every sentence boundary, found in one pass when first needed."""
-        if self._bounds is None:
-            spans = [m.span() for m in _BOUNDARY.finditer(self.folded.text)]
-            self._bounds = ([a for a, _ in spans], [b for _, b in spans])
-        return self._bounds
+    def boundary_between(self, start: int, end: int) -> bool:
+        """Whether a sentence boundary starts in folded [start, end), or the title ends
+        there."""
+        if start < self.title_end <= end:
+            return True
+        if _END_CHAR.search(self.folded.text, start, end) is None:
+            return False  # no character that could end a sentence: no index needed
+        for block in range(start // _SENTENCE_BLOCK, max(start, end - 1) // _SENTENCE_BLOCK + 1):
+            starts = self._boundary_block(block)
+            i = bisect.bisect_left(starts, start)
+            if i < len(starts) and starts[i] < end:
+                return True
+        return False
+
+    def _boundary_block(self, block: int) -> list[int]:
+        """Where the sentence boundaries starting in one block of the text start, found
+        when first needed: a long transcript is searched only where actors are."""
+        found = self._boundary_blocks.get(block)
+        if found is None:
+            begin, stop = block * _SENTENCE_BLOCK, (block + 1) * _SENTENCE_BLOCK
+            found = self._boundary_blocks[block] = [
+                m.start() for m in _BOUNDARY.finditer(self.folded.text, begin,
+                                                      stop + _SENTENCE_OVERLAP)]
+            while found and found[-1] >= stop:
+                found.pop()
+        return found
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         return self.folded.to_original(start, end)

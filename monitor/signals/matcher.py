@@ -118,7 +118,7 @@ def _body_ruled_out(rule: Rule, run: Evaluation) -> str:
     """Why the title rules out the rule's anchors in the body ("" if it does not): it
     holds an `exclude_title` term, or reports a contact with a third party."""
     if _title_vetoes(rule, run):
-        term = next(h for h in run.merged(rule.exclude_title) if h.start < run.title_end)
+        term = run.title_hits(rule.exclude_title)[0]
         return f"the title has excluded term {rules_term(run, term)!r}"
     if rule.third_party_title and third_party_title(run, rule.third_party_title,
                                                     rule.counterpart_within):

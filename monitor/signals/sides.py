@@ -16,7 +16,6 @@ mention, not also a Russian one; "Russia-US-Ukraine" one compound naming both.
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,28 +57,34 @@ _NO_ACTORS = {False: Verdict(problem="no Russian and no US actor in the same sen
               True: Verdict(problem="no Russian or US actor in the same sentence")}
 
 
-def actors_in(run: Evaluation, lo: int, hi: int, with_thirds: bool = False) -> tuple[Named, ...]:
-    """Actor mentions inside folded [lo, hi) in order, overlaps resolved (`_resolve`).
-    Third parties and the speaker are looked for only beside a Russian or US actor,
-    unless `with_thirds` (cached per span)."""
+def actors_in(run: Evaluation, lo: int, hi: int) -> tuple[Named, ...]:
+    """Every actor mention inside folded [lo, hi) in order, third parties and the speaker
+    included, overlaps resolved (`_resolve`; cached per span)."""
     cached = run.actor_cache.get((lo, hi))
-    if cached is not None and (cached or not with_thirds):
-        return cached  # (none found without thirds: looked again with them if asked)
-    rules = run.rules
-    starts, owners = run.keyed(rules.actor_terms)
-    hits: list[Hit] = []
-    for i in range(bisect.bisect_left(starts, lo - rules.max_key_offset), len(starts)):
-        if starts[i] >= hi:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is not None and hit.start >= lo and hit.end <= hi:
-            hits.append(hit)
-    if hits or with_thirds:  # third parties and the speaker matter beside Russia or the US
-        hits += _lazy_hits(run, lo, hi)
-    kept = _resolve(hits, rules.actors)
-    kept.sort(key=lambda h: h.start)
-    found = run.actor_cache[(lo, hi)] = tuple(Named(h, rules.actors[h.term]) for h in kept)
-    return found
+    if cached is None:
+        rules = run.rules
+        hits = [*_main_hits(run, lo, hi), *_lazy_hits(run, lo, hi)]
+        kept = sorted(_resolve(hits, rules.actors), key=lambda h: h.start)
+        cached = run.actor_cache[(lo, hi)] = tuple(Named(h, rules.actors[h.term]) for h in kept)
+    return cached
+
+
+def _main_hits(run: Evaluation, lo: int, hi: int) -> list[Hit]:
+    """Russian, US and "both" mentions inside folded [lo, hi), before overlaps are
+    resolved: what is scanned for in every text (cached per span)."""
+    cached = run.main_cache.get((lo, hi))
+    if cached is None:
+        rules = run.rules
+        starts, owners = run.keyed(rules.actor_terms)
+        cached = []
+        for i in range(bisect.bisect_left(starts, lo - rules.max_key_offset), len(starts)):
+            if starts[i] >= hi:
+                break
+            hit = run.check(owners[i], starts[i])
+            if hit is not None and hit.start >= lo and hit.end <= hi:
+                cached.append(hit)
+        run.main_cache[(lo, hi)] = cached
+    return cached
 
 
 def _resolve(hits: list[Hit], actors: dict[int, Actor]) -> list[Hit]:
@@ -99,65 +104,39 @@ def _resolve(hits: list[Hit], actors: dict[int, Actor]) -> list[Hit]:
 
 def side_sentence_near(run: Evaluation, rule: Rule, pos: int) -> bool:
     """Whether an anchor whose key starts at folded offset `pos` may pass `rule.sides`,
-    judged by unverified candidates, before its own sentence is looked for: it must lie
-    in a sentence naming a Russian and a US actor ("both", "pair"), or in one of those
-    or near enough a Russian or US actor for it to be the other party of the speaker
-    ("both-or-speaker"), or within a sentence's reach of either ("one")."""
+    judged by unverified candidates before anything is verified: a Russian and a US
+    candidate in its sentence ("both", "pair"), or either ("one"), or either close enough
+    to be the other party of the speaker ("both-or-speaker"); within `sides_within`
+    words if the rule says so."""
     rules = run.rules
-    offset = rules.max_key_offset
-    if rule.sides != "one":
-        if rule.sides_within is None:
-            starts, ends = _both_sentences(run)
-            i = bisect.bisect_right(starts, pos) - 1
-            both = i >= 0 and pos < ends[i] + offset
-        else:  # both sides within N words: candidates within N words' characters
-            reach = (rule.sides_within + 1) * CHARS_PER_WORD + offset
-            both = all(_within(run.candidate_starts(terms), pos, reach)
-                       for terms in rules.side_needs["pair"])
-        if both or rule.sides != "both-or-speaker":
-            return both
-        reach = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
+    if rule.sides_within is None:
+        reach = SENTENCE_REACH
     else:
-        reach = (SENTENCE_REACH if rule.sides_within is None
-                 else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
-    return _within(run.candidate_starts(rules.side_needs["one"][0]), pos, reach)
+        reach = (rule.sides_within + 1) * CHARS_PER_WORD
+    reach += rules.max_key_offset
+    if rule.sides != "one":
+        ru, us = rules.side_needs["pair"]
+        if (_in_sentence(run, run.candidate_starts(ru), pos, reach)
+                and _in_sentence(run, run.candidate_starts(us), pos, reach)):
+            return True
+        if rule.sides != "both-or-speaker":
+            return False
+        reach = (rule.counterpart_within + 1) * CHARS_PER_WORD + rules.max_key_offset
+    return _in_sentence(run, run.candidate_starts(rules.side_needs["one"][0]), pos, reach)
 
 
-def _both_sentences(run: Evaluation) -> tuple[list[int], list[int]]:
-    """Sorted starts, and the running maximum of ends, of the sentences (cut to their
-    passage) that name a Russian and a US actor. Only actors with a candidate of the
-    other side within a sentence's reach are looked at (cached)."""
-    cached = run.side_cache.get((-1, 1))
-    if cached is not None:
-        return cached
-    rules = run.rules
-    ru_keys, us_keys = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
-    sides: dict[tuple[int, int], set[str]] = {}
-    span, named = (0, 0), set()
-    starts, owners = run.keyed(rules.actor_terms)
-    for start, term in zip(starts, owners, strict=True):
-        side = rules.actors[term].side
-        if span[0] <= start < span[1] and side in named:
-            continue  # a side this sentence is known to name already
-        if side != "both" and not _within(us_keys if side == "ru" else ru_keys, start,
-                                          SENTENCE_REACH + rules.max_key_offset):
-            continue  # no actor of the other side anywhere near
-        # The automaton's match is the whole term for most actors; verify the others.
-        if term not in rules.exact_terms and run.check(term, start) is None:
-            continue
-        if not span[0] <= start < span[1]:  # the actors before were in another sentence
-            span = _passage_sentence(run, start)
-            named = sides.setdefault(span, set())
-        named.update(("ru", "us", "both") if side == "both" else (side,))
-    spans = sorted(span for span, found in sides.items() if {"ru", "us"} <= found)
-    ends = list(itertools.accumulate((end for _, end in spans), max))
-    result = run.side_cache[(-1, 1)] = ([start for start, _ in spans], ends)
-    return result
-
-
-def _within(keys: list[int], pos: int, reach: int) -> bool:
-    i = bisect.bisect_left(keys, pos - reach)
-    return i < len(keys) and keys[i] < pos + reach
+def _in_sentence(run: Evaluation, keys: list[int], pos: int, reach: int) -> bool:
+    """Whether one of the sorted candidate `keys` lies within `reach` characters of `pos`
+    with no sentence boundary between them (the nearest on each side decides)."""
+    key = (id(keys), pos, reach)
+    found = run.screen_cache.get(key)
+    if found is None:
+        i = bisect.bisect_left(keys, pos)
+        found = run.screen_cache[key] = (
+            i < len(keys) and keys[i] < pos + reach and not run.boundary_between(pos, keys[i])
+        ) or (i > 0 and keys[i - 1] > pos - reach
+              and not run.boundary_between(keys[i - 1], pos))
+    return found
 
 
 def _passage_sentence(run: Evaluation, pos: int) -> tuple[int, int]:
@@ -194,14 +173,16 @@ def _gap(anchor: Hit, hit: Hit) -> tuple[int, int]:
 def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> Verdict:
     """Whether the actors of the anchor's sentence [lo, hi) make its contact a
     US–Russia one under `rule.sides`."""
-    named_here = actors_in(run, lo, hi)
-    if not named_here:
+    main = _main_hits(run, lo, hi)  # first what every text is scanned for
+    if not main:
         return _NO_ACTORS[rule.sides == "one"]
-    if rule.sides in ("both", "pair") and not (
-            any(n.side in ("ru", "both") for n in named_here)
-            and any(n.side in ("us", "both") for n in named_here)):
-        return Verdict(problem=_missing(rule, [n for n in named_here if n.side == "ru"],
-                                        [n for n in named_here if n.side == "us"], False))
+    sides = {run.rules.actors[hit.term].side for hit in main}
+    ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
+    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
+            rule.sides == "both-or-speaker" and not any(
+                run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi)))):
+        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
+                                        [us_seen] if us_seen else [], False))
     around = _around(run, anchor, lo, hi)
     limit = rule.sides_within
     named = [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
@@ -248,26 +229,28 @@ def _third_party_voice(run: Evaluation, anchor: Hit) -> bool:
     the guest's or the guest's hosts'."""
     if anchor.start < run.title_end:
         return False
-    return any(n.side == "third" for n in actors_in(run, 0, run.title_end, with_thirds=True))
+    return any(n.side == "third" for n in actors_in(run, 0, run.title_end))
 
 
 def _lazy_hits(run: Evaluation, lo: int, hi: int) -> list[Hit]:
-    """Third-party and speaker mentions in folded [lo, hi), by their own automaton."""
-    scanner = run.rules.lazy_scanner
-    if scanner is None:
-        return []
-    text = run.folded.text
-    found: list[Hit] = []
-    for term, starts in scanner.candidates(text[lo:hi]).items():
-        for start in starts:
-            if start == 0 and lo and text[lo - 1].isalnum():
-                continue  # the slice began inside a word
-            hit = run.check(term, lo + start)
-            if hit is not None and hit.end <= hi:
-                found.append(hit)
-    for term in run.rules.lazy_regexes:
-        for match in run.rules.terms[term].verify.finditer(text, lo, hi):
-            found.append(Hit(match.start(), match.end(), term))
+    """The speaker's and third parties' mentions in folded [lo, hi), looked for only
+    where needed, by their own automaton and regexes (cached per span)."""
+    cached = run.lazy_cache.get((lo, hi))
+    if cached is not None:
+        return cached
+    text, scanner, regexes = run.folded.text, run.rules.lazy_scanner, run.rules.lazy_regexes
+    found: list[Hit] = run.lazy_cache.setdefault((lo, hi), [])
+    if scanner is not None:
+        for term, starts in scanner.candidates(text[lo:hi]).items():
+            for start in starts:
+                if start == 0 and lo and text[lo - 1].isalnum():
+                    continue  # the slice began inside a word
+                hit = run.check(term, lo + start)
+                if hit is not None and hit.end <= hi:
+                    found.append(hit)
+    for term in regexes:
+        found += [Hit(m.start(), m.end(), term)
+                  for m in run.rules.terms[term].verify.finditer(text, lo, hi)]
     return found
 
 
@@ -347,11 +330,11 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     key = (-1, id(contacts), within)
     found = run.title_terms.get(key)
     if found is None:
-        actors_in(run, 0, run.title_end, with_thirds=True)  # the title's, thirds included
+        actors_in(run, 0, run.title_end)  # the title's, thirds included
         found = run.title_terms[key] = any(
             _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
                                                        within)) is not None
-            for hit in run.merged(contacts) if hit.start < run.title_end)
+            for hit in run.title_hits(contacts))
     return found
 
 
