@@ -24,12 +24,12 @@ _DIRECT_COUNT = 400  # gaps up to this many characters are counted without the i
 SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
 # A sentence ends at a line break, or at . ! ? or … followed by space (closing quotes and
 # brackets may come between) unless an initial ("Joseph R. Biden", "В.В.Путин") or a
-# common abbreviation comes before it. A text's boundaries are found in one pass (in C)
-# when first needed.
-_ABBREVIATIONS = ("u\\.s", "mr", "ms", "mrs", "dr", "st", "jr", "no", "vs", "гг", "т\\.е", "т\\.д")
+# common abbreviation comes before it. Boundaries are found block by block (in C) where
+# first needed.
+# (Abbreviations grouped by length: a look-behind needs alternatives of one width.)
+_ABBREVIATIONS = ("[^\\W\\d_]", "(?:mr|ms|dr|st|jr|no|vs|гг)", "(?:u\\.s|т\\.е|т\\.д|mrs)")
 _BOUNDARY = re.compile(  # starts with one character class, so the engine skips ahead in C
-    "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)"
-                                      for a in ("[^\\W\\d_]", *_ABBREVIATIONS))
+    "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)" for a in _ABBREVIATIONS)
     + "[\"'»”’)\\]]*\\s+)")
 _END_CHAR = re.compile("[.!?…\n]")
 _SENTENCE_BLOCK = 2048  # characters whose sentence boundaries are found at once

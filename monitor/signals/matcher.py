@@ -23,7 +23,7 @@ from monitor.signals.document import (
 from monitor.signals.evidence import make_signal
 from monitor.signals.normalize import fold
 from monitor.signals.rules import Requirement, Rule, RuleSet
-from monitor.signals.sides import check_sides, side_sentence_near, third_party_title
+from monitor.signals.sides import check_sides, side_sentences_near, third_party_title
 
 __all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
            "to_match"]
@@ -99,13 +99,15 @@ def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hi
     if keyed is None or plan.bounds is None:
         found = run.merged(rule.anchor)
         if rule.sides:
-            found = [hit for hit in found if side_sentence_near(run, rule, hit.start)]
+            keep = side_sentences_near(run, rule, [hit.start for hit in found])
+            found = [hit for hit, ok in zip(found, keep, strict=True) if ok]
         found = found[:_MAX_ANCHORS]
     else:
         starts, owners = keyed
         chosen = screen.screened(plan.bounds, starts, run.candidate_starts)
         if rule.sides:
-            chosen = [i for i in chosen if side_sentence_near(run, rule, starts[i])]
+            keep = side_sentences_near(run, rule, [starts[i] for i in chosen])
+            chosen = [i for i, ok in zip(chosen, keep, strict=True) if ok]
         hits = [run.check(owners[i], starts[i]) for i in chosen[:_MAX_ANCHORS]]
         found = [hit for hit in hits if hit is not None]
         found.sort(key=lambda h: (h.start, -h.end))

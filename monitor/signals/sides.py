@@ -102,27 +102,24 @@ def _resolve(hits: list[Hit], actors: dict[int, Actor]) -> list[Hit]:
     return kept
 
 
-def side_sentence_near(run: Evaluation, rule: Rule, pos: int) -> bool:
-    """Whether an anchor whose key starts at folded offset `pos` may pass `rule.sides`,
-    judged by unverified candidates before anything is verified: a Russian and a US
-    candidate in its sentence ("both", "pair"), or either ("one"), or either close enough
-    to be the other party of the speaker ("both-or-speaker"); within `sides_within`
-    words if the rule says so."""
+def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> list[bool]:
+    """For anchors whose keys start at the folded `positions`, whether each may pass
+    `rule.sides`, judged by unverified candidates before anything is verified: a Russian
+    and a US candidate in its sentence ("both", "pair"), or either ("one"), or either
+    close enough to be the other party of the speaker ("both-or-speaker"); within
+    `sides_within` words if the rule says so."""
     rules = run.rules
-    if rule.sides_within is None:
-        reach = SENTENCE_REACH
-    else:
-        reach = (rule.sides_within + 1) * CHARS_PER_WORD
-    reach += rules.max_key_offset
-    if rule.sides != "one":
-        ru, us = rules.side_needs["pair"]
-        if (_in_sentence(run, run.candidate_starts(ru), pos, reach)
-                and _in_sentence(run, run.candidate_starts(us), pos, reach)):
-            return True
-        if rule.sides != "both-or-speaker":
-            return False
-        reach = (rule.counterpart_within + 1) * CHARS_PER_WORD + rules.max_key_offset
-    return _in_sentence(run, run.candidate_starts(rules.side_needs["one"][0]), pos, reach)
+    offset = rules.max_key_offset
+    reach = (SENTENCE_REACH if rule.sides_within is None
+             else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
+    either = run.candidate_starts(rules.side_needs["one"][0])
+    if rule.sides == "one":
+        return [_in_sentence(run, either, pos, reach) for pos in positions]
+    ru, us = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
+    near = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
+    speaker = rule.sides == "both-or-speaker"
+    return [(_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
+            or (speaker and _in_sentence(run, either, pos, near)) for pos in positions]
 
 
 def _in_sentence(run: Evaluation, keys: list[int], pos: int, reach: int) -> bool:
@@ -179,8 +176,8 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
     sides = {run.rules.actors[hit.term].side for hit in main}
     ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
     if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
-            rule.sides == "both-or-speaker" and not any(
-                run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi)))):
+            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
+                                                                          main, lo, hi))):
         return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
                                         [us_seen] if us_seen else [], False))
     around = _around(run, anchor, lo, hi)
@@ -221,6 +218,17 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
                        f"{rule.counterpart_within} words")
     chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
     return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+
+
+def _speaker_may_stand_in(run: Evaluation, rule: Rule, anchor: Hit, main: list[Hit],
+                          lo: int, hi: int) -> bool:
+    """What the speaker standing in for a side needs at least (checked before the
+    sentence is scanned for the speaker): an actor the rule lets the speaker complete
+    a pair with near the anchor, and a mention of the speaker in the sentence."""
+    wanted = run.rules.term_set(rule.speaker_with)
+    return any(hit.term in wanted and run.words_between(*_gap(anchor, hit))
+               <= rule.counterpart_within for hit in main) and any(
+        run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi))
 
 
 def _third_party_voice(run: Evaluation, anchor: Hit) -> bool:
@@ -330,7 +338,6 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     key = (-1, id(contacts), within)
     found = run.title_terms.get(key)
     if found is None:
-        actors_in(run, 0, run.title_end)  # the title's, thirds included
         found = run.title_terms[key] = any(
             _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
                                                        within)) is not None
