@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.signals import load_rules
 from monitor.models import Match, Signal
+from monitor.signals import load_rules
 from monitor.signals.explain import describe_signals, explain, mark_sentence, one_line, safe
 
 RULES = load_rules(Path(__file__).resolve().parent / "fixtures" / "signals" / "tiny_rules.toml")

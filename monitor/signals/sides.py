@@ -30,13 +30,16 @@ from monitor.signals.document import (
 )
 from monitor.signals.rules import Actor, Rule
 
-_CLAUSE_MARKS = (" - ", ": ", "; ")
+# What ends the neighbourhood of a contact word: a dash or colon introducing who speaks,
+# a semicolon, or the verb of saying ("..., the Kremlin says").
+_CLAUSE_MARKS = (" - ", ": ", "; ", " says", " said", " told", " заявил", " сообщил")
 # Which of two overlapping mentions is kept: "Russia-US-Ukraine" names both sides, not
 # the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
 _RANK = {"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0}
-# Words after which a country is what is talked about, not who talks.
-_TOPIC_WORDS = frozenset({"on", "about", "over", "regarding", "concerning", "о", "об", "по",
-                          "вокруг", "насчет"})
+# Words after which a mention is what is talked about, not who talks.
+_TOPIC_WORDS = frozenset({"on", "about", "over", "of", "regarding", "concerning", "discuss",
+                          "discusses", "discussed", "discussing", "о", "об", "по", "вокруг",
+                          "насчет", "обсудил", "обсудили", "обсуждает", "обсуждают"})
 # "with" or "between", then at most three words (titles, a first name) before a mention
 _WITH_BEFORE = re.compile(r"(?<!\w)(?:with|between|с|со|между)\s+(?:[\w.'-]+\s+){0,3}\Z")
 _WORD_BEFORE = re.compile(r"(\w+)\W+\Z")
