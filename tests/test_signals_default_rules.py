@@ -62,6 +62,8 @@ HEADLINES_RU = [
     ("В Кремле рассказали о подготовке российско-американского саммита", "summit_planning"),
     ("Захарова: Москва ждет от Вашингтона разъяснений по ядерным испытаниям",
      "strategic_stability"),
+    ("Путин обсудил с американским спецпосланником пути урегулирования", "envoy_visit"),
+    ("Трамп пообещал, что поговорит с Путиным на следующей неделе", "leader_call"),
 ]
 
 # Releases: whole sentences, sometimes with the voice of the text as one side.
@@ -112,6 +114,8 @@ HARD_NEGATIVES = [
     ("Witkoff holds talks with Iranian negotiators in Muscat", ""),
     ("US imposes new sanctions on Russian oil majors", ""),
     ("Kremlin comments on Trump's remarks about the war", ""),
+    ("Missile tests, US sanctions: what Putin discussed with his Security Council", ""),
+    ("Hungarian minister meets Lavrov, discusses US relations", ""),
     ("Telephone conversation with President of France",
      "The leaders exchanged views on the Russian-American consultations."),
     ("Meeting with President of Finland",
@@ -194,3 +198,11 @@ def test_default_rules_trilateral_names_the_third_party_side() -> None:
     match = match_document(RULES, "Russian, US and Ukrainian delegations meet in Geneva", "")
     assert match.flagged
     assert "third" in match.signals[0].sides
+
+
+def test_default_rules_refusal_denied_is_no_refusal() -> None:
+    """"Does not rule out a call" is a call in prospect, not a refusal."""
+    assert types("Kremlin does not rule out a new Putin-Trump call") == {"leader_call"}
+    assert "refusal" not in types("Песков не исключил нового разговора Путина и Трампа",
+                                  lang="ru")
+    assert "refusal" in types("Kremlin rules out a Putin-Trump call this year")

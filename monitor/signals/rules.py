@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 SIDES = ("ru", "us", "both", "third", "speaker")
 # What a rule asks of the actors in the anchor's sentence (see matcher.py).
 SIDE_RULES = ("both", "pair", "both-or-speaker", "one")
-MAX_EXPANSION = 2000  # terms one entry with @lists inside may stand for
+MAX_EXPANSION = 5000  # terms one entry with @lists inside may stand for
 _EMBEDDED = re.compile(r"(@[a-z][a-z0-9_]*)")  # a list named inside a phrase or a word
 
 

@@ -41,6 +41,7 @@ _TOPIC_WORDS = frozenset({"on", "about", "over", "of", "regarding", "concerning"
                           "discusses", "discussed", "discussing", "о", "об", "по", "вокруг",
                           "насчет", "обсудил", "обсудили", "обсуждает", "обсуждают"})
 # "with" or "between", then at most three words (titles, a first name) before a mention
+_SPEAKER_HEAD_WORDS = 6  # "Russian Deputy Foreign Minister Sergei Ryabkov:" names who speaks
 _WITH_BEFORE = re.compile(r"(?<!\w)(?:with|between|с|со|между)\s+(?:[\w.'-]+\s+){0,3}\Z")
 _WORD_BEFORE = re.compile(r"(\w+)\W+\Z")
 # What joins two mentions into one list or pair: a comma, "and", a slash, or a dash with
@@ -185,9 +186,10 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
                                         [us_seen] if us_seen else [], False))
     around = _around(run, anchor, lo, hi)
     limit = rule.sides_within
+    heading = _heading_end(run, anchor, lo)
     named = [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
                                                       strict=True)
-             if limit is None or gap <= limit]
+             if (limit is None or gap <= limit) and not n.hit.start < heading]
     ru = [n for n in named if n[0].side in ("ru", "both")]
     us = [n for n in named if n[0].side in ("us", "both")]
     third = any(n.side == "third" for n, _, _ in named)
@@ -221,6 +223,20 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
                        f"{rule.counterpart_within} words")
     chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
     return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+
+
+def _heading_end(run: Evaluation, anchor: Hit, lo: int) -> int:
+    """Where a list of topics before a colon ends ("Nuclear tests, US actions: what Putin
+    discussed with ..."), if the anchor comes after one: what it names is not a party.
+    A short head without commas before a colon is who speaks ("Deputy Foreign Minister
+    Ryabkov: talks with the US ...") and counts; so does everything when there is no
+    colon before the anchor."""
+    text = run.folded.text
+    colon = text.rfind(": ", lo, anchor.start)
+    if colon < 0 or ("," not in text[lo:colon]
+                     and run.words_between(lo, colon) <= _SPEAKER_HEAD_WORDS):
+        return -1
+    return colon
 
 
 def _speaker_may_stand_in(run: Evaluation, rule: Rule, anchor: Hit, main: list[Hit],
