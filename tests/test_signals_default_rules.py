@@ -206,3 +206,18 @@ def test_default_rules_refusal_denied_is_no_refusal() -> None:
     assert "refusal" not in types("Песков не исключил нового разговора Путина и Трампа",
                                   lang="ru")
     assert "refusal" in types("Kremlin rules out a Putin-Trump call this year")
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Telephone conversation with President of the United States", True),
+    ("Meeting with US Special Envoy", True),
+    ("Встреча со Специальным посланником Президента США", True),
+    ("Meeting with Chief Rabbi of Russia", False),
+    ("Встреча с вдовой Героя России", False),
+    ("Talks with President of Mongolia", False),
+])
+def test_default_rules_title_opening_with_a_contact_speaks_for_its_publisher(
+        title: str, expected: bool) -> None:
+    """A title opening with the contact ("Telephone conversation with ...") is in its
+    publisher's voice: a contact if the counterpart is the other side's principal."""
+    assert flagged(title) is expected

@@ -204,7 +204,7 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
         speaker = [n for n in named if n[0].side == "speaker"
                    and n[1] <= rule.speaker_within and n[2]]
         wanted = run.rules.term_set(rule.speaker_with)
-        ok = (bool(speaker) and not third
+        ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
               and any(n in close and n[0].hit.term in wanted
                       and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in ru or us)
               and not _third_party_voice(run, anchor))
@@ -246,8 +246,16 @@ def _speaker_may_stand_in(run: Evaluation, rule: Rule, anchor: Hit, main: list[H
     a pair with near the anchor, and a mention of the speaker in the sentence."""
     wanted = run.rules.term_set(rule.speaker_with)
     return any(hit.term in wanted and run.words_between(*_gap(anchor, hit))
-               <= rule.counterpart_within for hit in main) and any(
-        run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi))
+               <= rule.counterpart_within for hit in main) and (_opens_title(run, anchor) or any(
+        run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi)))
+
+
+def _opens_title(run: Evaluation, anchor: Hit) -> bool:
+    """Whether the anchor opens the title: a title that names no one before its contact
+    ("Telephone conversation with the President of the United States", "Встреча с
+    Президентом США") is in the voice of its publisher, who is the speaker."""
+    return anchor.start < run.title_end and not any(
+        char.isalnum() for char in run.folded.text[:anchor.start])
 
 
 def _third_party_voice(run: Evaluation, anchor: Hit) -> bool:
@@ -376,6 +384,8 @@ def _is_counterpart(run: Evaluation, anchor: Hit, hit: Hit, gap: int) -> bool:
     conversation") or its destination ("invitation to visit Russia")."""
     if hit.start >= anchor.end and gap <= 1:
         return True
+    if _is_topic(run, hit):  # "with the Chief Rabbi of Russia": Russia qualifies the rabbi
+        return False
     return _WITH_BEFORE.search(run.folded.text, max(0, hit.start - 48), hit.start) is not None
 
 
