@@ -243,10 +243,12 @@ def _speaker_may_stand_in(run: Evaluation, rule: Rule, anchor: Hit, main: list[H
                           lo: int, hi: int) -> bool:
     """What the speaker standing in for a side needs at least (checked before the
     sentence is scanned for the speaker): an actor the rule lets the speaker complete
-    a pair with near the anchor, and a mention of the speaker in the sentence."""
+    a pair with, near the anchor where its counterpart stands, and a mention of the
+    speaker in the sentence (or the anchor opening the title)."""
     wanted = run.rules.term_set(rule.speaker_with)
-    return any(hit.term in wanted and run.words_between(*_gap(anchor, hit))
-               <= rule.counterpart_within for hit in main) and (_opens_title(run, anchor) or any(
+    return any(hit.term in wanted and (gap := run.words_between(*_gap(anchor, hit)))
+               <= rule.counterpart_within and _is_counterpart(run, anchor, hit, gap)
+               for hit in main) and (_opens_title(run, anchor) or any(
         run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi)))
 
 
