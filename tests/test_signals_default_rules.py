@@ -64,6 +64,7 @@ HEADLINES_RU = [
      "strategic_stability"),
     ("Путин обсудил с американским спецпосланником пути урегулирования", "envoy_visit"),
     ("Трамп пообещал, что поговорит с Путиным на следующей неделе", "leader_call"),
+    ("Кремль пока не получил ответа от США на свои предложения", "envoy_visit"),
 ]
 
 # Releases: whole sentences, sometimes with the voice of the text as one side.
@@ -116,6 +117,8 @@ HARD_NEGATIVES = [
     ("Kremlin comments on Trump's remarks about the war", ""),
     ("Missile tests, US sanctions: what Putin discussed with his Security Council", ""),
     ("Hungarian minister meets Lavrov, discusses US relations", ""),
+    ("The US will not go to war with Russia over this, Trump says", ""),
+    ("Peskov explained the Kremlin's view of the new US tariffs", ""),
     ("Telephone conversation with President of France",
      "The leaders exchanged views on the Russian-American consultations."),
     ("Meeting with President of Finland",
@@ -127,6 +130,10 @@ HARD_NEGATIVES = [
 
 HARD_NEGATIVES_RU = [
     ("Путин провел переговоры с президентом Казахстана", ""),
+    ("Москва ввела встречные ограничения против США", ""),
+    ("Песков ответил на слова Трампа о России", ""),
+    ("Реакция Кремля на новое заявление Трампа", ""),
+    ("В Кремле полагают и ожидают, что США откажутся от пошлин", ""),
     ("Телефонный разговор с Президентом ОАЭ",
      "Была высоко оценена роль ОАЭ в содействии российско-американскому диалогу."),
     ("Матч Россия – США по хоккею отменен", ""),
