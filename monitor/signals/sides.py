@@ -32,7 +32,7 @@ from monitor.signals.rules import Actor, Rule
 
 # What ends the neighbourhood of a contact word: a dash or colon introducing who speaks,
 # a semicolon, or the verb of saying ("..., the Kremlin says").
-_CLAUSE_MARKS = (" - ", ": ", "; ", " says", " said", " told", " заявил", " сообщил")
+_CLAUSE = re.compile(r" - |[:;] | (?:says|said|told|заявил|сообщил)")
 # Which of two overlapping mentions is kept: "Russia-US-Ukraine" names both sides, not
 # the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
 _RANK = {"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0}
@@ -152,13 +152,12 @@ def _around(run: Evaluation, anchor: Hit, lo: int, hi: int) -> Around:
     found = run.around_cache.get(key)
     if found is None:
         named = actors_in(run, lo, hi)
-        text = run.folded.text
+        text, search = run.folded.text, _CLAUSE.search
         gaps, clear = [], []
         for n in named:
-            gap = _gap(anchor, n.hit)
-            gaps.append(run.words_between(*gap) if gap[1] > gap[0] else 0)
-            between = text[gap[0]:gap[1]]
-            clear.append(not any(mark in between for mark in _CLAUSE_MARKS))
+            a, b = _gap(anchor, n.hit)
+            gaps.append(run.words_between(a, b) if b > a else 0)
+            clear.append(search(text, a, b) is None)
         found = run.around_cache[key] = Around(named, tuple(gaps), tuple(clear))
     return found
 
