@@ -142,3 +142,12 @@ def test_commands_eval_bad_borderline_value_reported() -> None:
     result = CliRunner().invoke(make_cli(), ["eval", "--stream", "-"], input=line + "\n")
     assert result.exit_code == 1
     assert 'line 1: "borderline" must be true or false' in result.stderr
+
+
+def test_commands_rules_check_counts_actors_by_side() -> None:
+    """`rules check` says how many canonical actors each side has, and the places."""
+    rules = Path(__file__).resolve().parent / "fixtures" / "signals" / "sides_rules.toml"
+    result = CliRunner().invoke(make_cli(rules), ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "actors by side (canonical names): both 1, ru 2, speaker 1, third 1, us 2; " \
+           "2 places" in result.output

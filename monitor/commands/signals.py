@@ -190,6 +190,13 @@ def rules_check(ctx: click.Context) -> None:
                f"threshold {rules.threshold:g}")
     for kind, count in sorted(per_type.items()):
         click.echo(f"  {kind:<24} {count} rule(s)")
+    if rules.actors:
+        names: dict[str, set[tuple[str, ...]]] = {}
+        for actor in rules.actors.values():
+            names.setdefault(actor.side, set()).add(actor.names)
+        sides = ", ".join(f"{side} {len(found)}" for side, found in sorted(names.items()))
+        click.echo(f"  actors by side (canonical names): {sides}; "
+                   f"{len(set(rules.places.values()))} places")
     click.echo("ok")
 
 
