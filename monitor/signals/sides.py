@@ -122,8 +122,10 @@ def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> li
     ru, us = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
     near = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
     speaker = rule.sides == "both-or-speaker"
+    # the speaker's counterpart must be one the rule lets it pair with
+    partners = run.candidate_starts(rule.speaker_with) if speaker else either
     return [(_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
-            or (speaker and _in_sentence(run, either, pos, near)) for pos in positions]
+            or (speaker and _in_sentence(run, partners, pos, near)) for pos in positions]
 
 
 def _in_sentence(run: Evaluation, keys: list[int], pos: int, reach: int) -> bool:
