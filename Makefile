@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config/monitor.toml
+SHARED ?= ../shared
 
-.PHONY: run test lint types unit test-slow bench lock clean
+.PHONY: run test lint types unit test-slow bench eval lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required" or 0)'
@@ -32,6 +33,12 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The signal rules on every labelled set in $(SHARED): the dev set and each stream.
+eval: $(STAMP)
+	@test -d $(SHARED)/devset || { echo "error: no labelled sets at $(SHARED); set SHARED=path"; exit 1; }
+	@for f in $(SHARED)/devset/items.jsonl $(SHARED)/streams/*.jsonl; do \
+		echo "== $$f"; $(BIN)/monitor --config $(CONFIG) eval --stream "$$f" || exit 1; done
 
 # Regenerate the locks after changing dependencies in pyproject.toml (the runtime lock,
 # without the development tools, is what the container image installs).

@@ -4,7 +4,9 @@ Uses the dev-set texts when ../shared is present, otherwise generated text. Prin
 best of several passes (the machine is shared, so the best pass is the fairest figure)
 and the phase split: folding, finding candidates (the automaton pass over fresh copies
 of the folded texts, as a new item would be), verifying every candidate; the rest of
-match_document is the evaluation of the rules around anchors.
+match_document is the evaluation of the rules around anchors (actors, sides,
+evidence). With ../shared, also items per second on each labelled stream (headlines
+are short: there the cost per item counts, not per byte).
 
     .venv/bin/python bench/bench_matcher.py [--passes 15]
 """
@@ -27,6 +29,7 @@ from monitor.signals.rules import RuleSet
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
 DEVSET = SHARED / "devset" / "items.jsonl"
+STREAMS = SHARED / "streams"
 
 _WORDS = (
     "the president said that talks with russia on strategic stability will continue "
@@ -89,6 +92,13 @@ def main() -> None:
         print(f"  {name} alone: {size / took / 1e6:.1f} MB/s ({took * 1000:.0f} ms)")
     rest = whole - folding - scanning
     print(f"  the rest (rules around anchors, evidence): {rest * 1000:.0f} ms")
+    for path in sorted(STREAMS.glob("*.jsonl")) if STREAMS.is_dir() else []:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        stream = [(r["title"], r["text"], r["lang"]) for r in rows]
+        took = best_time(passes, lambda texts, stream=stream: match_all(rules, stream, texts),
+                         [x for _, x, _ in stream])
+        print(f"stream {path.name}: {len(stream) / took:,.0f} items/s "
+              f"({took * 1000:.0f} ms for {len(stream)} items)")
     if DEVSET.is_file():
         routine = items(routine_only=True)
         routine_size = sum(len(f"{t}\n\n{x}".encode()) for t, x, _ in routine)

@@ -128,11 +128,21 @@ def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
     summits = _spans(lx.SUMMIT, text)
     if summits and (len(sides) == 2 or _near(words, leaders, summits)):
         return True
+    if summits and _leads(words, leaders) and not lx.THIRD_LEADERS.search(text):
+        return True  # "President Biden …, and proposed a summit …": the subject is a leader
     unspoken = _without_speaker(text, where)  # same length: offsets still point into `text`
     others = [span for _, p in lx.OFFICIALS.values() for span in _spans(p, unspoken)]
     others += _spans(lx.THIRD_LEADERS, text)
     return any(_ours(words, meeting, leaders, others, len(sides) == 2)
                for meeting in _spans(lx.MEETING, text))
+
+
+SUBJECT_WORDS = 3  # a leader named within the first words of a clause is its subject
+
+
+def _leads(words: list[int], leaders: Sequence[tuple[int, int]]) -> bool:
+    """Whether a leader is named at the start of the clause (its subject)."""
+    return any(bisect.bisect_right(words, start) <= SUBJECT_WORDS for start, _end in leaders)
 
 
 def _ours(words: list[int], meeting: tuple[int, int], leaders: Sequence[tuple[int, int]],
@@ -206,14 +216,15 @@ def _has(cues: Sequence[str], name: str) -> bool:
 
 
 def _meeting_grade(text: str, cues: Sequence[str]) -> Grade:
-    if any(_has(cues, name) for name in ("hedge", "past", "negated")):
+    # A third country's official saying the two will meet is commentary, not their agreement.
+    if any(_has(cues, name) for name in ("hedge", "past", "negated", "speaker")):
         return Grade.CONTACT
     agreed, prepared = _has(cues, "agreement"), _has(cues, "preparation")
     # "invited to visit Moscow" names the host's capital, not an agreed venue
     dated = _has(cues, "date")
     placed = _has(cues, "place") and not lx.INVITATION.search(text)
     if (agreed and (dated or placed)) or (dated and (placed or prepared)):
-        return Grade.AGREED if _has(cues, "speaker") else Grade.PLACED
+        return Grade.PLACED
     if agreed or prepared:
         return Grade.AGREED
     return Grade.CONTACT
@@ -271,8 +282,9 @@ def grade_item(title: str, sentences: Iterable[str], types: Iterable[str], day: 
     """The grade of one flagged item from its title, evidence sentences and signal types."""
     kinds = set(types)
     readings = [read_clause(title, day, "title", source)]
+    # The matcher quotes a headline as one of its sentences: it is read once, as the title.
     readings += [read_clause(s, day, "evidence", source)
-                 for s in dict.fromkeys(sentences) if s.strip()]
+                 for s in dict.fromkeys(sentences) if s.strip() and s.strip() != title.strip()]
     best = max(readings, key=lambda r: (r.grade, r.where == "title"))
     grade = max(best.grade, Grade.CONTACT if kinds & POSITIVE_TYPES else Grade.NONE)
     refusal = _refusal_scope(readings, kinds)

@@ -247,7 +247,7 @@ HEDGE = _rx(
     r"\b(?:could|may|might|possibl\w*|potential\w*|perhaps|probabl\w*|likely|unlikely|if|once"
     r"|unless|whether|hopes?|hoped|hoping|hopeful|believ\w*|think\w*|feasible|preferabl\w*"
     r"|prefer\w*|would|should|ready|readiness|willing\w*|open to|not ruled out|not excluded"
-    r"|idea|consider\w*|conditions?|premature|unfounded|speculat\w*|predict\w*|rumou?r\w*"
+    r"|idea|consider\w*|conditions?|premature|unfounded|speculat\w*|predict(?:s|ed|ing|ions?)?|rumou?r\w*"
     r"|still|wants?|wanted|wish\w*|seek\w*|chances?|depend\w*|sometime|at some point"
     r"|eventually|when the time is right|at the right time|in due course|at an appropriate time"
     r"|yet)\b",

@@ -102,7 +102,22 @@ class Signal:
     weight: float
     terms: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]  # character offsets into the matched document
-    sentences: tuple[str, ...] = ()  # the sentence around each span
+    sentences: tuple[str, ...] = ()  # each evidence sentence once (whitespace collapsed)
+    # per sentence, the matched spans as offsets into that sentence string
+    marks: tuple[tuple[tuple[int, int], ...], ...] = ()
+    actors: tuple[str, ...] = ()  # canonical names of the US and Russian actors named
+    places: tuple[str, ...] = ()  # canonical names of the places named
+    sides: tuple[str, ...] = ()  # "ru", "us", and "third" when a third party is named too
+
+    def as_json(self) -> dict[str, object]:
+        """The stored form (flags.signals), also printed by `score --json`."""
+        return {
+            "type": self.type, "rule": self.rule, "weight": self.weight,
+            "terms": list(self.terms), "spans": [list(span) for span in self.spans],
+            "sentences": list(self.sentences),
+            "marks": [[list(mark) for mark in marks] for marks in self.marks],
+            "actors": list(self.actors), "places": list(self.places), "sides": list(self.sides),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,22 @@ def test_grading_refused_meeting_is_refusal(text: str) -> None:
     assert reading.meeting and reading.refusal and reading.grade == Grade.NONE
 
 
+def test_grading_headline_quoted_as_evidence_is_read_as_the_title() -> None:
+    """A headline the matcher also quotes as a sentence keeps its attribution ("— Orban")."""
+    title = "Russia-US summit in Budapest to take place with groundwork — Hungarian leader"
+    graded = grade_item(title, [title], ("summit_planning",), DAY, "")
+    assert graded.grade == Grade.CONTACT and "speaker: third party" in graded.reason
+
+
+def test_grading_leader_as_the_clause_subject_owns_its_summit() -> None:
+    """"President X …, and proposed a summit …" is a leaders' meeting however long the
+    clause, with the other country named; "predictable" is no hedge."""
+    text = ("President Biden reaffirmed his goal of a stable and predictable relationship "
+            "with Russia, and proposed a summit meeting in a third country in the coming months.")
+    reading = read_clause(text, DAY, "evidence", "us")
+    assert reading.meeting and reading.grade == Grade.AGREED
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -102,11 +118,12 @@ def test_grading_negated_or_asked_refusal_is_not_a_refusal(text: str) -> None:
     assert not read_clause(text, DAY, "title").refusal
 
 
-def test_grading_third_party_speaker_cannot_place_a_meeting() -> None:
-    """A host country's minister announcing the summit is reported as prepared, not placed."""
+def test_grading_third_party_speaker_cannot_agree_or_place_a_meeting() -> None:
+    """A host country's minister announcing the summit is commentary on the two sides, a
+    working contact at most; the same words from one of the two sides place it."""
     title = "Putin-Trump summit to take place in Budapest — Hungarian foreign minister"
     reading = read_clause(title, DAY, "title")
-    assert reading.grade == Grade.AGREED and "speaker: third party" in reading.cues
+    assert reading.grade == Grade.CONTACT and "speaker: third party" in reading.cues
     own = read_clause("Putin-Trump summit to take place in Budapest — Kremlin", DAY, "title")
     assert own.grade == Grade.PLACED
 

@@ -129,6 +129,13 @@ def test_review_show_highlights_plain_when_piped(db: Path) -> None:
     assert "Evidence:" in result.stdout and "summit_planning" in result.stdout
 
 
+def test_review_show_evidence_first_and_spans_marked_in_plain_text(db: Path) -> None:
+    """Piped, show prints the evidence before the body and marks each span [[like this]]."""
+    out = invoke(db, ["show", "1"]).stdout
+    assert out.index("Evidence:") < out.index("The President [[spoke with President Putin]]")
+    assert "prepare a [[summit meeting in Geneva on August 16]]" in out
+
+
 def test_review_show_colour_marks_each_span(db: Path) -> None:
     """With --color every matched span is wrapped in an ANSI highlight."""
     out = invoke(db, ["show", "1", "--color"]).stdout

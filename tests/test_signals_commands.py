@@ -109,3 +109,45 @@ def test_commands_rules_check_summary_and_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(make_cli(bad), ["rules", "check"])
     assert result.exit_code == 1
     assert "@a" in result.stderr and "@b" in result.stderr
+
+
+def test_commands_eval_stream_figures_with_and_without_borderline(tmp_path: Path) -> None:
+    """`eval --stream` prints precision and recall with and without borderline items,
+    off-topic flags per 1,000 items, misses by signal type, one line per error."""
+    call = "Biden spoke with Putin."
+    rows = [{"id": "hit", "title": "Call", "text": call, "label": 1, "signal": "leader_call"},
+            {"id": "miss", "title": "Weather", "text": "Sunny.", "label": 1,
+             "signal": "summit_planning"},
+            {"id": "noise", "title": "Other", "text": call, "label": 0},
+            {"id": "edge", "title": "Edge", "text": call, "label": 0, "borderline": True},
+            *({"id": f"n{i}", "title": "Routine", "text": "Rain.", "label": 0}
+              for i in range(6))]
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(make_cli(), ["eval", "--stream", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "10 items (2 labelled 1, 1 borderline)" in out
+    assert "with borderline items        precision 0.333  recall 0.500" in out
+    assert "without borderline items     precision 0.500  recall 0.500" in out
+    assert "off-topic flags: 1 of 10 items (100.0 per 1,000); flags on borderline " \
+           "negatives: 1" in out
+    assert "summit_planning            1 of 1 missed" in out
+    assert "* noise  -  score" in out and "[call]  Other" in out
+
+
+def test_commands_eval_bad_borderline_value_reported() -> None:
+    """A "borderline" that is not true or false is named with its line and skipped."""
+    line = json.dumps({"id": 1, "title": "", "text": "x", "label": 0, "borderline": "yes"})
+    result = CliRunner().invoke(make_cli(), ["eval", "--stream", "-"], input=line + "\n")
+    assert result.exit_code == 1
+    assert 'line 1: "borderline" must be true or false' in result.stderr
+
+
+def test_commands_rules_check_counts_actors_by_side() -> None:
+    """`rules check` says how many canonical actors each side has, and the places."""
+    rules = Path(__file__).resolve().parent / "fixtures" / "signals" / "sides_rules.toml"
+    result = CliRunner().invoke(make_cli(rules), ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "actors by side (canonical names): both 1, ru 2, speaker 1, third 1, us 2; " \
+           "2 places" in result.output

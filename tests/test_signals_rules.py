@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.signals import load_rules
+from monitor.signals import load_rules, match_document
 from monitor.signals.terms import TermError, compile_term
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,3 +110,90 @@ def test_terms_key_is_a_rare_word_of_the_phrase() -> None:
     """The automaton key of a phrase avoids frequent words."""
     assert compile_term("president of the united states", 4).key == "states"
     assert compile_term("не планиру*", 4).key == "планиру"
+
+
+ACTORS = """
+[terms]
+roles = ["side", "delegation"]
+[actors.ru]
+putin = ["putin"]
+russia = ["russia", "russian @roles", "@roles-x"]
+[actors.us]
+"united states" = ["US"]
+[actors.both]
+"putin+trump" = ["putin-trump"]
+[places.venues]
+geneva = ["geneva"]
+[[rules]]
+id = "r"
+type = "envoy_visit"
+anchor = ["talks"]
+sides = "both"
+"""
+
+
+def test_rules_actors_carry_side_and_canonical_names(tmp_path: Path) -> None:
+    """[actors.<side>] names each term's side and canonical names; "a+b" names both."""
+    rules = load_rules(write(tmp_path, ACTORS))
+    by_source = {rules.terms[t].source: actor for t, actor in rules.actors.items()}
+    assert by_source["putin"].side == "ru" and by_source["putin"].names == ("putin",)
+    assert by_source["putin-trump"].names == ("putin", "trump")
+    assert {rules.terms[t].source for t in rules.term_lists["actors_ru"]} >= {"putin", "russia"}
+    assert {rules.terms[t].source for t in rules.places} == {"geneva"}
+    assert "places_venues" in rules.term_lists
+
+
+def test_rules_list_inside_a_phrase_or_word_expands(tmp_path: Path) -> None:
+    """"russian @roles" stands for each role; "@roles-x" works inside a word too."""
+    rules = load_rules(write(tmp_path, ACTORS))
+    sources = {rules.terms[t].source for t in rules.term_lists["actors_ru"]}
+    assert {"russian side", "russian delegation", "side-x", "delegation-x"} <= sources
+
+
+def test_rules_actor_problems_all_reported(tmp_path: Path) -> None:
+    """Unknown sides, a term on two sides, a bad `sides`, a missing `speaker_with` and an
+    over-long expansion are each reported."""
+    text = ACTORS.replace("[actors.both]", "[actors.both]\nx = [\"putin\"]") + """
+[actors.middle]
+x = ["y"]
+[[rules]]
+id = "s"
+type = "t"
+anchor = ["talks"]
+sides = "every"
+[[rules]]
+id = "u"
+type = "t"
+anchor = ["talks"]
+sides = "both-or-speaker"
+[[rules]]
+id = "v"
+type = "t"
+anchor = ["MANY"]
+""".replace("MANY", " ".join(["@roles"] * 13))
+    with pytest.raises(ConfigError) as caught:
+        load_rules(write(tmp_path, text))
+    keys = " | ".join(f"{p.key}: {p.what}" for p in caught.value.problems)
+    for expected in ("actors.middle: unknown side", "also an actor of side 'ru'",
+                     "rules[1] (s).sides", "rules[2] (u).speaker_with",
+                     "stands for more than"):
+        assert expected in keys, keys
+
+
+def test_terms_capital_word_matches_only_capitals() -> None:
+    """"US" (the country) matches "US" but not the pronoun "us"."""
+    rules = load_rules(Path(__file__).resolve().parent / "fixtures" / "signals"
+                       / "sides_rules.toml")
+    assert match_document(rules, "Russia and US talks", "").flagged
+    assert not match_document(rules, "Russia told us about talks", "").flagged
+
+
+def test_terms_capital_words_compile_a_cased_check() -> None:
+    """A term with a capital word gets a check over the original text; one letter may be
+    its key when it is in capitals ("I")."""
+    term = compile_term("talks with US", 4)
+    assert term.cased is not None and term.cased.fullmatch("Talks with US")
+    assert term.cased.fullmatch("talks with us") is None
+    assert compile_term("I", 4).key == "i"
+    with pytest.raises(TermError):
+        compile_term("i", 4)

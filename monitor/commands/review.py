@@ -114,7 +114,8 @@ def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: A
 @click.option("--json", "as_json", is_flag=True, help="Print the item as a JSON object.")
 @click.pass_obj
 def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> None:
-    """One item with its matched spans highlighted, evidence, revisions, alerts, history."""
+    """One item: its evidence first, then its text with matched spans highlighted, revisions,
+    alerts, history."""
     item = rq.get_item(app.store(), item_id)
     if item is None:
         raise MonitorError(f"no item with id {item_id}", "see `monitor flagged`")

@@ -16,6 +16,7 @@ import click
 
 from monitor.commands.output import safe_json, when
 from monitor.report import segments
+from monitor.signals.explain import mark_sentence, who_and_where
 from monitor.textclean import one_line, strip_controls
 
 FLAG_JSON_FIELDS = (
@@ -73,8 +74,10 @@ def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offse
     out = []
     for piece, hit in segments(text, spans, offset):
         safe = strip_controls(piece)
-        out.append(click.style(safe, fg="yellow", bold=True, reverse=True) if hit and colour
-                   else safe)
+        if hit:  # marked in plain text too, so that piped output shows what matched
+            safe = click.style(safe, fg="yellow", bold=True, reverse=True) if colour \
+                else f"[[{safe}]]"
+        out.append(safe)
     return "".join(out)
 
 
@@ -93,7 +96,7 @@ def show_text(item: dict[str, Any], colour: bool) -> str:
     ]
     if flag:
         head.append(f"signals:    {cell(' '.join(flag['signal_types']), 200)}")
-    return "\n".join([*head, "", *_text_block(item, colour), *_evidence_block(flag),
+    return "\n".join([*head, "", *_evidence_block(flag), *_text_block(item, colour),
                       *_revisions_block(item), *_deliveries_block(item), *_history_block(item)])
 
 
@@ -111,16 +114,36 @@ def _text_block(item: dict[str, Any], colour: bool) -> list[str]:
 
 
 def _evidence_block(flag: dict[str, Any] | None) -> list[str]:
+    """What fired, who and where, and each evidence sentence once with its spans marked
+    [[like this]] (flags stored before marks list their terms instead)."""
     if not flag:
         return []
     lines = ["Evidence:"]
     for sig in flag["signals"]:
         lines.append(f"  {cell(sig.get('type'), 30)}  rule {cell(sig.get('rule'), 60)}"
                      f"  weight {float(sig.get('weight', 0)):.2f}")
-        lines.append(f"    terms: {cell(', '.join(map(str, sig.get('terms') or [])), 200)}")
-        for sentence in (sig.get("sentences") or [])[:5]:
-            lines.append(f"    » {cell(sentence, 200)}")
+        who = who_and_where(*(_strings(sig.get(key)) for key in ("actors", "sides", "places")))
+        if who:
+            lines.append(f"    {cell(who, 200)}")
+        sentences, marks = sig.get("sentences") or [], sig.get("marks") or []
+        if len(marks) != len(sentences):
+            lines.append(f"    terms: {cell(', '.join(map(str, sig.get('terms') or [])), 200)}")
+            marks = [[] for _ in sentences]
+        for sentence, marked in list(zip(sentences, marks, strict=True))[:5]:
+            lines.append(f"    » {cell(mark_sentence(str(sentence), _spans(marked)), 400)}")
     return [*lines, ""]
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _spans(value: object) -> list[tuple[int, int]]:
+    """[[start, end], ...] from stored JSON, anything malformed left out."""
+    if not isinstance(value, list):
+        return []
+    return [(int(v[0]), int(v[1])) for v in value
+            if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)]
 
 
 def _revisions_block(item: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ import click
 from monitor.errors import ConfigError
 from monitor.models import Match
 from monitor.signals import RuleSet, match_document
-from monitor.signals.evaluate import Labelled, evaluate_items, format_report
+from monitor.signals.evaluate import Labelled, evaluate_items, format_report, format_stream
 from monitor.signals.explain import describe_signals, explain, one_line, safe
 
 _UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -70,11 +70,7 @@ def match_json(item_id: object, match: Match) -> dict[str, Any]:
         "flagged": match.flagged,
         "score": match.score,
         "rules_version": match.rules_version,
-        "signals": [
-            {"type": s.type, "rule": s.rule, "weight": s.weight, "terms": list(s.terms),
-             "spans": [list(span) for span in s.spans], "sentences": list(s.sentences)}
-            for s in match.signals
-        ],
+        "signals": [s.as_json() for s in match.signals],
     }
 
 
@@ -106,38 +102,62 @@ def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
 
 @click.command("eval")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--stream", is_flag=True,
+              help="FILE is a labelled stream: figures with and without borderline items, "
+                   "off-topic flags per 1,000 items, misses by signal type; one line per "
+                   "error.")
 @click.pass_context
-def eval_command(ctx: click.Context, file: IO[str]) -> None:
-    """Precision, recall and F1 on labelled JSON Lines items ("label": 1 or 0)."""
+def eval_command(ctx: click.Context, file: IO[str], stream: bool) -> None:
+    """Precision, recall and F1 on labelled JSON Lines items ("label": 1 or 0; an item
+    is borderline if "borderline" is true or "why" starts with BORDERLINE)."""
     rules = _rules(ctx)
-    labelled: list[Labelled] = []
-    bad = 0
-    for number, item in read_items(file):
-        if isinstance(item, dict) and item.get("label") not in (0, 1):
-            item = '"label" must be 1 or 0'
-        if isinstance(item, str):
-            bad += 1
-            click.echo(f"line {number}: {item}; skipped", err=True)
-            continue
-        why = str(item.get("why", ""))
-        labelled.append(Labelled(str(item.get("id", number)), str(item.get("lang") or "?"),
-                                 int(item["label"]), item.get("signal"),
-                                 why.startswith("BORDERLINE"), _match(rules, item)))
+    labelled, titles, bad = _labelled(rules, file)
     report = evaluate_items(labelled)
-    click.echo(f"{len(labelled)} items, rules version {rules.version}, "
-               f"threshold {rules.threshold:g}")
-    for line in format_report(report):
+    positives = sum(item.label for item in labelled)
+    borderline = sum(item.borderline for item in labelled)
+    click.echo(f"{len(labelled)} items ({positives} labelled 1, {borderline} borderline), "
+               f"rules version {rules.version}, threshold {rules.threshold:g}")
+    for line in (format_stream(report) if stream else format_report(report)):
         click.echo(line)
     for title, items in (("false positives", report.false_positives),
                          ("false negatives", report.false_negatives)):
         click.echo(f"\n{title} ({len(items)}):")
         for found in items:
             note = " [borderline]" if found.borderline else ""
+            if stream:
+                rules_fired = ", ".join(s.rule for s in found.match.signals) or "-"
+                click.echo(f"* {one_line(found.id, 80)}  {found.signal or '-'}  "
+                           f"score {found.match.score:g}{note}  [{rules_fired}]  "
+                           f"{one_line(titles.get(found.id, ''), 110)}")
+                continue
             click.echo(f"* {safe(found.id)} ({found.lang}, score {found.match.score:g}){note}")
             for line in describe_signals(found.match):
                 click.echo(f"  {line}")
     if bad:
         ctx.exit(1)
+
+
+def _labelled(rules: RuleSet, file: IO[str]) -> tuple[list[Labelled], dict[str, str], int]:
+    """The scored items of a labelled file, their titles by id, and how many lines were bad."""
+    labelled: list[Labelled] = []
+    titles: dict[str, str] = {}
+    bad = 0
+    for number, item in read_items(file):
+        if isinstance(item, dict) and item.get("label") not in (0, 1):
+            item = '"label" must be 1 or 0'
+        if isinstance(item, dict) and not isinstance(item.get("borderline", False), bool):
+            item = '"borderline" must be true or false'
+        if isinstance(item, str):
+            bad += 1
+            click.echo(f"line {number}: {item}; skipped", err=True)
+            continue
+        borderline = item.get("borderline") is True or str(item.get("why", "")).startswith(
+            "BORDERLINE")
+        item_id = str(item.get("id", number))
+        titles[item_id] = str(item.get("title", ""))
+        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), int(item["label"]),
+                                 item.get("signal"), borderline, _match(rules, item)))
+    return labelled, titles, bad
 
 
 @click.group("rules")
@@ -172,6 +192,13 @@ def rules_check(ctx: click.Context) -> None:
                f"threshold {rules.threshold:g}")
     for kind, count in sorted(per_type.items()):
         click.echo(f"  {kind:<24} {count} rule(s)")
+    if rules.actors:
+        names: dict[str, set[tuple[str, ...]]] = {}
+        for actor in rules.actors.values():
+            names.setdefault(actor.side, set()).add(actor.names)
+        sides = ", ".join(f"{side} {len(found)}" for side, found in sorted(names.items()))
+        click.echo(f"  actors by side (canonical names): {sides}; "
+                   f"{len(set(rules.places.values()))} places")
     click.echo("ok")
 
 

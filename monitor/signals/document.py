@@ -15,20 +15,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from monitor.signals.normalize import Encoded, Folded
-from monitor.signals.rules import Rule, RuleSet, Window
+from monitor.signals.rules import Actor, Rule, RuleSet, Window
 from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _WORD_BLOCK = 2048
 _DIRECT_COUNT = 400  # gaps up to this many characters are counted without the index
-# A sentence ends at . ! ? or … followed by space, or at a line break. Initials
-# ("Joseph R. Biden", "В.В.Путин") and common abbreviations do not end one.
-# (Written to begin with one character class, which lets the regex engine skip ahead
-# in C to the next possible end.)
-_CANDIDATE_END = re.compile(r"[.!?…\n](?:(?<=\n)|[\"'»”’)\]]*\s+)")
-# Initials ("Joseph R. Biden", "В.В.Путин") and abbreviations do not end a sentence.
-_NOT_AN_END = re.compile(r"(?:^|[\s.(])(?:[^\W\d_]|u\.s|mr|ms|mrs|dr|st|jr|no|vs|г|гг|т\.е|т\.д)\Z")
 SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
+# A sentence ends at a line break, or at . ! ? or … followed by space (closing quotes and
+# brackets may come between) unless an initial ("Joseph R. Biden", "В.В.Путин") or a
+# common abbreviation comes before it. Boundaries are found block by block (in C) where
+# first needed.
+# (Abbreviations grouped by length: a look-behind needs alternatives of one width.)
+_ABBREVIATIONS = ("[^\\W\\d_]", "(?:mr|ms|dr|st|jr|no|vs|гг)", "(?:u\\.s|т\\.е|т\\.д|mrs)")
+_BOUNDARY = re.compile(  # starts with one character class, so the engine skips ahead in C
+    "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)" for a in _ABBREVIATIONS)
+    + "[\"'»”’)\\]]*\\s+)")
+_END_CHAR = re.compile("[.!?…\n]")
+_SENTENCE_BLOCK = 2048  # characters whose sentence boundaries are found at once
+_SENTENCE_OVERLAP = 64  # how far past its block a boundary found there may end
 CHARS_PER_WORD = 30  # generous bound used before counting words exactly
 
 
@@ -37,6 +42,28 @@ class Hit:
     start: int  # folded offsets
     end: int
     term: int
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """An actor term found in the text (see sides.py)."""
+
+    hit: Hit
+    actor: Actor
+
+    @property
+    def side(self) -> str:
+        return self.actor.side
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """The actors of an anchor's sentence, with how far each is from it (shared by every
+    rule that looks at the anchor; see sides.py)."""
+
+    named: tuple[Named, ...]
+    gaps: tuple[int, ...]  # words between the anchor and each actor
+    clear: tuple[bool, ...]  # no dash, colon or semicolon between them
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +124,25 @@ class Evaluation:
     occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _boundary_blocks: dict[int, list[int]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
     _merged: dict[int, list[Hit]] = field(default_factory=dict)
     _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
     _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
+    _keyed: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
     title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
     # (anchor list id, scope) -> anchor key starts and their terms (see matcher.py)
     anchor_keys: dict[tuple[int, str], tuple[list[int], list[int]] | None] = field(
         default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
+    actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
+    main_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
+    lazy_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
+    screen_cache: dict[tuple[int, int, int], bool] = field(default_factory=dict)
+    around_cache: dict[tuple[int, int, int, int], Around] = field(default_factory=dict)
+    side_cache: dict[tuple[int, int], tuple[list[int], list[int]]] = field(
+        default_factory=dict)
     _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
     def words_between(self, start: int, end: int) -> int:
@@ -142,9 +178,27 @@ class Evaluation:
         found = self._checked.get((term, key_start), False)
         if found is False:
             span = verify(self.rules.terms[term], self.folded.text, key_start)
-            found = None if span is None else Hit(span[0], span[1], term)
+            found = None if span is None else self.in_case(Hit(span[0], span[1], term))
             self._checked[(term, key_start)] = found
         return found  # type: ignore[return-value]
+
+    def in_case(self, hit: Hit) -> Hit | None:
+        """`hit`, unless its term has words in capitals that the original text has not."""
+        cased = self.rules.terms[hit.term].cased
+        if cased is None or cased.fullmatch(self.document,
+                                            *self.folded.to_original(hit.start, hit.end)):
+            return hit
+        return None
+
+    def title_hits(self, terms: tuple[int, ...]) -> list[Hit]:
+        """The verified hits of `terms` in the title, in order (only title candidates
+        are verified)."""
+        starts, owners = self.candidates(terms)
+        limit = self.title_end + self.rules.max_key_offset
+        found = [self.check(owners[i], starts[i])
+                 for i in range(bisect.bisect_left(starts, limit))]
+        return sorted((hit for hit in found if hit is not None and hit.start < self.title_end),
+                      key=lambda h: (h.start, -h.end))
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
@@ -167,6 +221,16 @@ class Evaluation:
             self._candidates[id(terms)] = cached
         return cached
 
+    def keyed(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
+        """The candidates of `terms` as sorted key starts and, index for index, their
+        terms (for large lists, where `candidates` would search for each owner)."""
+        cached = self._keyed.get(id(terms))
+        if cached is None:
+            pairs = sorted((start, term) for term in self.raw.keys() & self.rules.term_set(terms)
+                           for start in self.raw[term])
+            cached = self._keyed[id(terms)] = ([p[0] for p in pairs], [p[1] for p in pairs])
+        return cached
+
     def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
         """The starts `candidates` gives, without their terms (sorted in C)."""
         cached = self._candidate_starts.get(id(terms))
@@ -181,11 +245,60 @@ class Evaluation:
         return cached
 
     def sentence(self, pos: int) -> tuple[int, int]:
-        """Folded [start, end) of the sentence around folded offset `pos`."""
+        """Folded [start, end) of the sentence around folded offset `pos`: from the end
+        of the last boundary before it to the first character of the next boundary,
+        each looked for at most SENTENCE_REACH characters away."""
         cached = self._sentences.get(pos)
         if cached is None:
-            cached = self._sentences[pos] = _sentence_bounds(self.folded.text, pos)
+            text = self.folded.text
+            lo, hi = max(pos - SENTENCE_REACH, 0), min(pos + SENTENCE_REACH, len(text))
+            start, end = lo, hi
+            for block in range(pos // _SENTENCE_BLOCK, lo // _SENTENCE_BLOCK - 1, -1):
+                starts = self._boundary_block(block)
+                i = bisect.bisect_left(starts, pos) - 1  # the last starting before pos
+                while i >= 0:
+                    found = _BOUNDARY.match(text, starts[i])
+                    if found is not None and found.end() <= pos:
+                        start = found.end() if starts[i] >= lo else lo
+                        break
+                    i -= 1  # pos lies inside that boundary's spaces
+                if i >= 0:
+                    break
+            for block in range(pos // _SENTENCE_BLOCK, hi // _SENTENCE_BLOCK + 1):
+                starts = self._boundary_block(block)
+                j = bisect.bisect_left(starts, pos)  # the first starting at or after pos
+                if j < len(starts):
+                    end = starts[j] + 1 if starts[j] < hi else hi
+                    break
+            cached = self._sentences[pos] = (start, end)
         return cached
+
+    def boundary_between(self, start: int, end: int) -> bool:
+        """Whether a sentence boundary starts in folded [start, end), or the title ends
+        there."""
+        if start < self.title_end <= end:
+            return True
+        if _END_CHAR.search(self.folded.text, start, end) is None:
+            return False  # no character that could end a sentence: no index needed
+        for block in range(start // _SENTENCE_BLOCK, max(start, end - 1) // _SENTENCE_BLOCK + 1):
+            starts = self._boundary_block(block)
+            i = bisect.bisect_left(starts, start)
+            if i < len(starts) and starts[i] < end:
+                return True
+        return False
+
+    def _boundary_block(self, block: int) -> list[int]:
+        """Where the sentence boundaries starting in one block of the text start, found
+        when first needed: a long transcript is searched only where actors are."""
+        found = self._boundary_blocks.get(block)
+        if found is None:
+            begin, stop = block * _SENTENCE_BLOCK, (block + 1) * _SENTENCE_BLOCK
+            found = self._boundary_blocks[block] = [
+                m.start() for m in _BOUNDARY.finditer(self.folded.text, begin,
+                                                      stop + _SENTENCE_OVERLAP)]
+            while found and found[-1] >= stop:
+                found.pop()
+        return found
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         return self.folded.to_original(start, end)
@@ -386,23 +499,3 @@ def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window)
     if within.words is not None and words > within.words:
         return None
     return words
-
-
-def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    lo = max(0, pos - SENTENCE_REACH)
-    start = lo
-    for found in reversed(list(_CANDIDATE_END.finditer(text, lo, pos))):  # the last one
-        if _is_boundary(text, found.start()):
-            start = found.end()
-            break
-    hi = min(len(text), pos + SENTENCE_REACH)
-    end = hi
-    for found in _CANDIDATE_END.finditer(text, pos, hi):
-        if _is_boundary(text, found.start()):
-            end = found.start() + 1
-            break
-    return start, end
-
-
-def _is_boundary(text: str, at: int) -> bool:
-    return text[at] == "\n" or _NOT_AN_END.search(text, max(0, at - 4), at) is None

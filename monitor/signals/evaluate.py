@@ -1,4 +1,6 @@
-"""Precision, recall and F1 of the rules on labelled items, with every error listed."""
+"""Precision, recall and F1 of the rules on labelled items, with every error listed;
+and the figures of a labelled stream: with and without borderline items, off-topic
+flags per 1,000 items, misses by signal type."""
 
 from __future__ import annotations
 
@@ -80,6 +82,39 @@ def evaluate_items(items: Iterable[Labelled]) -> Report:
         elif not item.match.flagged and item.label == 1:
             report.false_negatives.append(item)
     return report
+
+
+def off_topic(report: Report) -> list[Labelled]:
+    """Flags on items labelled 0 that are not borderline."""
+    return [item for item in report.false_positives if not item.borderline]
+
+
+def misses_by_type(report: Report) -> dict[str, list[Labelled]]:
+    found: dict[str, list[Labelled]] = {}
+    for item in report.false_negatives:
+        found.setdefault(item.signal or "(unlabelled type)", []).append(item)
+    return dict(sorted(found.items()))
+
+
+def format_stream(report: Report) -> list[str]:
+    """The figures of a labelled stream, at its real base rate."""
+    total = report.overall.tp + report.overall.fp + report.overall.fn + report.overall.tn
+    noise = off_topic(report)
+    on_borderline = len(report.false_positives) - len(noise)
+    lines = [format_counts("with borderline items", report.overall),
+             format_counts("without borderline items", report.without_borderline),
+             f"off-topic flags: {len(noise)} of {total} items "
+             f"({1000 * len(noise) / max(total, 1):.1f} per 1,000); "
+             f"flags on borderline negatives: {on_borderline}"]
+    missed = misses_by_type(report)
+    lines.append(f"misses by signal type ({len(report.false_negatives)}):"
+                 if missed else "misses by signal type: none")
+    for kind, items in missed.items():
+        counts = report.by_type.get(kind, Counts())
+        borderline = sum(item.borderline for item in items)
+        lines.append(f"  {kind:<26} {len(items)} of {counts.tp + counts.fn} missed"
+                     + (f" ({borderline} borderline)" if borderline else ""))
+    return lines
 
 
 def format_counts(name: str, counts: Counts) -> str:

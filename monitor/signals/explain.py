@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from monitor.models import Match
 from monitor.signals.matcher import Evaluation, evaluate, to_match
@@ -36,15 +37,45 @@ def explain(rules: RuleSet, title: str, text: str, lang: str | None = None) -> l
 
 
 def describe_signals(match: Match) -> list[str]:
+    """Each signal: what fired, who and where, then each evidence sentence once with its
+    matched spans marked [[like this]]."""
     if not match.signals:
         return ["no rule fired"]
     lines: list[str] = []
     for signal in match.signals:
         lines.append(f"- {signal.type} via rule {signal.rule} (weight {signal.weight:g})")
-        lines.append(f"    terms: {', '.join(one_line(t, 60) for t in signal.terms)}")
-        for span, sentence in zip(signal.spans, signal.sentences, strict=False):
-            lines.append(f"    [{span[0]}:{span[1]}] {one_line(sentence, 240)}")
+        who = who_and_where(signal.actors, signal.sides, signal.places)
+        if who:
+            lines.append(f"    {who}")
+        if len(signal.marks) != len(signal.sentences):  # evidence from before marks
+            lines.append(f"    terms: {', '.join(one_line(t, 60) for t in signal.terms)}")
+        for i, sentence in enumerate(signal.sentences):
+            marks = signal.marks[i] if i < len(signal.marks) else ()
+            lines.append(f"    » {one_line(mark_sentence(sentence, marks), 400)}")
     return lines
+
+
+def who_and_where(actors: Sequence[str], sides: Sequence[str], places: Sequence[str]) -> str:
+    """"who: putin, trump (ru, us); where: anchorage", or "" if none is known."""
+    parts = []
+    if actors or sides:
+        parts.append(f"who: {', '.join(actors) or '-'}" + (f" ({', '.join(sides)})"
+                                                            if sides else ""))
+    if places:
+        parts.append(f"where: {', '.join(places)}")
+    return "; ".join(parts)
+
+
+def mark_sentence(sentence: str, marks: Sequence[Sequence[int]]) -> str:
+    """`sentence` with each marked span wrapped in [[ ]], so it shows in plain text."""
+    out: list[str] = []
+    at = 0
+    for start, end in sorted((int(a), int(b)) for a, b in marks):
+        if start < at or end > len(sentence):
+            continue  # overlapping or out of range: left unmarked
+        out += [sentence[at:start], "[[", sentence[start:end], "]]"]
+        at = end
+    return "".join([*out, sentence[at:]])
 
 
 def _near_misses(run: Evaluation) -> list[str]:

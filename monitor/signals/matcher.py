@@ -20,14 +20,15 @@ from monitor.signals.document import (
     find_hits,
     near,
 )
+from monitor.signals.evidence import make_signal
 from monitor.signals.normalize import fold
 from monitor.signals.rules import Requirement, Rule, RuleSet
+from monitor.signals.sides import check_sides, side_sentences_near, third_party_title
 
 __all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
            "to_match"]
 
 _MAX_ANCHORS = 400  # anchors examined per rule and document
-_SENTENCE_SHOWN = 500
 
 
 def compose_document(title: str, text: str) -> str:
@@ -61,8 +62,13 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
 def _evaluate_rule(rule: Rule, anchors: list[Hit], run: Evaluation,
                    explain: bool) -> list[Occurrence]:
     best: dict[tuple[int, int], Occurrence] = {}
-    for anchor in anchors:
+    fired_until = -1  # the end of the last sentence that fired: later anchors in it weigh
+    for anchor in anchors:  # no more (the factor falls with depth), so they are skipped
+        if anchor.start < fired_until and not explain:
+            continue
         occurrence = _check_anchor(rule, anchor, run, explain)
+        if occurrence is not None:
+            fired_until = max(fired_until, occurrence.sentence[1])
         if occurrence is not None:
             current = best.get(occurrence.sentence)
             if current is None or occurrence.factor > current.factor:
@@ -71,33 +77,55 @@ def _evaluate_rule(rule: Rule, anchors: list[Hit], run: Evaluation,
 
 
 def _explained_anchors(rule: Rule, run: Evaluation) -> list[Hit]:
-    """Every anchor (up to the cap), recording why a vetoed rule did not look at them."""
+    """Every anchor (up to the cap), recording why the body's anchors of a rule vetoed
+    by the title were not looked at."""
     anchors = run.merged(rule.anchor)
     if not anchors:
         return []
-    vetoed = next((h for h in run.merged(rule.exclude_title) if h.start < run.title_end),
-                  None)
-    if vetoed is not None:
-        run.misses.append(Miss(rule, anchors[0], f"title has excluded term "
-                               f"{rules_term(run, vetoed)!r}"))
-        return []
+    why = _body_ruled_out(rule, run)
+    if why:
+        in_title = [a for a in anchors if a.start < run.title_end]
+        if len(in_title) < len(anchors):
+            run.misses.append(Miss(rule, anchors[len(in_title)],
+                                   f"{why}, which rules out the body"))
+        anchors = in_title
     return anchors[:_MAX_ANCHORS]
 
 
 def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hit]:
     """The anchors `_explained_anchors` gives, in the same order, less those that cannot
     fire: none of a requirement's candidates near them (screen.py)."""
-    if _title_vetoes(rule, run):
-        return []
     keyed = _anchor_keys(rule, plan, run)
     if keyed is None or plan.bounds is None:
-        return run.merged(rule.anchor)[:_MAX_ANCHORS]
-    starts, owners = keyed
-    hits = [run.check(owners[i], starts[i])
-            for i in screen.screened(plan.bounds, starts, run.candidate_starts)]
-    found = [hit for hit in hits if hit is not None]
-    found.sort(key=lambda h: (h.start, -h.end))
+        found = run.merged(rule.anchor)
+        if rule.sides:
+            keep = side_sentences_near(run, rule, [hit.start for hit in found])
+            found = [hit for hit, ok in zip(found, keep, strict=True) if ok]
+        found = found[:_MAX_ANCHORS]
+    else:
+        starts, owners = keyed
+        chosen = screen.screened(plan.bounds, starts, run.candidate_starts)
+        if rule.sides:
+            keep = side_sentences_near(run, rule, [starts[i] for i in chosen])
+            chosen = [i for i, ok in zip(chosen, keep, strict=True) if ok]
+        hits = [run.check(owners[i], starts[i]) for i in chosen[:_MAX_ANCHORS]]
+        found = [hit for hit in hits if hit is not None]
+        found.sort(key=lambda h: (h.start, -h.end))
+    if found and found[-1].start >= run.title_end and _body_ruled_out(rule, run):
+        return [hit for hit in found if hit.start < run.title_end]
     return found
+
+
+def _body_ruled_out(rule: Rule, run: Evaluation) -> str:
+    """Why the title rules out the rule's anchors in the body ("" if it does not): it
+    holds an `exclude_title` term, or reports a contact with a third party."""
+    if _title_vetoes(rule, run):
+        term = run.title_hits(rule.exclude_title)[0]
+        return f"the title has excluded term {rules_term(run, term)!r}"
+    if rule.third_party_title and third_party_title(run, rule.third_party_title,
+                                                    rule.counterpart_within):
+        return "the title reports a contact with a third party"
+    return ""
 
 
 def _anchor_keys(rule: Rule, plan: screen.Plan, run: Evaluation) -> tuple[
@@ -111,7 +139,7 @@ def _anchor_keys(rule: Rule, plan: screen.Plan, run: Evaluation) -> tuple[
     raw = run.raw
     present = sorted(raw.keys() & plan.needs[0], key=plan.anchor_rank.__getitem__)
     keyed: tuple[list[int], list[int]] | None = None
-    if plan.bounds is not None and sum(map(len, map(raw.__getitem__, present))) <= _MAX_ANCHORS:
+    if plan.bounds is not None:
         starts: list[int] = []
         owners: list[int] = []
         for term in present:  # in the rule's order
@@ -147,23 +175,40 @@ def _check_anchor(rule: Rule, anchor: Hit, run: Evaluation, explain: bool) -> Oc
     if (rule.scope == "title" and not in_title) or (rule.scope == "body" and in_title):
         return None
     evidence: list[Hit] = []
+    sentence = passage_sentence(run, anchor)
+    if rule.sides:  # first: most anchors have no actor of either side in their sentence
+        verdict = check_sides(run, rule, anchor, *sentence)
+        if verdict.problem:
+            if explain:
+                run.misses.append(Miss(rule, anchor, verdict.problem))
+            return None
+        evidence += [n.hit for n in verdict.participants]
     for requirement in rule.requirements:
         found = near(run, anchor, requirement.terms, requirement.within, requirement.side)
         if found is None:
             if explain:
                 run.misses.append(Miss(rule, anchor, _missing(requirement)))
             return None
-        if found != anchor:
+        if found != anchor and found not in evidence:
             evidence.append(found)
-    if rule.exclude:
-        excluded = near(run, anchor, rule.exclude, rule.exclude_within, "either")
+    vetoes = ((rule.exclude, rule.exclude_within),) if rule.exclude else ()
+    for terms, within in (*vetoes, *((v.terms, v.within) for v in rule.vetoes)):
+        excluded = near(run, anchor, terms, within, "either")
         if excluded is not None:
             if explain:
                 run.misses.append(Miss(rule, anchor, f"excluded: {rules_term(run, excluded)!r} "
-                                       f"within {rule.exclude_within}"))
+                                       f"within {within}"))
             return None
     return Occurrence(rule, anchor, tuple(evidence), _position_factor(run, anchor.start),
-                      run.sentence(anchor.start))
+                      sentence)
+
+
+def passage_sentence(run: Evaluation, anchor: Hit) -> tuple[int, int]:
+    """The anchor's sentence, cut to its passage (the title or the body)."""
+    lo, hi = run.sentence(anchor.start)
+    if anchor.start < run.title_end:
+        return lo, min(hi, run.title_end)
+    return max(lo, run.title_end), hi
 
 
 def _missing(requirement: Requirement) -> str:
@@ -194,7 +239,7 @@ def match_document(rules: RuleSet, title: str, text: str, lang: str | None = Non
 
 
 def to_match(run: Evaluation) -> Match:
-    signals = [_signal(run, found) for found in run.occurrences.values()]
+    signals = [make_signal(run, found) for found in run.occurrences.values()]
     signals.sort(key=lambda s: (-s.weight, s.rule))
     score = round(_score(signals, run.rules.scoring.repeat_bonus), 4)
     return Match(score, score >= run.rules.threshold, tuple(signals), run.rules.version)
@@ -214,30 +259,3 @@ def _score(signals: list[Signal], repeat_bonus: float) -> float:
         else:
             best[signal.type] = signal.weight
     return sum(best.values()) + extra
-
-
-def _signal(run: Evaluation, occurrences: list[Occurrence]) -> Signal:
-    scoring = run.rules.scoring
-    factor = occurrences[0].factor + scoring.repeat_bonus * sum(o.factor for o in occurrences[1:])
-    rule = occurrences[0].rule
-    spans: list[tuple[int, int]] = []
-    sentences: list[str] = []
-    for occurrence in occurrences[: scoring.max_evidence]:
-        sentence = run.original(*occurrence.sentence)
-        for hit in (occurrence.anchor, *occurrence.evidence):
-            span = run.original(hit.start, hit.end)
-            if span not in spans:
-                spans.append(span)
-                sentences.append(_shown_sentence(run.document, sentence, span))
-    terms = tuple(dict.fromkeys(run.document[a:b] for a, b in spans))
-    weight = round(rule.weight * min(factor, scoring.max_rule_factor), 4)
-    return Signal(rule.type, rule.id, weight, terms, tuple(spans), tuple(sentences))
-
-
-def _shown_sentence(document: str, sentence: tuple[int, int], span: tuple[int, int]) -> str:
-    start, end = min(sentence[0], span[0]), max(sentence[1], span[1])
-    if end - start > _SENTENCE_SHOWN:
-        middle = (span[0] + span[1]) // 2
-        start = max(start, middle - _SENTENCE_SHOWN // 2)
-        end = min(end, start + _SENTENCE_SHOWN)
-    return " ".join(document[start:end].split())

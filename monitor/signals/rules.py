@@ -6,6 +6,8 @@ The file format is described key by key in config/rules.toml and the README.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,11 +18,23 @@ from monitor.errors import Problems
 from monitor.signals.scan import Scanner, build_scanner
 from monitor.signals.terms import Term, TermError, compile_term
 
-_TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "parties", "rules"}
+_TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties",
+             "rules"}
 _RULE_KEYS = {"id", "type", "weight", "description", "anchor", "near", "parties",
-              "party_within", "exclude", "exclude_within", "exclude_title", "scope", "lang"}
+              "party_within", "sides", "sides_within", "speaker_with", "speaker_within",
+              "counterpart_within",
+              "exclude",
+              "exclude_within", "third_party_title", "urged_by",
+              "exclude_title", "scope", "lang"}
 _NEAR_KEYS = {"name", "terms", "within", "side"}
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
+# Sides an actor can be on. "both": a compound naming the two ("Russia-US", "Putin and
+# Trump"); "third": anyone else; "speaker": the voice of the text itself ("I", "we").
+SIDES = ("ru", "us", "both", "third", "speaker")
+# What a rule asks of the actors in the anchor's sentence (see matcher.py).
+SIDE_RULES = ("both", "pair", "both-or-speaker", "one")
+MAX_EXPANSION = 5000  # terms one entry with @lists inside may stand for
+_EMBEDDED = re.compile(r"(@[a-z][a-z0-9_]*)")  # a list named inside a phrase or a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,15 @@ class Requirement:
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who an actor term names: its side and canonical names ("putin"; a compound
+    naming both sides has two, "putin" and "trump")."""
+
+    side: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     type: str
@@ -65,6 +88,15 @@ class Rule:
     scope: str = "any"  # "any" | "title" | "body"
     lang: str | None = None
     description: str = ""
+    vetoes: tuple[Requirement, ...] = ()  # exclude entries with their own window
+    sides: str = ""  # "" (no actors needed) or one of SIDE_RULES
+    counterpart_within: int = 4  # a third party this close to the anchor is its counterpart
+    speaker_with: tuple[int, ...] = ()  # named actors the speaker may complete a pair with
+    speaker_within: int = 6  # how near the anchor the speaker ("I", "we") must be
+    sides_within: int | None = None  # words from the anchor the sides must be (None: sentence)
+    # contacts that, reported with a third party in the title, make the body relayed
+    third_party_title: tuple[int, ...] = ()
+    urged_by: tuple[int, ...] = ()  # words with which a third party urges a contact on
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +115,19 @@ class RuleSet:
     # per term list of the rules: most characters a hit ends after its key start
     # (absent for a list with a regex, whose hits have no such bound)
     list_reach: dict[int, int] = field(default_factory=dict)  # keyed by id(term list)
+    actors: dict[int, Actor] = field(default_factory=dict)  # term -> who it names
+    actor_terms: tuple[int, ...] = ()  # Russian, US and "both" actors: scanned for
+    # Third parties and the speaker matter only in a sentence that names Russia or the US,
+    # and they are many ("Kazakh president") or frequent ("I", "we"): they are looked
+    # for only in such sentences, by an automaton of their own.
+    lazy_scanner: Scanner | None = None
+    lazy_regexes: tuple[int, ...] = ()  # the lazy terms that are regexes: searched in the span
+    # terms whose automaton candidate is always a hit: one literal word, any case
+    exact_terms: frozenset[int] = frozenset()
+    places: dict[int, str] = field(default_factory=dict)  # term -> canonical place name
+    place_terms: tuple[int, ...] = ()
+    # what a rule's `sides` needs in the sentence at least, as term lists (see screen.py)
+    side_needs: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     _term_sets: dict[int, tuple[tuple[int, ...], frozenset[int]]] = field(default_factory=dict)
 
     def term_set(self, terms: tuple[int, ...]) -> frozenset[int]:
@@ -123,28 +168,109 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
     scoring = _scoring(_table(raw, "scoring", problems), problems)
     compiler = _TermCompiler(stem_suffix, problems)
     compiler.lists(_table(raw, "terms", problems))
+    actors = _actors(_table(raw, "actors", problems), compiler, problems)
+    places = _places(_table(raw, "places", problems), compiler, problems)
     parties = {name: compiler.refs(refs, f"parties.{name}")
                for name, refs in _table(raw, "parties", problems).items()}
     rules = _rules(raw.get("rules", []), compiler, parties, problems)
+    if any(rule.sides for rule in rules) and not actors:
+        problems.add("actors", "rules with `sides` need actors", "add [actors.ru] and [actors.us]")
     if threshold is not None and threshold <= 0:
         problems.add("signals.threshold", f"must be above 0, not {threshold}", "use e.g. 1.0")
     problems.raise_if_any()
+    lazy = [t for t, actor in actors.items() if actor.side in ("third", "speaker")]
+    scanned = tuple(t for t, actor in actors.items() if actor.side in ("ru", "us", "both"))
+    used = _used_terms(rules) | set(scanned) | set(places)
     return RuleSet(
         version=version,
         threshold=file_threshold if threshold is None else float(threshold),
         rules=tuple(rules),
         terms=tuple(compiler.terms),
         scoring=scoring,
-        scanner=build_scanner(compiler.terms, used := _used_terms(rules)),
+        scanner=build_scanner(compiler.terms, used),
         regex_terms=tuple(i for i in sorted(used) if not compiler.terms[i].key),
         term_lists=dict(compiler.named),
         max_key_offset=max((t.key_offset for t in compiler.terms), default=0),
         list_reach=_list_reach(rules, compiler.terms),
+        actors=actors,
+        actor_terms=compiler.shared.setdefault(scanned, scanned),
+        lazy_scanner=build_scanner(compiler.terms, lazy) if lazy else None,
+        lazy_regexes=tuple(t for t in lazy if not compiler.terms[t].key),
+        exact_terms=frozenset(i for i, t in enumerate(compiler.terms)
+                              if len(t.words) == 1 and t.key and not t.stems[0]
+                              and t.cased is None),
+        places=places,
+        place_terms=compiler.shared.setdefault(tuple(places), tuple(places)),
+        side_needs=_side_needs(actors, compiler.shared),
     )
 
 
+def _side_needs(actors: dict[int, Actor], shared: dict[tuple[int, ...], tuple[int, ...]]
+                ) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """Per value of `sides`, term lists of which the sentence must hold one term each."""
+    def of(*sides: str) -> tuple[int, ...]:
+        terms = tuple(t for t, actor in actors.items() if actor.side in sides)
+        return shared.setdefault(terms, terms)
+
+    return {
+        "both": (of("ru", "both"), of("us", "both")),
+        "pair": (of("ru", "both"), of("us", "both")),
+        "both-or-speaker": (of("ru", "us", "both"),),
+        "one": (of("ru", "us", "both"),),
+    }
+
+
+def _actors(table: dict[str, Any], compiler: _TermCompiler,
+            problems: Problems) -> dict[int, Actor]:
+    """[actors.<side>] tables: canonical name -> terms. Each side becomes a term list
+    `@actors_<side>`; each term remembers whom it names."""
+    found: dict[int, Actor] = {}
+    for side, entries in table.items():
+        key = f"actors.{side}"
+        if side not in SIDES:
+            problems.add(key, "unknown side", f"use one of: {', '.join(SIDES)}")
+            continue
+        if not isinstance(entries, dict):
+            problems.add(key, "must be a table of name = [terms]", f"write [{key}]")
+            continue
+        every: list[int] = []
+        for name, refs in entries.items():
+            terms = compiler.refs(refs, f"{key}.{name}")
+            actor = Actor(side, tuple(n.strip() for n in name.lower().split("+")))
+            for term in terms:
+                other = found.setdefault(term, actor)
+                if other.side != side:
+                    problems.add(f"{key}.{name}", f"{compiler.terms[term].source!r} is also "
+                                 f"an actor of side {other.side!r}", "keep it on one side")
+            every.extend(terms)
+        compiler.define(f"actors_{side}", every)
+    return found
+
+
+def _places(table: dict[str, Any], compiler: _TermCompiler, problems: Problems) -> dict[int, str]:
+    """[places.<group>] tables: canonical place name -> terms; lists `@places_<group>`
+    and `@places`."""
+    found: dict[int, str] = {}
+    for group, entries in table.items():
+        key = f"places.{group}"
+        if not _NAME.match(group) or not isinstance(entries, dict):
+            problems.add(key, "must be a table of name = [terms] with a-z, 0-9, _ and - in "
+                         "its name", f"write [places.{group.lower()}]")
+            continue
+        every: list[int] = []
+        for name, refs in entries.items():
+            terms = compiler.refs(refs, f"{key}.{name}")
+            for term in terms:
+                found.setdefault(term, name.lower())
+            every.extend(terms)
+        compiler.define(f"places_{group}", every)
+    compiler.define("places", list(found))
+    return found
+
+
 def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[int, int]:
-    lists = [r.exclude for r in rules] + [q.terms for r in rules for q in r.requirements]
+    lists = [r.exclude for r in rules] + [q.terms for r in rules
+                                          for q in (*r.requirements, *r.vetoes)]
     return {id(found): max(terms[t].reach for t in found) for found in lists
             if found and all(terms[t].key for t in found)}
 
@@ -167,6 +293,11 @@ class _TermCompiler:
                                   "rename the list")
             self.named[name] = self.refs(value, f"terms.{name}")
 
+    def define(self, name: str, terms: list[int]) -> None:
+        """A list made by the compiler (actors, places), usable as `@name` by rules."""
+        unique = tuple(dict.fromkeys(terms))
+        self.named[name] = self.shared.setdefault(unique, unique)
+
     def refs(self, value: Any, key: str) -> tuple[int, ...]:
         if isinstance(value, str):
             value = [value]
@@ -186,12 +317,10 @@ class _TermCompiler:
         if not isinstance(entry, str):
             self.problems.add(key, f"must be a string, not {entry!r}", "quote the term")
             return ()
-        if entry.startswith("@"):
-            if entry[1:] in self.named:
-                return self.named[entry[1:]]
-            self.problems.add(key, f"{entry}: no such term list",
-                              "define it under [terms], above any list that uses it")
-            return ()
+        if entry.startswith("@") and entry[1:] in self.named:
+            return self.named[entry[1:]]
+        if not entry.startswith("re:") and _EMBEDDED.search(entry):
+            return tuple(i for phrase in self.expand(entry, key) for i in self.ref(phrase, key))
         if entry not in self.index:
             try:
                 term = compile_term(entry, self.stem_suffix)
@@ -201,6 +330,32 @@ class _TermCompiler:
             self.index[entry] = len(self.terms)
             self.terms.append(term)
         return (self.index[entry],)
+
+
+    def expand(self, entry: str, key: str) -> list[str]:
+        """The phrases `entry` stands for: each `@list` word replaced by every term of
+        that list ("russian @roles" -> "russian side", "russian delegation", ...)."""
+        options: list[list[str]] = []
+        for part in _EMBEDDED.split(entry):
+            if not part.startswith("@"):
+                options.append([part])
+            elif part[1:] not in self.named:
+                where = entry if part == entry else f"{entry!r}: {part}"
+                self.problems.add(key, f"{where}: no such term list",
+                                  "define it under [terms], above any list that uses it")
+                return []
+            else:
+                sources = [self.terms[i].source for i in self.named[part[1:]]]
+                if any(s.startswith("re:") for s in sources):
+                    self.problems.add(key, f"{entry!r}: {part} holds a regex term",
+                                      "use a list of phrases inside a phrase")
+                    return []
+                options.append(sources)
+        if math.prod(map(len, options)) > MAX_EXPANSION:
+            self.problems.add(key, f"{entry!r} stands for more than {MAX_EXPANSION} terms",
+                              "split it or use shorter lists")
+            return []
+        return ["".join(parts) for parts in itertools.product(*options)]
 
 
 def _rules(value: Any, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
@@ -243,13 +398,21 @@ def _rule(table: Any, key: str, compiler: _TermCompiler, parties: dict[str, tupl
     scope = _string(table, "scope", key, problems) or "any"
     if scope not in ("any", "title", "body"):
         problems.add(f"{key}.scope", f"must be any, title or body, not {scope!r}")
+    sides = _string(table, "sides", key, problems)
+    if sides and sides not in SIDE_RULES:
+        problems.add(f"{key}.sides", f"must be one of {', '.join(SIDE_RULES)}, not {sides!r}",
+                     'write sides = "both"')
+    if (sides == "both-or-speaker") != ("speaker_with" in table):
+        problems.add(f"{key}.speaker_with", 'goes with sides = "both-or-speaker", and only '
+                     "with it", "name the actors the speaker may complete a pair with")
     return Rule(
         id=rule_id,
         type=kind,
         weight=_number(table, "weight", 1.0, key + ".", problems),
         anchor=compiler.refs(table.get("anchor"), f"{key}.anchor"),
         requirements=tuple(r for r in requirements if r is not None),
-        exclude=compiler.refs(table["exclude"], f"{key}.exclude") if "exclude" in table else (),
+        exclude=_exclude_terms(table, key, compiler),
+        vetoes=_vetoes(table, key, compiler, problems),
         exclude_within=_window(table.get("exclude_within", "sentence"),
                                f"{key}.exclude_within", problems),
         exclude_title=(compiler.refs(table["exclude_title"], f"{key}.exclude_title")
@@ -257,7 +420,44 @@ def _rule(table: Any, key: str, compiler: _TermCompiler, parties: dict[str, tupl
         scope=scope,
         lang=_string(table, "lang", key, problems) or None,
         description=_string(table, "description", key, problems),
+        sides=sides if sides in SIDE_RULES else "",
+        counterpart_within=int(_number(table, "counterpart_within", 4, key + ".", problems,
+                                       integer=True)),
+        speaker_with=(compiler.refs(table["speaker_with"], f"{key}.speaker_with")
+                      if "speaker_with" in table else ()),
+        speaker_within=int(_number(table, "speaker_within", 6, key + ".", problems,
+                                   integer=True)),
+        sides_within=_window(table.get("sides_within", "sentence"), f"{key}.sides_within",
+                             problems).words,
+        third_party_title=(compiler.refs(table["third_party_title"],
+                                         f"{key}.third_party_title")
+                           if "third_party_title" in table else ()),
+        urged_by=compiler.refs(table["urged_by"], f"{key}.urged_by") if "urged_by" in table
+        else (),
     )
+
+
+def _exclude_terms(table: dict[str, Any], key: str, compiler: _TermCompiler) -> tuple[int, ...]:
+    """The plain entries of `exclude` (vetoing within `exclude_within`)."""
+    value = table.get("exclude")
+    if value is None:
+        return ()
+    plain = [entry for entry in value if not isinstance(entry, dict)] \
+        if isinstance(value, list) else value
+    if isinstance(value, list) and not plain:
+        return ()
+    return compiler.refs(plain, f"{key}.exclude")
+
+
+def _vetoes(table: dict[str, Any], key: str, compiler: _TermCompiler,
+            problems: Problems) -> tuple[Requirement, ...]:
+    """The table entries of `exclude`: { terms = [...], within = N }, each its own window."""
+    value = table.get("exclude")
+    if not isinstance(value, list):
+        return ()
+    found = [_near(entry, f"{key}.exclude[{i}]", compiler, problems)
+             for i, entry in enumerate(value) if isinstance(entry, dict)]
+    return tuple(veto for veto in found if veto is not None)
 
 
 def _near(table: Any, key: str, compiler: _TermCompiler,
@@ -298,8 +498,9 @@ def _used_terms(rules: list[Rule]) -> set[int]:
     """Terms some rule refers to: only these are searched for."""
     used: set[int] = set()
     for rule in rules:
-        used.update(rule.anchor, rule.exclude, rule.exclude_title)
-        for requirement in rule.requirements:
+        used.update(rule.anchor, rule.exclude, rule.exclude_title, rule.third_party_title,
+                    rule.urged_by)
+        for requirement in (*rule.requirements, *rule.vetoes):
             used.update(requirement.terms)
     return used
 

@@ -67,10 +67,14 @@ class Route:
     automaton: Any
     runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
     encoding: str | None  # None: the automaton reads str
+    # per run spelling: whether it ends a word in every term it serves (its last word is
+    # no stem), so a match followed by a letter or digit cannot verify ("russia" in
+    # "russian") and is dropped at once
+    ends_word: tuple[bool, ...] = ()
 
     @classmethod
     def build(cls, spellings: dict[str, list[tuple[int, int]]],
-              encoding: str | None) -> Route:
+              encoding: str | None, ends_word: frozenset[str] = frozenset()) -> Route:
         def holds(pattern: str) -> bool:
             if encoding is None:
                 return True
@@ -89,7 +93,8 @@ class Route:
             automaton = ahocorasick_rs.BytesAhoCorasick(
                 [p.encode(encoding) for p in patterns],
                 implementation=ahocorasick_rs.Implementation.DFA)
-        return cls(automaton, tuple(pairs for _, pairs in runs), encoding)
+        return cls(automaton, tuple(pairs for _, pairs in runs), encoding,
+                   tuple(spelling in ends_word for spelling, _ in runs))
 
     def matches(self, text: str, encoded: Encoded | None) -> list[tuple[int, int, int]]:
         if encoded is None:
@@ -134,14 +139,15 @@ class Scanner:
                      None)
         if route is None:
             route, encoded = self.route(text)
-        runs = route.runs
-        n_runs = len(runs)
+        runs, ends_word = route.runs, route.ends_word
+        n_runs, length = len(runs), len(text)
         by_run: dict[int, list[int]] = {}
         gaps: list[int] = []
-        for pattern, start, _ in route.matches(text, encoded):
+        for pattern, start, end in route.matches(text, encoded):
             if pattern >= n_runs:
                 gaps.append(start)
-            elif not (start and text[start - 1].isalnum()):
+            elif not ((start and text[start - 1].isalnum())
+                      or (ends_word[pattern] and end < length and text[end].isalnum())):
                 starts = by_run.get(pattern)
                 if starts is None:
                     by_run[pattern] = [start]
@@ -201,9 +207,12 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
             keys.setdefault(variant, []).append(i)
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
+    ends_word = frozenset(spelling for spelling, pairs in spellings.items()
+                          if not any(terms[i].stems[_run(terms[i])[1]] for i, _ in pairs))
     return Scanner(
-        by_str=Route.build(spellings, None),
-        by_bytes=(Route.build(spellings, "latin-1"), Route.build(spellings, "cp1251")),
+        by_str=Route.build(spellings, None, ends_word),
+        by_bytes=(Route.build(spellings, "latin-1", ends_word),
+                  Route.build(spellings, "cp1251", ends_word)),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.signals.document import CHARS_PER_WORD, SENTENCE_REACH
-from monitor.signals.rules import Requirement, Rule, RuleSet
+from monitor.signals.rules import Requirement, Rule, RuleSet, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +52,26 @@ def plans(rules: RuleSet) -> tuple[Plan, ...]:
 
 def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
     terms = rules.terms
-    needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in rule.requirements))
+    requirements = (*rule.requirements, *_side_requirements(rules, rule))
+    needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in requirements))
     offset = max((terms[t].key_offset for t in rule.anchor), default=0)
     rank = {term: place for place, term in enumerate(rule.anchor)}
     masks = tuple(sum(1 << term for term in need) for need in needs)
     if any(not terms[t].key for t in rule.anchor):
         return Plan(needs, masks, None, offset, rank)
     reach = max(terms[t].reach for t in rule.anchor)
-    bounds = tuple(_bound(r, offset, reach, max(terms[t].key_offset for t in r.terms))
-                   for r in rule.requirements)
+    bounds = tuple(_bound(r, offset, reach, max((terms[t].key_offset for t in r.terms), default=0))
+                   for r in requirements)
     return Plan(needs, masks, bounds, offset, rank)
+
+
+def _side_requirements(rules: RuleSet, rule: Rule) -> tuple[Requirement, ...]:
+    """What `sides` needs at least, as requirements in the sentence (an empty list of
+    terms can never be met: no actors, no firing)."""
+    if not rule.sides:
+        return ()
+    return tuple(Requirement("side", terms, Window(None), "either")
+                 for terms in rules.side_needs[rule.sides])
 
 
 def present_mask(terms: Iterable[int]) -> int:

@@ -7,6 +7,8 @@ A term is either a phrase or a regex:
   ending in `*` is a stem: it also matches up to `stem_suffix` further letters
   (`*2` sets the bound for that word), which is how Russian inflection is handled:
   `стратегическ* стабильност*` matches стратегическая / стратегической стабильности.
+- a word written in capitals (`US`, `EU`, `I`) matches only in capitals, so the country
+  "US" is not the pronoun "us": the folded match is checked against the original text.
 - regex: `re:<pattern>`, searched over the folded (lower-case) text. Patterns are
   checked at load: at most MAX_REGEX_LENGTH characters, and no quantifier over an
   expression that itself repeats or has overlapping alternatives (`(a+)+`, `(a|ab)*`,
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from monitor.signals.normalize import SPACES, fold_unit, variant_class
+from monitor.signals.normalize import SPACES, VARIANTS, fold_unit, variant_class
 
 MAX_REGEX_LENGTH = 200
 MAX_TERM_LENGTH = 200
@@ -57,6 +59,9 @@ class Term:
     words: tuple[str, ...] = ()  # folded literal of each word (without its stem mark)
     stems: tuple[bool, ...] = ()  # which words are stems
     key_word: int = 0  # index of the word that is the key
+    # For a term with a word in capitals: the whole term over the original text, the
+    # capital words exact, the rest in any case (checked on the span the fold maps back to).
+    cased: re.Pattern[str] | None = None
 
 
 class TermError(ValueError):
@@ -68,9 +73,12 @@ def compile_term(source: str, stem_suffix: int) -> Term:
         raise TermError(f"term is {len(source)} characters long (limit {MAX_TERM_LENGTH})")
     if source.startswith("re:"):
         return Term(source, "", compile_regex(source[3:]))
+    written = source.split()
     words = fold_unit(source).split()
     if not words:
         raise TermError("term is empty")
+    if len(written) != len(words):
+        raise TermError("a word folds into several words; write them apart")
     parts: list[str] = []
     literals: list[str] = []
     widths: list[int] = []
@@ -81,18 +89,44 @@ def compile_term(source: str, stem_suffix: int) -> Term:
         if not literal or "*" in literal:
             raise TermError(f"{word!r}: '*' may only end a word, after at least one letter")
         bound = (int(stem.group(1)) if stem.group(1) else stem_suffix) if stem else 0
-        pattern = "".join(variant_class(char) for char in literal)
+        pattern = _literal_pattern(literal)
         parts.append(pattern + (f"[^\\W_]{{0,{bound}}}" if stem else ""))
         literals.append(literal)
         stems.append(stem is not None)
         widths.append(len(literal) + bound + _MAX_GAP)
     best = _key_index(literals)
     key = literals[best]
-    if len(key) < MIN_KEY_LENGTH:
+    cased = _cased(written, parts)
+    if len(key) < (1 if cased else MIN_KEY_LENGTH):
         raise TermError(f"needs a word of at least {MIN_KEY_LENGTH} letters before any '*'")
     verify = re.compile(_SEPARATOR.join(parts) + r"(?!\w)")
     return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]), tuple(literals),
-                tuple(stems), best)
+                tuple(stems), best, cased)
+
+
+def is_capitals(word: str) -> bool:
+    """A word written in capitals: every letter upper case (US, EU, СНВ, I)."""
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _cased(written: list[str], parts: list[str]) -> re.Pattern[str] | None:
+    """The check over the original text for a term with capital words, else None."""
+    if not any(is_capitals(w) for w in written):
+        return None
+    pieces = []
+    for word, part in zip(written, parts, strict=True):
+        if is_capitals(word):
+            literal = _STEM.sub("", word)
+            exact = "".join(variant_class(c) if c in VARIANTS else re.escape(c) for c in literal)
+            pieces.append(exact + part[len(_literal_pattern(fold_unit(literal))):])
+        else:
+            pieces.append(f"(?i:{part})")
+    return re.compile(_SEPARATOR.join(pieces))
+
+
+def _literal_pattern(literal: str) -> str:
+    return "".join(variant_class(char) for char in literal)
 
 
 def _key_index(literals: list[str]) -> int:

@@ -266,20 +266,7 @@ def item_row(db: Database, item_id: int) -> dict[str, object]:
 
 
 def signals_json(match: Match) -> str:
-    return json.dumps(
-        [
-            {
-                "type": s.type,
-                "rule": s.rule,
-                "weight": s.weight,
-                "terms": list(s.terms),
-                "spans": [list(span) for span in s.spans],
-                "sentences": list(s.sentences),
-            }
-            for s in match.signals
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps([s.as_json() for s in match.signals], ensure_ascii=False)
 
 
 def save_match(
