@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.clock import iso
-from monitor.rescan import rescan_items
+from monitor.pipeline.rescan import rescan_items
 from monitor.signals import load_rules
 from monitor.store import open_store
 

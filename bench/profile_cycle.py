@@ -45,9 +45,10 @@ PHASES = {
 
 def driver(config: str) -> None:
     """In the child: wrap the phase functions with timers, run the cycle, print JSON."""
-    from monitor import daemon, pipeline
-    from monitor.cli import cli
-    from monitor.parsepool import ParsePool
+    from monitor.cli.main import cli
+    from monitor.daemon import scheduler as daemon
+    from monitor.pipeline import poll as pipeline
+    from monitor.pipeline.workers import ParsePool
 
     spent: dict[str, float] = dict.fromkeys([*PHASES, "run_once"], 0.0)
 
@@ -123,7 +124,7 @@ def report(label: str, runs: list[dict[str, float]]) -> None:
 def worker_side(bodies: list[bytes]) -> None:
     """What the workers do to the same bodies, one process, best of three."""
     sys.path.insert(0, str(REPO))
-    from monitor.parse import parse_feed
+    from monitor.parse.feed import parse_feed
     from monitor.signals import load_rules, match_document
 
     rules = load_rules(REPO / "config" / "rules.toml", None)

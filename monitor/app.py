@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.clock import utcnow
-from monitor.config import Config, load_config, resolve_config_path
-from monitor.fetch import Fetcher
+from monitor.config.load import Config, load_config, resolve_config_path
+from monitor.fetch.client import Fetcher
 from monitor.signals import RuleSet, load_rules
 from monitor.store import Store, open_store
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -126,3 +127,28 @@ class Match:
     flagged: bool
     signals: tuple[Signal, ...] = field(default_factory=tuple)
     rules_version: str = ""
+
+
+OUTLOOK_WINDOW_DAYS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class OutlookSettings:
+    """How long each level holds after the last report that set it, and how far back
+    events are read (see the README's `[outlook]` table for the reasons)."""
+
+    high_days: int = 14
+    elevated_days: int = 21
+    watch_days: int = 14
+    window_days: int = OUTLOOK_WINDOW_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    """What the database and the lock file say right now."""
+
+    running_pid: int | None
+    feeds: Mapping[str, Mapping[str, object]]  # feed rows by name
+    dead_alerts: Mapping[str, int]  # channel -> rows
+    waiting_alerts: Mapping[str, int]  # channel -> pending rows older than ALERT_WAIT
+    disk_full: bool = False

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts.config import AlertsConfig, parse_alerts
 from monitor.alerts.enqueue import enqueue_item_alerts
 from monitor.alerts.payload import build_item_payload
 from monitor.clock import iso
+from monitor.config.alerts import AlertsConfig, parse_alerts
 from monitor.errors import Problems
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.models import FetchSettings
 from monitor.store import Store, open_store
 

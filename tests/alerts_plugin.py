@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.store import Store
 from tests.alerts_fixtures import SECRET, SMTP_PASSWORD, loopback_fetcher, make_store
 from tests.smtp_server import SmtpServer

@@ -19,7 +19,7 @@ import click
 from click.testing import CliRunner, Result
 
 from monitor.errors import MonitorError
-from monitor.outlook import OutlookSettings
+from monitor.outlook.levels import OutlookSettings
 from monitor.store import Store, open_store
 
 NOW = datetime(2025, 8, 10, 12, 0, tzinfo=UTC)
@@ -225,7 +225,7 @@ class _Group(click.Group):
 
 
 def review_group() -> click.Group:
-    from monitor.commands import outlook, review
+    from monitor.cli import outlook, review
 
     group = _Group("monitor")
     for command in (*review.COMMANDS, *outlook.COMMANDS):

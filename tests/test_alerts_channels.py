@@ -9,10 +9,10 @@ import time
 import pytest
 
 from monitor.alerts.channels import Outcome, deliver, sign, signing_key
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.payload import build_test_payload, envelope
+from monitor.config.alerts import AlertsConfig
 from monitor.errors import DeliveryError
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.models import FetchSettings
 from tests.alerts_fixtures import (
     NOW,

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner, Result
 
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.dispatch import dispatch_due
+from monitor.cli.alerts import alerts
 from monitor.clock import iso
-from monitor.commands.alerts import alerts
-from monitor.fetch import Fetcher
+from monitor.config.alerts import AlertsConfig
+from monitor.fetch.client import Fetcher
 from monitor.store import Store, outbox
 from tests.alerts_fixtures import (
     NOW,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts.config import parse_alerts
+from monitor.config.alerts import parse_alerts
 from monitor.errors import DeliveryError, Problems
 from tests.alerts_fixtures import alerts_config
 

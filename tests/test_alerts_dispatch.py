@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from monitor.alerts.channels import deliver
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.dispatch import SCHEDULE, backoff, dispatch_due, recover_sending
 from monitor.alerts.payload import envelope
 from monitor.clock import iso, parse_iso
-from monitor.fetch import Fetcher
+from monitor.config.alerts import AlertsConfig
+from monitor.fetch.client import Fetcher
 from monitor.store import Store, outbox
 from tests.alerts_fixtures import (
     NOW,

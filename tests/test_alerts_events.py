@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts.config import parse_alerts
 from monitor.alerts.digest import fold_due_digests
 from monitor.alerts.dispatch import dispatch_due
 from monitor.alerts.summary import summarize
+from monitor.config.alerts import parse_alerts
 from monitor.errors import Problems
-from monitor.fetch import Fetcher
-from monitor.importer import item_from_json
-from monitor.ingest import ingest_items
+from monitor.fetch.client import Fetcher
+from monitor.pipeline.importer import item_from_json
+from monitor.pipeline.ingest import ingest_items
 from monitor.signals import load_rules
 from monitor.store import Store
 from tests.alerts_fixtures import NOW, alerts_config, outbox_rows, webhook_toml

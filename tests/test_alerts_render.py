@@ -24,7 +24,7 @@ from monitor.alerts.render import (
     render_slack,
 )
 from monitor.errors import DeliveryError, ParseError
-from monitor.parse import parse_feed
+from monitor.parse.feed import parse_feed
 from tests.alerts_fixtures import NOW, SIGNALS
 from tests.conftest import SHARED, needs_shared
 

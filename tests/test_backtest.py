@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.backtest import GroundTruth, Period, Summit, load_ground_truth, run_backtest
 from monitor.errors import ConfigError
-from monitor.outlook import DayLevel
+from monitor.outlook.backtest import GroundTruth, Period, Summit, load_ground_truth, run_backtest
+from monitor.outlook.levels import DayLevel
 from tests.review_fixtures import build_db, invoke, realistic_rows
 
 TRUTH = """

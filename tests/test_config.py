@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from monitor.config.load import load_config
 from monitor.errors import ConfigError
 from tests.conftest import REPO
 
@@ -121,7 +121,7 @@ def test_config_packaged_defaults_outside_the_repository(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run elsewhere, the packaged defaults load and keep the database in the data folder."""
-    from monitor.config import resolve_config_path
+    from monitor.config.load import resolve_config_path
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)

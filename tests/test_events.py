@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from monitor.events import (
+from monitor.outlook.events import (
     GROUP_DAYS,
     MAX_EVENT_DAYS,
     Event,
@@ -14,7 +14,7 @@ from monitor.events import (
     group,
     why_together,
 )
-from monitor.grading import Grade
+from monitor.outlook.grading import Grade
 
 DAY = date(2025, 2, 12)
 _ids = iter(range(1, 10_000))

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from monitor.errors import ParseError
-from monitor.extract import decode_html, extract_article
 from monitor.models import ErrorKind
+from monitor.parse.article import decode_html, extract_article
 from tests.conftest import FIXTURES
 
 ARTICLE = FIXTURES / "kremlin-style-article.html"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.daemon import SHUTDOWN_GRACE_S
+from monitor.daemon.scheduler import SHUTDOWN_GRACE_S
 from tests.conftest import REPO
 from tests.pipeline_env import kremlin_feed_for, run_cli, write_config
 from tests.servers import Behaviour, Exchange, TestServer, delayed, hang, reply, sequence

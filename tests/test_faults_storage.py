@@ -29,7 +29,7 @@ import pytest
 
 from monitor.clock import utcnow
 from monitor.errors import StorageError
-from monitor.pipeline import poll_feeds
+from monitor.pipeline.poll import poll_feeds
 from monitor.store import Store
 from monitor.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO, fill_disk

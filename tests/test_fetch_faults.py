@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.models import ErrorKind, FetchSettings
 from tests.conftest import REPO
 from tests.servers import (
@@ -179,7 +179,7 @@ _BOMB_CHILD = textwrap.dedent(
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
     from monitor.errors import FetchError
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
     from monitor.models import FetchSettings
 
     def peak_kib():

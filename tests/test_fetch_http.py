@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from monitor.errors import FetchError
-from monitor.fetch import POST_BODY_CAP, Fetcher, HttpStatusError, fetch_many, quiet_http_loggers
+from monitor.fetch.client import (
+    POST_BODY_CAP,
+    Fetcher,
+    HttpStatusError,
+    fetch_many,
+    quiet_http_loggers,
+)
 from monitor.models import ErrorKind, FetchResult, FetchSettings, Validators
 from tests.servers import (
     Exchange,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
+from monitor.fetch.netpolicy import IPAddress
 from monitor.models import ErrorKind, FetchSettings
-from monitor.netpolicy import IPAddress
 from tests.servers import TestServer, redirect, reply
 from tests.ssrf_cases import SPELLINGS
 

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from monitor.grading import Grade, grade_item, read_clause
+from monitor.outlook.grading import Grade, grade_item, read_clause
 
 DAY = date(2025, 8, 9)
 

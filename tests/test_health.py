@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import iso
-from monitor.health import Snapshot, assess
+from monitor.daemon.health import assess
 from monitor.models import FeedSpec
+from monitor.models import HealthSnapshot as Snapshot
 from tests.daemon_env import RunningDaemon, signal_feed
 from tests.pipeline_env import run_cli, write_config
 from tests.servers import TestServer, reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from monitor.logsetup import message_fields
+from monitor.cli.logsetup import message_fields
 from tests.daemon_env import signal_feed
 from tests.pipeline_env import run_cli, write_config
 from tests.servers import TestServer, reply

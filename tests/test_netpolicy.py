@@ -9,16 +9,15 @@ import time
 
 import pytest
 
+from monitor.config.redact import redact_text, redact_url
 from monitor.errors import FetchError
-from monitor.models import ErrorKind
-from monitor.netpolicy import (
+from monitor.fetch.netpolicy import (
     AddressPolicy,
     check_url,
     is_blocked_ip,
-    redact_text,
-    redact_url,
     system_resolver,
 )
+from monitor.models import ErrorKind
 
 BLOCKED_ADDRESSES = [
     "127.0.0.1",

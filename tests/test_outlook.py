@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from monitor.events import Event, evidence_of
-from monitor.outlook import (
+from monitor.outlook.events import Event, evidence_of
+from monitor.outlook.levels import (
     LEVELS,
     OutlookSettings,
     compute_outlook,

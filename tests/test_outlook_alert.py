@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Config, load_config
-from monitor.outlook_alert import alert_on_outlook_change
+from monitor.alerts.outlook import alert_on_outlook_change
+from monitor.config.load import Config, load_config
 from monitor.store import Store, open_store
 from tests.conftest import REPO
 from tests.review_fixtures import Row, Sig, add_item

@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from monitor.backtest import BacktestResult, GroundTruth, load_ground_truth, run_backtest
-from monitor.grading import Grade
-from monitor.outlook import DayLevel, OutlookSettings, level_rank, replay
+from monitor.outlook.backtest import BacktestResult, GroundTruth, load_ground_truth, run_backtest
+from monitor.outlook.grading import Grade
+from monitor.outlook.levels import DayLevel, OutlookSettings, level_rank, replay
 from monitor.signals import load_rules
 from monitor.store import open_store
 from monitor.store.events import ensure_events, item_days, load_events

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from monitor.events import evidence_of, group
-from monitor.outlook import OutlookSettings, replay
+from monitor.outlook.events import evidence_of, group
+from monitor.outlook.levels import OutlookSettings, replay
 
 START = date(2025, 11, 1)
 # (days after START, signal type, headline) — a negotiation track with a summit talked

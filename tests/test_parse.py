@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, ParsedFeed
-from monitor.parse import content_hash, iso_utc, normalise_link, parse_feed, plausible_lang
+from monitor.parse.feed import content_hash, iso_utc, normalise_link, parse_feed, plausible_lang
 from tests.conftest import FIXTURES, REPO
 from tests.servers import TestServer, reply
 

@@ -113,7 +113,7 @@ def _headers_of(data: bytes) -> dict[str, str]:
 
 def _parse_one(path: str) -> Outcome:
     from monitor.errors import ParseError
-    from monitor.parse import parse_feed
+    from monitor.parse.feed import parse_feed
 
     data = Path(path).read_bytes()
     headers = _headers_of(data)

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from monitor.errors import ParseError
-from monitor.fastparse import Unsupported
 from monitor.models import ErrorKind, ParsedFeed
-from monitor.parse import parse_feed
+from monitor.parse.fast import Unsupported
+from monitor.parse.feed import parse_feed
 from tests.conftest import FIXTURES
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"

@@ -82,7 +82,7 @@ def _differing_fields(fast: dict[str, Any], reference: dict[str, Any]) -> list[s
 
 def _run(data: bytes, content_type: str | None, base_url: str | None, reader: str) -> Any:
     from monitor.errors import ParseError
-    from monitor.parse import parse_feed
+    from monitor.parse.feed import parse_feed
 
     try:
         return parse_feed(
@@ -95,7 +95,7 @@ def _run(data: bytes, content_type: str | None, base_url: str | None, reader: st
 
 def compare(path: Path) -> list[dict[str, Any]]:
     """Both readers on one file, as served and with a base URL."""
-    from monitor.fastparse import Unsupported
+    from monitor.parse.fast import Unsupported
     from tests.test_parse_corpora import _headers_of
 
     data = path.read_bytes()

@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from monitor.models import ErrorKind
-from monitor.parsepool import ParseJob, ParsePool, run_job
+from monitor.pipeline.workers import ParseJob, ParsePool, run_job
 from tests.conftest import REPO
 from tests.pipeline_env import KREMLIN_FEED
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import parse_iso
-from monitor.pipeline import poll_feeds
+from monitor.pipeline.poll import poll_feeds
 from monitor.store.browse import list_items
 from tests.pipeline_env import ARTICLE_PAGE, app_for, kremlin_feed_for, write_config
 from tests.servers import TestServer, reply, sequence

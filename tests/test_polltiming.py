@@ -8,10 +8,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from monitor.polltiming import (
+from monitor.config.durations import parse_duration
+from monitor.fetch.timing import (
     JITTER,
     next_poll_delay,
-    parse_duration,
     parse_max_age,
     parse_retry_after,
 )

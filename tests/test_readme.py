@@ -14,9 +14,9 @@ import sys
 import click
 from click.testing import CliRunner
 
-from monitor import config as main_config
-from monitor.alerts import config as alerts_config
-from monitor.cli import cli
+from monitor.cli.main import cli
+from monitor.config import alerts as alerts_config
+from monitor.config import load as main_config
 from tests.conftest import REPO
 
 README = REPO / "README.md"

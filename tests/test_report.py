@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from monitor.events import Event, evidence_of
 from monitor.models import Signal
-from monitor.outlook import OutlookSettings, compute_outlook, replay
-from monitor.report import ReportData, ReportItem, merge_spans, render_report, segments, snippets
+from monitor.outlook.events import Event, evidence_of
+from monitor.outlook.levels import OutlookSettings, compute_outlook, replay
+from monitor.outlook.report import (
+    ReportData,
+    ReportItem,
+    merge_spans,
+    render_report,
+    segments,
+    snippets,
+)
 from tests.review_fixtures import build_db, invoke, realistic_rows
 
 CHROMIUM = Path("/usr/bin/chromium")

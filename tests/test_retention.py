@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.daemon import Daemon
+from monitor.daemon.scheduler import Daemon
 from tests.daemon_env import rss
 from tests.delivery_env import alerts_toml, run_monitor
 from tests.pipeline_env import app_for, db_count, db_rows, write_config

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.importer import guess_lang, item_from_json, read_items
-from monitor.parse import content_hash
+from monitor.parse.feed import content_hash
+from monitor.pipeline.importer import guess_lang, item_from_json, read_items
 from tests.review_fixtures import Row, Sig, build_db, invoke, realistic_rows
 
 

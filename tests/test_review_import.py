@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from monitor.importer import item_from_json
 from monitor.models import ParsedItem
-from monitor.outlook import OutlookSettings, replay
+from monitor.outlook.levels import OutlookSettings, replay
+from monitor.pipeline.importer import item_from_json
 from monitor.store import open_store
 from monitor.store.events import ensure_events, load_events
 from tests.conftest import REPO, SHARED, needs_shared
 from tests.review_fixtures import invoke
 
-ingest = pytest.importorskip("monitor.ingest")
+ingest = pytest.importorskip("monitor.pipeline.ingest")
 RULES_PATH = REPO / "config" / "rules.toml"
 IMPORT_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SUMMIT_TEXT = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.outlook import OutlookSettings, compute_outlook
+from monitor.outlook.levels import OutlookSettings, compute_outlook
 from monitor.store import open_store
 from monitor.store.events import ensure_events, load_events
 from tests.review_fixtures import build_db, invoke, realistic_rows

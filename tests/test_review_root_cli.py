@@ -18,9 +18,9 @@ REVIEW_COMMANDS = ("flagged", "show", "ack", "dismiss", "escalate", "note", "exp
 
 def root_cli() -> object:
     try:
-        from monitor.cli import cli
+        from monitor.cli.main import cli
     except ImportError as exc:
-        pytest.skip(f"monitor.cli does not import yet: {exc}")
+        pytest.skip(f"monitor.cli.main does not import yet: {exc}")
     return cli
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.fetch import Fetcher
-from monitor.netpolicy import IPAddress, system_resolver
-from monitor.pipeline import PollReport, poll_feeds
+from monitor.fetch.client import Fetcher
+from monitor.fetch.netpolicy import IPAddress, system_resolver
+from monitor.pipeline.poll import PollReport, poll_feeds
 from tests.security_env import (
     FLAGGED_BODY,
     FLAGGED_TITLE,

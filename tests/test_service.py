@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.service import UNIT_NAME, notify, watchdog_seconds
+from monitor.daemon.service import UNIT_NAME, notify, watchdog_seconds
 from tests.daemon_env import RunningDaemon, signal_feed
 from tests.pipeline_env import run_cli, write_config
 from tests.servers import TestServer, reply

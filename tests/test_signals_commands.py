@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from monitor.commands.signals import COMMANDS
+from monitor.cli.signals import COMMANDS
 from monitor.signals import RuleSet, load_rules
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "signals" / "tiny_rules.toml"

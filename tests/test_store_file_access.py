@@ -36,9 +36,9 @@ sys.addaudithook(hook)
 
 from click.testing import CliRunner
 from monitor.app import App
-from monitor.cli import cli
-from monitor.daemon import Daemon
-from monitor.pipeline import sync_configured_feeds
+from monitor.cli.main import cli
+from monitor.daemon.scheduler import Daemon
+from monitor.pipeline.poll import sync_configured_feeds
 
 def command(*args):
     result = CliRunner().invoke(cli, ["--config", config, "-q", *args], catch_exceptions=False)

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor import textclean
-from monitor.textclean import html_to_text, one_line, safe_link, strip_controls
+from monitor.parse import html as html_module
+from monitor.parse import text as textclean
+from monitor.parse.html import html_to_text
+from monitor.parse.text import one_line, safe_link, strip_controls
 
 
 def _has_controls(text: str, allowed: str = "") -> bool:
@@ -136,7 +138,7 @@ def test_strip_controls_shortcut_equals_the_regex_passes(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from("ab \t\r\n\x0b\x00\x1b\x85\u2028\u3000й"), max_size=60))
 def test_html_to_text_plain_text_shortcut_equals_assembling(text: str) -> None:
     """Text without markup or entities gives what the general assembly of parts gives."""
-    assert html_to_text(text) == textclean._assemble([textclean._clean_part(text)])
+    assert html_to_text(text) == html_module._assemble([html_module._clean_part(text)])
 
 
 @given(st.text(max_size=200))

@@ -32,19 +32,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.alerts.config import AlertsConfig, EmailConfig, WebhookConfig
 from monitor.alerts.payload import webhook_body
 from monitor.alerts.render import email_bytes, render_email, render_slack
-from monitor.alerts.secretref import SecretRef
+from monitor.config.alerts import AlertsConfig, EmailConfig, WebhookConfig
+from monitor.config.secrets import SecretRef
 from monitor.errors import DeliveryError, FetchError
-from monitor.polltiming import parse_retry_after
-from monitor.textclean import one_line
+from monitor.fetch.timing import parse_retry_after
+from monitor.parse.text import one_line
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 
 class WebhookPoster(Protocol):
-    """What `monitor.fetch.Fetcher` offers for webhooks: POST, no redirects, a deadline."""
+    """What `monitor.fetch.client.Fetcher` offers for webhooks: POST, no redirects, a deadline."""
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.enqueue import new_alert_id, window_start
 from monitor.alerts.payload import build_digest_payload
 from monitor.clock import iso, parse_iso
+from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
 
 

@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.alerts.channels import Outcome, WebhookPoster, deliver
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.digest import fold_due_digests
 from monitor.alerts.payload import envelope
 from monitor.clock import iso, parse_iso
+from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
 from monitor.store.outbox import OutboxRow
 

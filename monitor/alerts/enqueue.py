@@ -1,6 +1,6 @@
 """Outbox rows written inside the pipeline's write transaction.
 
-The caller passes the `sqlite_utils.Database` yielded by `Store.write()`, so the item,
+The caller passes the transaction yielded by `Store.write()`, so the item,
 its flag and its alert rows commit together or not at all.
 
 - One row per channel whose `min_score` the score meets, keyed `item:<item_id>` per
@@ -30,12 +30,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
-from monitor.alerts.config import AlertsConfig
 from monitor.alerts.payload import build_health_payload
 from monitor.clock import iso, parse_iso
-from monitor.store import outbox
+from monitor.config.alerts import AlertsConfig
+from monitor.store import Transaction, outbox
 from monitor.store.events import Placement, event_alert
 
 NOTICE_KINDS = ("health", "outlook", "churn")
@@ -54,7 +52,7 @@ def window_start(now: datetime, seconds: float) -> datetime:
 
 
 def enqueue_item_alerts(
-    db: Database,
+    db: Transaction,
     alerts: AlertsConfig,
     *,
     item_id: int,
@@ -86,7 +84,7 @@ def enqueue_item_alerts(
     return created
 
 
-def _over_budget(db: Database, channel: str, budget: int, window: float, now: datetime) -> bool:
+def _over_budget(db: Transaction, channel: str, budget: int, window: float, now: datetime) -> bool:
     if budget <= 0:
         return False
     since = iso(window_start(now, window))
@@ -94,7 +92,7 @@ def _over_budget(db: Database, channel: str, budget: int, window: float, now: da
 
 
 def enqueue_notice(
-    db: Database,
+    db: Transaction,
     alerts: AlertsConfig,
     *,
     kind: str,
@@ -117,7 +115,7 @@ def enqueue_notice(
 
 
 def _insert(
-    db: Database,
+    db: Transaction,
     channel: str,
     kind: str,
     dedupe_key: str,
@@ -143,7 +141,7 @@ def _insert(
 
 
 def check_feed_health(
-    db: Database, alerts: AlertsConfig, now: datetime, names: Sequence[str] | None = None
+    db: Transaction, alerts: AlertsConfig, now: datetime, names: Sequence[str] | None = None
 ) -> None:
     """One "failing" notice when a feed crosses a threshold, one "recovered" when it is back.
 
@@ -173,7 +171,7 @@ def _is_failing(feed: dict[str, Any], alerts: AlertsConfig, now: datetime) -> bo
 
 
 def _health_notice(
-    db: Database, alerts: AlertsConfig, feed: dict[str, Any], state: str, now: datetime
+    db: Transaction, alerts: AlertsConfig, feed: dict[str, Any], state: str, now: datetime
 ) -> None:
     payload = build_health_payload(feed, state)
     key = f"{feed['name']}:{state}:{iso(now)}"

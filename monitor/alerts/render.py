@@ -23,7 +23,7 @@ from typing import Any
 
 from monitor.alerts.summary import Line, summarize
 from monitor.errors import DeliveryError
-from monitor.textclean import one_line, safe_link, strip_controls
+from monitor.parse.text import one_line, safe_link, strip_controls
 
 SUBJECT_LIMIT = 150
 EMAIL_HEADERS = (

@@ -29,6 +29,11 @@ from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrations
 
 log = logging.getLogger(__name__)
 
+# An open write transaction, as `Store.write()` yields it: other stages pass it on to the
+# store's functions (so one transaction holds an item, its flag and its alerts) and
+# never run SQL on it themselves.
+Transaction = Database
+
 BUSY_TIMEOUT_S = 15.0
 _BUSY_RETRIES = 4
 SQLITE_MAGIC = b"SQLite format 3\x00"

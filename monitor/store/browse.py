@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import parse_iso
-from monitor.health import Snapshot
-from monitor.models import FeedSpec
+from monitor.models import FeedSpec, HealthSnapshot
 from monitor.store import Store
 from monitor.store.schema import item_time
 
@@ -60,7 +59,7 @@ def _configured(spec: FeedSpec, row: dict[str, object] | None, now: datetime) ->
 
 def health_snapshot(
     store: Store, running_pid: int | None, waited_since: str
-) -> Snapshot:
+) -> HealthSnapshot:
     """Feed rows, dead alerts and alerts pending since before `waited_since`, per channel."""
     feeds = {str(r["name"]): r for r in store.query("SELECT * FROM feeds WHERE retired IS NULL")}
     dead = store.query("SELECT channel, count(*) AS n FROM outbox WHERE state = 'dead' GROUP BY 1")
@@ -69,7 +68,7 @@ def health_snapshot(
         "AND created < ? GROUP BY 1",
         (waited_since,),
     )
-    return Snapshot(
+    return HealthSnapshot(
         running_pid=running_pid,
         feeds=feeds,
         dead_alerts={str(r["channel"]): int(str(r["n"])) for r in dead},

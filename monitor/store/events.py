@@ -22,8 +22,8 @@ from sqlite_utils import Database
 
 from monitor.clock import iso
 from monitor.errors import MonitorError
-from monitor.events import GROUP_DAYS, Event, ItemEvidence, choose_event, evidence_of
-from monitor.outlook import source_side
+from monitor.outlook.events import GROUP_DAYS, Event, ItemEvidence, choose_event, evidence_of
+from monitor.outlook.levels import source_side
 from monitor.store import Store
 from monitor.store.review import record_day
 

@@ -75,6 +75,11 @@ def sync_feeds(db: Database, feeds: Sequence[FeedSpec], now: str) -> list[tuple[
     return renamed
 
 
+def ensure_feed(db: Database, name: str) -> None:
+    """A feed row for items that come from elsewhere than a configured feed (an import)."""
+    db.execute("INSERT OR IGNORE INTO feeds (name, url, lang) VALUES (?, '', 'en')", [name])
+
+
 def _rename_feed(db: Database, old: str, new: str) -> None:
     db.execute("UPDATE feeds SET name = ? WHERE name = ?", [new, old])
     db.execute("UPDATE items SET feed = ? WHERE feed = ?", [new, old])

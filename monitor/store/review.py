@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from monitor.clock import iso, parse_iso
 from monitor.errors import MonitorError
-from monitor.outlook import level_rank
+from monitor.outlook.levels import level_rank
 from monitor.store import Store
 from monitor.store.schema import item_time
 

@@ -215,7 +215,7 @@ CREATE INDEX event_items_day ON event_items (day);
 
 @migrations()
 def m004_events(db: Database) -> None:
-    """Events: flagged items grouped by the contact they report (monitor.events)."""
+    """Events: flagged items grouped by the contact they report (monitor.outlook.events)."""
     for statement in _split(_EVENTS):
         db.execute(statement)
 
@@ -234,7 +234,7 @@ def item_time(alias: str = "") -> str:
 
 @migrations()
 def m005_items_by_time(db: Database) -> None:
-    """`--since` and `--until` select items by their own time (monitor.commands.period)."""
+    """`--since` and `--until` select items by their own time (monitor.cli.period)."""
     db.execute(
         "CREATE INDEX items_time ON items (min(coalesce(published, first_seen), first_seen))"
     )

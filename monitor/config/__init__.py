@@ -1,0 +1,1 @@
+"""Configuration: TOML into validated values, every problem reported at once."""

@@ -1,0 +1,1 @@
+"""The daemon: the scheduler around the pipeline, and what a service manager needs."""

@@ -1,0 +1,1 @@
+"""Fetching: the only HTTP client on the input side, its limits and network policy."""

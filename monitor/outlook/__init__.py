@@ -1,0 +1,1 @@
+"""The outlook (pure): items into events, events graded, days into levels."""

@@ -1,0 +1,197 @@
+"""Parse and match feed bodies in worker processes, beside the fetching and storing.
+
+Two reasons. Speed: feedparser and the matcher are pure Python, so threads cannot
+use a second core; on a cold cycle of many feeds, parsing and matching dominate.
+Safety: each worker runs under an address-space limit, so a document that slips
+past the entity guard and blows up in memory kills a worker, not the daemon;
+the feed gets a classified `parse` error and the pool is rebuilt.
+Workers are spawned, never forked: the daemon has threads, and forking a process
+with threads can copy a held lock. Workers end with their parent however it ends
+(`kill -9` included): the kernel signals them when it dies (PR_SET_PDEATHSIG, Linux)
+and a watchdog thread in each worker notices when its parent is gone (everywhere).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.errors import ParseError
+from monitor.models import ErrorKind, Match, ParsedFeed
+from monitor.parse.feed import parse_feed
+from monitor.signals import RuleSet, load_rules, match_document
+
+log = logging.getLogger(__name__)
+
+WORKER_MEMORY_LIMIT = 2 * 1024**3  # bytes of address space per worker
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    body: bytes
+    feed_lang: str
+    content_type: str | None
+    base_url: str | None
+    rules_path: Path
+    threshold: float | None
+    match: bool = True  # False when the article text will replace the feed's own
+    rules_version: str | None = None  # match only with exactly these rules (None: the file's)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOutput:
+    feed: ParsedFeed | None
+    error: ParseError | None = None
+    matches: dict[tuple[str, str], Match] = field(default_factory=dict)  # (key, hash)
+
+
+_rules_cache: dict[tuple[Path, float | None], RuleSet] = {}
+PARENT_CHECK_S = 0.5
+
+
+def _rules(job: ParseJob) -> RuleSet | None:
+    """The job's rules, loaded once per worker and again when the file changed; None when
+    the file no longer holds the version the job asks for (the caller then matches)."""
+    key = (job.rules_path, job.threshold)
+    cached = _rules_cache.get(key)
+    if cached is None or (job.rules_version and cached.version != job.rules_version):
+        cached = _rules_cache[key] = load_rules(job.rules_path, job.threshold)
+    if job.rules_version and cached.version != job.rules_version:
+        return None
+    return cached
+
+
+def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
+    """Parse one body and match its items (in a worker, or inline)."""
+    try:
+        parsed = parse_feed(
+            job.body, feed_lang=job.feed_lang, content_type=job.content_type, base_url=job.base_url
+        )
+    except ParseError as exc:
+        return ParseOutput(None, ParseError(exc.kind, exc.message))
+    if not job.match:
+        return ParseOutput(parsed)
+    active = rules or _rules(job)
+    if active is None:
+        return ParseOutput(parsed)
+    matches = {
+        (item.key, item.content_hash): match_document(
+            active, item.title, item.body or item.summary, item.lang
+        )
+        for item in parsed.items
+    }
+    return ParseOutput(parsed, matches=matches)
+
+
+def _start_worker(parent: int) -> None:
+    """Initialise a worker: bounded memory, and an end that follows its parent's."""
+    _die_with_parent(parent)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = (
+        WORKER_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_LIMIT)
+    )
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL from the kernel when the parent dies (Linux), and a watchdog everywhere.
+
+    The kernel's signal follows the parent *thread* that started the worker, and the
+    daemon's threads live as long as it does; the watchdog also covers other systems
+    and a parent that died before the signal was asked for.
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name and hasattr(signal, "SIGKILL"):
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+class ParsePool:
+    """A small pool of parser processes that survives a worker's death."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # polls of several feeds submit from several threads
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
+                )
+            return self._executor
+
+    def submit(self, job: ParseJob) -> Future[ParseOutput]:
+        try:
+            return self._pool().submit(run_job, job)
+        except BrokenProcessPool:
+            self._reset()
+            return self._pool().submit(run_job, job)
+
+    def result(self, future: Future[ParseOutput], timeout: float) -> ParseOutput:
+        """The job's output; a dead or stuck worker becomes a classified parse error."""
+        try:
+            return future.result(timeout=timeout)
+        except BrokenProcessPool:
+            self._reset()
+            return ParseOutput(
+                None,
+                ParseError(
+                    ErrorKind.PARSE, "the parser ran out of memory or crashed on this document"
+                ),
+            )
+        except TimeoutError:
+            self._reset()
+            return ParseOutput(
+                None, ParseError(ErrorKind.PARSE, f"parsing took longer than {timeout:.0f}s")
+            )
+
+    def _reset(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                log.warning("event=parser_pool_reset")
+                processes = list((getattr(self._executor, "_processes", None) or {}).values())
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.kill()
+                self._executor = None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for operators and tests)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return [p.pid for p in processes.values() if p.pid is not None]
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
