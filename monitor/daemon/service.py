@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-UNIT_NAME = "diplomatic-signal-monitor.daemon.service"
+UNIT_NAME = "diplomatic-signal-monitor.service"
 STATE_DIR = "/var/lib/diplomatic-signal-monitor"
 CONFIG_PATH = "/etc/diplomatic-signal-monitor/monitor.toml"
 
