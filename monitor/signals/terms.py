@@ -18,6 +18,8 @@ A term is either a phrase or a regex:
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -42,6 +44,53 @@ COMMON_WORDS = frozenset(
 )
 
 
+class Verifier:
+    """A phrase's pattern, compiled when it is first used.
+
+    A rules file expands into thousands of phrases, and compiling all their patterns
+    took most of the time of loading the rules, in every process that loads them, while
+    a poll verifies only the phrases whose key the automaton found. The patterns are
+    built from escaped literals, so they always compile; only `re:` terms, which a person
+    wrote, are compiled (and checked) at load.
+    """
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Verifier) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"Verifier({self.pattern!r})"
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        """The pattern, compiled on first use and kept."""
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """`re.Pattern.match`."""
+        return self.compiled.match(text, pos)
+
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        """`re.Pattern.fullmatch`."""
+        return self.compiled.fullmatch(text, pos, endpos)
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        """`re.Pattern.finditer`."""
+        return self.compiled.finditer(text, pos, endpos)
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """A compiled term.
@@ -53,7 +102,7 @@ class Term:
 
     source: str  # as written in the rules file
     key: str  # folded literal the automaton finds ("" for regex terms)
-    verify: re.Pattern[str]
+    verify: re.Pattern[str] | Verifier
     key_offset: int = 0  # most characters the phrase may start before its key
     reach: int = 0  # most characters the phrase may extend after the key's start
     words: tuple[str, ...] = ()  # folded literal of each word (without its stem mark)
@@ -61,7 +110,7 @@ class Term:
     key_word: int = 0  # index of the word that is the key
     # For a term with a word in capitals: the whole term over the original text, the
     # capital words exact, the rest in any case (checked on the span the fold maps back to).
-    cased: re.Pattern[str] | None = None
+    cased: Verifier | None = None
 
 
 class TermError(ValueError):
@@ -99,7 +148,7 @@ def compile_term(source: str, stem_suffix: int) -> Term:
     cased = _cased(written, parts)
     if len(key) < (1 if cased else MIN_KEY_LENGTH):
         raise TermError(f"needs a word of at least {MIN_KEY_LENGTH} letters before any '*'")
-    verify = re.compile(_SEPARATOR.join(parts) + r"(?!\w)")
+    verify = Verifier(_SEPARATOR.join(parts) + r"(?!\w)")
     return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]), tuple(literals),
                 tuple(stems), best, cased)
 
@@ -110,7 +159,7 @@ def is_capitals(word: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
-def _cased(written: list[str], parts: list[str]) -> re.Pattern[str] | None:
+def _cased(written: list[str], parts: list[str]) -> Verifier | None:
     """The check over the original text for a term with capital words, else None."""
     if not any(is_capitals(w) for w in written):
         return None
@@ -122,7 +171,7 @@ def _cased(written: list[str], parts: list[str]) -> re.Pattern[str] | None:
             pieces.append(exact + part[len(_literal_pattern(fold_unit(literal))):])
         else:
             pieces.append(f"(?i:{part})")
-    return re.compile(_SEPARATOR.join(pieces))
+    return Verifier(_SEPARATOR.join(pieces))
 
 
 def _literal_pattern(literal: str) -> str:
