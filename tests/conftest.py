@@ -53,7 +53,7 @@ def _block_non_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    yield
+    return
 
 
 @pytest.fixture
@@ -79,11 +79,9 @@ def fill_disk(folder: Path, leave: int) -> Path:
     """Fill the file system holding `folder` but for `leave` bytes; returns the filler."""
     stats = os.statvfs(folder)
     filler = folder / "filler"
-    with filler.open("wb") as out:
-        try:
-            out.write(bytes(max(0, stats.f_bavail * stats.f_frsize - leave)))
-        except OSError:
-            pass  # ENOSPC: the disk is as full as it gets
+    # ENOSPC is expected: the disk is then as full as it gets
+    with filler.open("wb") as out, contextlib.suppress(OSError):
+        out.write(bytes(max(0, stats.f_bavail * stats.f_frsize - leave)))
     return filler
 
 

@@ -38,6 +38,7 @@ pytest loads it as a plugin, which would otherwise warn.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import re
@@ -108,10 +109,8 @@ class Exchange:
     def close(self) -> None:
         """Close the connection after this answer (for deliberately broken answers)."""
         self.handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 Behaviour = Callable[[Exchange], None]
@@ -453,10 +452,8 @@ def raw_answer(data: bytes) -> RawBehaviour:
 
     def behaviour(conn: socket.socket, stopping: threading.Event) -> None:
         _read_head(conn)
-        try:
+        with contextlib.suppress(OSError):
             conn.sendall(data)
-        except OSError:
-            pass
 
     return behaviour
 

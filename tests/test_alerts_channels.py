@@ -45,7 +45,8 @@ def _two(port: int) -> AlertsConfig:
 def test_channels_email_accepted(smtp: SmtpServer, fetcher: Fetcher) -> None:
     """An accepted message is delivered once, with the Message-ID built from the alert id."""
     outcome = _send(alerts_config(email_toml(smtp.port)), "email", fetcher)
-    assert outcome.delivered and not outcome.error
+    assert outcome.delivered
+    assert not outcome.error
     (got,) = smtp.handler.delivered
     assert got.rcpt_tos == ["a@example.test"]
     assert got.message()["Message-ID"] == "<a1b2c3@monitor.local>"
@@ -56,7 +57,8 @@ def test_channels_email_451_then_accept(smtp: SmtpServer, fetcher: Fetcher) -> N
     smtp.handler.rcpt_plan["bad@example.test"] = [451]
     config = _two(smtp.port)
     first = _send(config, "email", fetcher)
-    assert not first.delivered and not first.permanent
+    assert not first.delivered
+    assert not first.permanent
     assert first.remaining == ("bad@example.test",)
     second = _send(config, "email", fetcher, recipients=first.remaining)
     assert second.delivered
@@ -70,9 +72,11 @@ def test_channels_email_550_for_one_recipient(smtp: SmtpServer, fetcher: Fetcher
     """sendmail's partial refusal is not success for the refused one: it is recorded."""
     smtp.handler.rcpt_plan["bad@example.test"] = [550]
     outcome = _send(_two(smtp.port), "email", fetcher)
-    assert outcome.delivered and outcome.remaining == ()
+    assert outcome.delivered
+    assert outcome.remaining == ()
     assert list(outcome.refused) == ["bad@example.test"]
-    assert "550" in outcome.refused["bad@example.test"] and "bad@example.test" in outcome.error
+    assert "550" in outcome.refused["bad@example.test"]
+    assert "bad@example.test" in outcome.error
 
 
 def test_channels_email_all_recipients_550_is_permanent(smtp: SmtpServer, fetcher: Fetcher) -> None:
@@ -80,7 +84,9 @@ def test_channels_email_all_recipients_550_is_permanent(smtp: SmtpServer, fetche
     smtp.handler.rcpt_plan["good@example.test"] = [550]
     smtp.handler.rcpt_plan["bad@example.test"] = [550]
     outcome = _send(_two(smtp.port), "email", fetcher)
-    assert not outcome.delivered and outcome.permanent and not smtp.handler.delivered
+    assert not outcome.delivered
+    assert outcome.permanent
+    assert not smtp.handler.delivered
 
 
 def test_channels_email_554_on_data_is_permanent(smtp: SmtpServer, fetcher: Fetcher) -> None:
@@ -88,9 +94,13 @@ def test_channels_email_554_on_data_is_permanent(smtp: SmtpServer, fetcher: Fetc
     smtp.handler.data_plan[:] = [554, 451]
     config = alerts_config(email_toml(smtp.port))
     first = _send(config, "email", fetcher)
-    assert not first.delivered and first.permanent and "554" in first.error
+    assert not first.delivered
+    assert first.permanent
+    assert "554" in first.error
     second = _send(config, "email", fetcher)
-    assert not second.delivered and not second.permanent and "451" in second.error
+    assert not second.delivered
+    assert not second.permanent
+    assert "451" in second.error
 
 
 def test_channels_email_auth_rejected_is_permanent_without_secret(
@@ -102,9 +112,12 @@ def test_channels_email_auth_rejected_is_permanent_without_secret(
         extra = 'username_env = "TEST_SMTP_USER"\npassword_env = "TEST_SMTP_PASSWORD"'
         outcome = _send(alerts_config(email_toml(server.port, extra=extra)), "email", fetcher)
         assert server.handler.logins  # the password really went to the server
-    assert not outcome.delivered and outcome.permanent
-    assert "535" in outcome.error and "password" in outcome.error
-    assert SMTP_PASSWORD not in outcome.error and SMTP_PASSWORD not in caplog.text
+    assert not outcome.delivered
+    assert outcome.permanent
+    assert "535" in outcome.error
+    assert "password" in outcome.error
+    assert SMTP_PASSWORD not in outcome.error
+    assert SMTP_PASSWORD not in caplog.text
 
 
 def test_channels_email_auth_accepted(fetcher: Fetcher) -> None:
@@ -112,22 +125,27 @@ def test_channels_email_auth_accepted(fetcher: Fetcher) -> None:
     with SmtpServer(credentials=("monitor", SMTP_PASSWORD)) as server:
         extra = 'username_env = "TEST_SMTP_USER"\npassword_env = "TEST_SMTP_PASSWORD"'
         outcome = _send(alerts_config(email_toml(server.port, extra=extra)), "email", fetcher)
-        assert outcome.delivered and len(server.handler.delivered) == 1
+        assert outcome.delivered
+        assert len(server.handler.delivered) == 1
 
 
 def test_channels_email_server_down_is_retryable(fetcher: Fetcher) -> None:
     """No server listening: a retryable failure that cannot have been delivered."""
     outcome = _send(alerts_config(email_toml(free_port())), "email", fetcher)
-    assert not outcome.delivered and not outcome.permanent and not outcome.maybe_delivered
+    assert not outcome.delivered
+    assert not outcome.permanent
+    assert not outcome.maybe_delivered
     assert "connection failed" in outcome.error
 
 
 def test_channels_webhook_signed_and_accepted(receiver: WebhookReceiver, fetcher: Fetcher) -> None:
     """A 2xx answer is success; the receiver verified the Standard Webhooks signature."""
     outcome = _send(alerts_config(webhook_toml(receiver.url)), "webhook:ops", fetcher)
-    assert outcome.delivered and outcome.answer == "HTTP 204"
+    assert outcome.delivered
+    assert outcome.answer == "HTTP 204"
     (got,) = receiver.requests
-    assert got.verified and got.id == "a1b2c3"
+    assert got.verified
+    assert got.id == "a1b2c3"
     assert json.loads(got.body)["id"] == "a1b2c3"
 
 
@@ -149,7 +167,8 @@ def test_channels_webhook_status_classes(
     """410 and other 4xx are permanent; 3xx (never followed), 408 and 5xx are retried."""
     receiver.replies.append(reply)
     outcome = _send(alerts_config(webhook_toml(receiver.url)), "webhook:ops", fetcher)
-    assert not outcome.delivered and outcome.permanent is permanent
+    assert not outcome.delivered
+    assert outcome.permanent is permanent
     assert f"HTTP {reply.status}" in outcome.error
     assert len(receiver.requests) == 1  # a redirect is not followed
 
@@ -163,7 +182,8 @@ def test_channels_webhook_retry_after_is_capped(
     first = _send(config, "webhook:ops", fetcher)
     second = _send(config, "webhook:ops", fetcher)
     assert (first.retry_after, second.retry_after) == (120.0, 600.0)
-    assert not first.permanent and not second.permanent
+    assert not first.permanent
+    assert not second.permanent
 
 
 def test_channels_webhook_hang_past_deadline(receiver: WebhookReceiver, fetcher: Fetcher) -> None:
@@ -173,7 +193,9 @@ def test_channels_webhook_hang_past_deadline(receiver: WebhookReceiver, fetcher:
     started = time.monotonic()
     outcome = _send(config, "webhook:ops", fetcher)
     assert time.monotonic() - started < 1.8
-    assert not outcome.delivered and not outcome.permanent and outcome.maybe_delivered
+    assert not outcome.delivered
+    assert not outcome.permanent
+    assert outcome.maybe_delivered
 
 
 def test_channels_webhook_reset_after_the_request_is_maybe_delivered(fetcher: Fetcher) -> None:
@@ -185,8 +207,10 @@ def test_channels_webhook_reset_after_the_request_is_maybe_delivered(fetcher: Fe
         outcome = _send(alerts_config(webhook_toml(server.url("/hook"))), "webhook:ops", fetcher)
     finally:
         server.close()
-    assert received and json.loads(received[0])["id"] == "a1b2c3"
-    assert not outcome.delivered and not outcome.permanent
+    assert received
+    assert json.loads(received[0])["id"] == "a1b2c3"
+    assert not outcome.delivered
+    assert not outcome.permanent
     assert outcome.maybe_delivered
     assert "cannot connect" not in outcome.error
 
@@ -195,7 +219,9 @@ def test_channels_webhook_policy_blocks_private_address(receiver: WebhookReceive
     """The fetch network policy applies: a loopback URL is refused for good by default."""
     with Fetcher(FetchSettings()) as strict:
         outcome = _send(alerts_config(webhook_toml(receiver.url)), "webhook:ops", strict)
-    assert outcome.permanent and "network policy" in outcome.error and not receiver.requests
+    assert outcome.permanent
+    assert "network policy" in outcome.error
+    assert not receiver.requests
 
 
 def test_channels_webhook_url_token_never_in_errors(
@@ -205,8 +231,10 @@ def test_channels_webhook_url_token_never_in_errors(
     caplog.set_level(logging.DEBUG)
     url = f"http://127.0.0.1:{free_port()}/hook?token={URL_TOKEN}"
     outcome = _send(alerts_config(webhook_toml(url)), "webhook:ops", fetcher)
-    assert not outcome.delivered and "cannot connect" in outcome.error
-    assert URL_TOKEN not in outcome.error and URL_TOKEN not in caplog.text
+    assert not outcome.delivered
+    assert "cannot connect" in outcome.error
+    assert URL_TOKEN not in outcome.error
+    assert URL_TOKEN not in caplog.text
 
 
 def test_channels_slack_format_body(fetcher: Fetcher) -> None:
@@ -216,7 +244,8 @@ def test_channels_slack_format_body(fetcher: Fetcher) -> None:
         outcome = _send(alerts_config(toml), "webhook:chat", fetcher)
     assert outcome.delivered
     (got,) = plain.requests
-    assert set(json.loads(got.body)) == {"text"} and got.id == "a1b2c3"
+    assert set(json.loads(got.body)) == {"text"}
+    assert got.id == "a1b2c3"
     assert "webhook-signature" not in got.headers
 
 
@@ -240,7 +269,9 @@ def test_channels_bad_secret_is_reported_not_leaked(
     """A secret that is not base64 fails the attempt (retryable) without echoing it."""
     monkeypatch.setenv("TEST_WEBHOOK_SECRET", "whsec_not*base64!")
     outcome = _send(alerts_config(webhook_toml(receiver.url)), "webhook:ops", fetcher)
-    assert not outcome.delivered and not outcome.permanent
-    assert "not base64" in outcome.error and "not*base64" not in outcome.error
+    assert not outcome.delivered
+    assert not outcome.permanent
+    assert "not base64" in outcome.error
+    assert "not*base64" not in outcome.error
     with pytest.raises(DeliveryError):
         signing_key("dG9vc2hvcnQ=", "k")  # 8 bytes: too short to sign with

@@ -72,8 +72,10 @@ def test_commands_list_strips_controls_and_marks_duplicates(
     outbox.recover_sending(store, iso(NOW))
     result = _run(_App(config, store, fetcher))
     assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.output and "\x07" not in result.output
-    assert row_id in result.output and "pending*" in result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert row_id in result.output
+    assert "pending*" in result.output
 
 
 def test_commands_list_json_and_status_filter(
@@ -85,7 +87,8 @@ def test_commands_list_json_and_status_filter(
     queue_item(store, config, title="Second")
     app = _App(config, store, fetcher)
     rows = json.loads(_run(app, "--json").output)
-    assert len(rows) == 2 and {r["state"] for r in rows} == {"pending"}
+    assert len(rows) == 2
+    assert {r["state"] for r in rows} == {"pending"}
     assert set(rows[0]) >= {
         "id",
         "channel",
@@ -106,11 +109,15 @@ def test_commands_test_reports_receiver_answer(
     """`alerts test` sends at once and prints the receiver's answer; 404 fails with exit 1."""
     app = _App(alerts_config(webhook_toml(receiver.url)), store, fetcher)
     ok = _run(app, "test", "webhook:ops")
-    assert ok.exit_code == 0 and "webhook:ops: ok (HTTP 204)" in ok.output
+    assert ok.exit_code == 0
+    assert "webhook:ops: ok (HTTP 204)" in ok.output
     receiver.replies.append(Reply(404, body=b"no such hook"))
     bad = _run(app, "test")
-    assert bad.exit_code == 1 and "HTTP 404" in bad.output and "no such hook" in bad.output
-    assert all(r.verified for r in receiver.requests) and outbox_rows(store) == []
+    assert bad.exit_code == 1
+    assert "HTTP 404" in bad.output
+    assert "no such hook" in bad.output
+    assert all(r.verified for r in receiver.requests)
+    assert outbox_rows(store) == []
 
 
 def test_commands_test_email_and_unknown_channel(store: Store, fetcher: Fetcher) -> None:
@@ -118,7 +125,8 @@ def test_commands_test_email_and_unknown_channel(store: Store, fetcher: Fetcher)
     with SmtpServer() as smtp:
         app = _App(alerts_config(email_toml(smtp.port)), store, fetcher)
         result = _run(app, "test", "email")
-        assert result.exit_code == 0 and "accepted for 1 of 1" in result.output
+        assert result.exit_code == 0
+        assert "accepted for 1 of 1" in result.output
         assert len(smtp.handler.delivered) == 1
         assert _run(app, "test", "webhook:nope").exit_code == 2
 
@@ -155,5 +163,7 @@ def test_commands_output_never_shows_secrets(store: Store, fetcher: Fetcher) -> 
         dispatch_due(store, config, fetcher, NOW)
     listed = _run(app).output + _run(app, "--json").output
     for secret in (SMTP_PASSWORD, URL_TOKEN, SECRET):
-        assert secret not in listed and secret not in tested.output
-    assert "535" in listed and tested.exit_code == 1
+        assert secret not in listed
+        assert secret not in tested.output
+    assert "535" in listed
+    assert tested.exit_code == 1

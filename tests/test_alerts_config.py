@@ -55,19 +55,25 @@ def test_config_full_table_parses_with_overrides() -> None:
     """Every documented key is accepted; channel keys override the [alerts] defaults."""
     config = alerts_config(FULL, Path("/etc/monitor"))
     assert config.channels() == ["email", "webhook:ops", "webhook:chat"]
-    assert config.email is not None and config.email.policy.min_score == 4
+    assert config.email is not None
+    assert config.email.policy.min_score == 4
     assert config.email.policy.digest == 86400
-    assert config.email.policy.budget == 10 and config.email.policy.budget_window == 1800
+    assert config.email.policy.budget == 10
+    assert config.email.policy.budget_window == 1800
     ops, chat = config.webhooks
-    assert ops.policy.min_score == 1.5 and ops.policy.give_up_after == 2 * 86400
-    assert chat.format == "slack" and chat.shown_url() == "file:/etc/monitor/chat-url.txt"
+    assert ops.policy.min_score == 1.5
+    assert ops.policy.give_up_after == 2 * 86400
+    assert chat.format == "slack"
+    assert chat.shown_url() == "file:/etc/monitor/chat-url.txt"
     assert (config.health_failures, config.health_hours, config.backlog_hours) == (3, 12, 24)
 
 
 def test_config_empty_table_has_no_channels() -> None:
     """A missing or empty [alerts] table is valid and has no channels."""
     config = alerts_config("")
-    assert config.channels() == [] and config.email is None and config.webhooks == ()
+    assert config.channels() == []
+    assert config.email is None
+    assert config.webhooks == ()
 
 
 def test_config_secrets_never_in_repr_or_redacted_dict(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +82,8 @@ def test_config_secrets_never_in_repr_or_redacted_dict(monkeypatch: pytest.Monke
     monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0")
     config = alerts_config(FULL)
     dumped = " ".join([repr(config), str(config), str(config.redacted_dict())])
-    assert "SECRET123token" not in dumped and "PW123" not in dumped
+    assert "SECRET123token" not in dumped
+    assert "PW123" not in dumped
     assert "whsec_" not in dumped
     assert "env:MONITOR_SMTP_PASSWORD" in dumped
     assert config.redacted_dict()["webhooks"][0]["url"] == (
@@ -162,16 +169,19 @@ def test_config_secret_resolved_lazily_from_file(tmp_path: Path) -> None:
         'username = "monitor"\npassword_file = "pw"\n',
         tmp_path,
     )
-    assert config.email is not None and config.email.password is not None
+    assert config.email is not None
+    assert config.email.password is not None
     assert config.email.password.resolve() == "from-file"
     missing = alerts_config(
         '[alerts.email]\nhost = "mail.example"\nfrom = "m@example.org"\nto = ["a@example.org"]\n'
         'username = "monitor"\npassword_env = "SURELY_UNSET_VARIABLE_X"\n'
     )
-    assert missing.email is not None and missing.email.password is not None
+    assert missing.email is not None
+    assert missing.email.password is not None
     with pytest.raises(DeliveryError) as caught:
         missing.email.password.resolve()
-    assert not caught.value.permanent and "SURELY_UNSET_VARIABLE_X" in caught.value.message
+    assert not caught.value.permanent
+    assert "SURELY_UNSET_VARIABLE_X" in caught.value.message
 
 
 def test_config_secret_from_a_systemd_credential(
@@ -184,7 +194,8 @@ def test_config_secret_from_a_systemd_credential(
         'secret_credential = "hook-secret"\n'
     )
     secret = config.webhooks[0].secret
-    assert secret is not None and secret.describe() == "credential:hook-secret"
+    assert secret is not None
+    assert secret.describe() == "credential:hook-secret"
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     with pytest.raises(DeliveryError, match="CREDENTIALS_DIRECTORY is not set"):
         secret.resolve()

@@ -57,7 +57,8 @@ def test_dispatch_email_and_webhook_once_each(
         assert len(smtp.handler.delivered) == 1
     assert (report.sent, again.sent) == (2, 0)
     (hook,) = receiver.requests
-    assert hook.verified and hook.id in ids
+    assert hook.verified
+    assert hook.id in ids
     message = smtp.handler.delivered[0].message()
     assert message["Message-ID"].strip("<>").split("@")[0] in ids
     assert {r["state"] for r in outbox_rows(store)} == {"sent"}
@@ -84,7 +85,9 @@ def test_dispatch_fail_twice_then_accept_with_backoff(
     assert all(r.verified for r in receiver.requests)
     assert [json.loads(r.body)["attempt"] for r in receiver.requests] == [1, 2, 3]
     row = _row(store, row_id)
-    assert row["state"] == "sent" and row["attempts"] == 3 and row["possible_duplicate"] == 0
+    assert row["state"] == "sent"
+    assert row["attempts"] == 3
+    assert row["possible_duplicate"] == 0
 
 
 def test_dispatch_dead_after_horizon(
@@ -101,7 +104,8 @@ def test_dispatch_dead_after_horizon(
         if row["state"] == "dead":
             break
         now = parse_iso(str(row["next_attempt"]))
-    assert row["state"] == "dead" and row["attempts"] == 4  # 5 s, 5 min, 30 min, then 2 h > 1 h
+    assert row["state"] == "dead"
+    assert row["attempts"] == 4
     assert "gave up after 4 attempt(s) within 1h" in str(row["last_error"])
 
 
@@ -114,7 +118,8 @@ def test_dispatch_410_is_dead_at_once(
     receiver.replies.append(Reply(410))
     assert _dispatch(store, config, fetcher, NOW).dead == 1
     row = _row(store, row_id)
-    assert row["state"] == "dead" and "410" in str(row["last_error"])
+    assert row["state"] == "dead"
+    assert "410" in str(row["last_error"])
 
 
 def test_dispatch_retry_after_delays_the_next_attempt(
@@ -166,9 +171,11 @@ def test_dispatch_hung_mail_server_does_not_delay_webhook(
     elapsed = time.monotonic() - started
     (hook,) = receiver.requests
     assert hook.at - started < 1.0 <= elapsed
-    assert report.sent == 1 and report.retried == 1
+    assert report.sent == 1
+    assert report.retried == 1
     email_row = next(r for r in outbox_rows(store) if r["channel"] == "email")
-    assert email_row["state"] == "pending" and "timed out" in str(email_row["last_error"])
+    assert email_row["state"] == "pending"
+    assert "timed out" in str(email_row["last_error"])
 
 
 def test_dispatch_mail_down_then_up(store: Store, fetcher: Fetcher) -> None:
@@ -190,7 +197,8 @@ def test_dispatch_crash_between_accept_and_mark_resends_once(
     config = alerts_config(webhook_toml(receiver.url))
     (row_id,) = queue_item(store, config)
     claimed = outbox.claim_next(store, "webhook:ops", iso(NOW))
-    assert claimed is not None and claimed.id == row_id
+    assert claimed is not None
+    assert claimed.id == row_id
     document = envelope(claimed.payload, claimed.id, claimed.attempts, False, claimed.created)
     assert deliver(config, "webhook:ops", document, fetcher, NOW).delivered  # then "killed"
     restart = NOW + timedelta(minutes=1)
@@ -199,9 +207,11 @@ def test_dispatch_crash_between_accept_and_mark_resends_once(
     _dispatch(store, config, fetcher, restart + timedelta(hours=1))
     assert receiver.count_by_id() == {row_id: 2}
     resent = json.loads(receiver.requests[1].body)
-    assert resent["possible_duplicate"] is True and resent["attempt"] == 2
+    assert resent["possible_duplicate"] is True
+    assert resent["attempt"] == 2
     row = _row(store, row_id)
-    assert row["state"] == "sent" and row["possible_duplicate"] == 1
+    assert row["state"] == "sent"
+    assert row["possible_duplicate"] == 1
 
 
 def test_dispatch_recover_sending_leaves_recent_attempts(store: Store) -> None:
@@ -223,7 +233,8 @@ def test_dispatch_partial_refusal_recorded_and_4xx_retried_per_recipient(
         (row_id,) = queue_item(store, config)
         smtp.handler.rcpt_plan.update({"gone@example.test": [550], "later@example.test": [451]})
         first = _dispatch(store, config, fetcher, NOW)
-        assert first.retried == 1 and _row(store, row_id)["state"] == "pending"
+        assert first.retried == 1
+        assert _row(store, row_id)["state"] == "pending"
         later = parse_iso(str(_row(store, row_id)["next_attempt"]))
         second = _dispatch(store, config, fetcher, later)
         assert second.partial == 1
@@ -232,7 +243,8 @@ def test_dispatch_partial_refusal_recorded_and_4xx_retried_per_recipient(
             ["later@example.test"],
         ]
     row = _row(store, row_id)
-    assert row["state"] == "sent" and "gone@example.test refused for good (550" in str(
+    assert row["state"] == "sent"
+    assert "gone@example.test refused for good (550" in str(
         row["last_error"]
     )
     ids = {d.message()["Message-ID"] for d in smtp.handler.delivered}
@@ -251,13 +263,16 @@ def test_dispatch_digest_folds_held_rows_when_period_ends(
     ]
     assert _dispatch(store, config, fetcher, NOW + timedelta(minutes=50)).sent == 0
     report = _dispatch(store, config, fetcher, NOW + timedelta(hours=1, seconds=5))
-    assert report.digests == 1 and report.sent == 1
+    assert report.digests == 1
+    assert report.sent == 1
     (got,) = receiver.requests
     body = json.loads(got.body)
-    assert body["kind"] == "digest" and body["count"] == 3
+    assert body["kind"] == "digest"
+    assert body["count"] == 3
     assert [entry["alert_id"] for entry in body["items"]] == ids
     folded = [r for r in outbox_rows(store) if r["state"] == "folded"]
-    assert len(folded) == 3 and {r["digest_id"] for r in folded} == {got.id}
+    assert len(folded) == 3
+    assert {r["digest_id"] for r in folded} == {got.id}
 
 
 def test_dispatch_budget_excess_goes_out_as_digest(
@@ -272,7 +287,8 @@ def test_dispatch_budget_excess_goes_out_as_digest(
     kinds = [json.loads(r.body)["kind"] for r in receiver.requests]
     assert kinds == ["item", "item", "digest"]
     digest = json.loads(receiver.requests[-1].body)
-    assert digest["count"] == 3 and digest["reason"] == "budget"
+    assert digest["count"] == 3
+    assert digest["reason"] == "budget"
 
 
 def test_dispatch_secrets_never_in_logs_errors_or_rows(
@@ -288,8 +304,10 @@ def test_dispatch_secrets_never_in_logs_errors_or_rows(
         _dispatch(store, config, fetcher, NOW)
     stored = json.dumps(outbox_rows(store))
     for secret in (SMTP_PASSWORD, URL_TOKEN, SECRET, SECRET.removeprefix("whsec_")):
-        assert secret not in caplog.text and secret not in stored
-    assert "535" in stored and "cannot connect" in stored
+        assert secret not in caplog.text
+        assert secret not in stored
+    assert "535" in stored
+    assert "cannot connect" in stored
 
 
 def test_dispatch_channel_filter_and_unknown_channel(

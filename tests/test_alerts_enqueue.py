@@ -16,7 +16,7 @@ from monitor.alerts.enqueue import (
 )
 from monitor.alerts.payload import build_churn_payload
 from monitor.clock import iso
-from monitor.store import Store
+from monitor.store import Store, Transaction
 from tests.alerts_fixtures import (
     NOW,
     add_flagged_item,
@@ -48,8 +48,10 @@ def test_enqueue_one_row_per_channel_meeting_min_score(store: Store) -> None:
     """A score of 3 reaches the webhook (min 0) but not the email channel (min 4)."""
     ids = queue_item(store, alerts_config(TWO_CHANNELS), score=3.0)
     rows = outbox_rows(store)
-    assert [r["channel"] for r in rows] == ["webhook:ops"] and [r["id"] for r in rows] == ids
-    assert rows[0]["state"] == "pending" and rows[0]["next_attempt"] == iso(NOW)
+    assert [r["channel"] for r in rows] == ["webhook:ops"]
+    assert [r["id"] for r in rows] == ids
+    assert rows[0]["state"] == "pending"
+    assert rows[0]["next_attempt"] == iso(NOW)
     assert rows[0]["dedupe_key"] == f"item:{rows[0]['item_id']}"
     ids = queue_item(store, alerts_config(TWO_CHANNELS), score=4.5, title="Second")
     assert len(ids) == 2
@@ -72,14 +74,16 @@ def test_enqueue_twice_for_same_item_alerts_once(store: Store) -> None:
             content_hash="hash-2",
             now=NOW + timedelta(hours=1),
         )
-    assert len(first) == 2 and again == []
+    assert len(first) == 2
+    assert again == []
     assert len(outbox_rows(store)) == 2
 
 
 def test_enqueue_rolls_back_with_the_pipeline_transaction(store: Store) -> None:
     """Rows written inside a transaction that fails are gone with it."""
     item_id, payload = add_flagged_item(store)
-    with pytest.raises(RuntimeError), store.write() as db:
+
+    def enqueue_then_crash(db: Transaction) -> None:
         enqueue_item_alerts(
             db,
             alerts_config(TWO_CHANNELS),
@@ -90,13 +94,17 @@ def test_enqueue_rolls_back_with_the_pipeline_transaction(store: Store) -> None:
             now=NOW,
         )
         raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError), store.write() as db:
+        enqueue_then_crash(db)
     assert outbox_rows(store) == []
 
 
 def test_enqueue_ids_are_unique_url_safe_and_time_sorted() -> None:
     """Outbox ids are URL-safe, unique, and sort by creation time."""
     ids = [new_alert_id(NOW + timedelta(milliseconds=i)) for i in range(200)]
-    assert len(set(ids)) == 200 and ids == sorted(ids)
+    assert len(set(ids)) == 200
+    assert ids == sorted(ids)
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
 
 
@@ -131,9 +139,10 @@ def test_enqueue_notice_to_channels_taking_notices(store: Store) -> None:
         again = enqueue_notice(
             db, config, kind="churn", dedupe_key="kremlin-en:1", payload=payload, now=NOW
         )
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="notice kind must be one of"):
             enqueue_notice(db, config, kind="item", dedupe_key="x", payload={}, now=NOW)
-    assert len(ids) == 1 and again == []
+    assert len(ids) == 1
+    assert again == []
     assert [r["channel"] for r in outbox_rows(store)] == ["email"]
 
 

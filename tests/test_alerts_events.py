@@ -78,16 +78,19 @@ def test_alerts_second_report_of_an_event_is_an_update_in_the_digest(
     assert [(r["kind"], r["state"]) for r in rows] == [("item", "pending"), ("item", "held")]
     dispatch_due(store, config, fetcher, NOW + timedelta(hours=0.2), rng=random.Random(1))
     (first,) = bodies(receiver)
-    assert first["kind"] == "item" and first["event"]["update_of"] is None
+    assert first["kind"] == "item"
+    assert first["event"]["update_of"] is None
     later = NOW + timedelta(hours=2)
     assert len(fold_due_digests(store, config, later)) == 1
     dispatch_due(store, config, fetcher, later, rng=random.Random(1))
     digest = bodies(receiver)[1]
-    assert digest["kind"] == "digest" and digest["reason"] == "update"
+    assert digest["kind"] == "digest"
+    assert digest["reason"] == "update"
     (entry,) = digest["items"]
     assert entry["event"] == {"id": first["event"]["id"], "update_of": first["id"]}
     assert entry["item"]["title"] == WHITE_HOUSE["title"]
-    assert len(receiver.requests) == 2 and all(r.verified for r in receiver.requests)
+    assert len(receiver.requests) == 2
+    assert all(r.verified for r in receiver.requests)
 
 
 def test_alerts_same_release_in_two_feeds_alerts_once(store: Store) -> None:
@@ -124,7 +127,8 @@ def test_alerts_updates_send_goes_out_at_once_marked(
     dispatch_due(store, config, fetcher, NOW + timedelta(hours=0.2), rng=random.Random(1))
     first, update = bodies(receiver)
     assert update["event"] == {"id": first["event"]["id"], "update_of": first["id"]}
-    assert update["id"] != first["id"] and update["kind"] == "item"
+    assert update["id"] != first["id"]
+    assert update["kind"] == "item"
 
 
 def test_alerts_update_summary_says_update() -> None:

@@ -73,9 +73,12 @@ def test_render_hostile_title_gives_exactly_the_expected_headers() -> None:
     data = _wire(_document())
     parsed = message_from_bytes(data, policy=policy.default)
     assert sorted(parsed.keys()) == sorted(EMAIL_HEADERS)
-    assert b"\nBcc" not in data and b"\nX-Evil" not in data
+    assert b"\nBcc" not in data
+    assert b"\nX-Evil" not in data
     subject = str(parsed["Subject"])
-    assert "\n" not in subject and "=?" not in subject and "Bcc: injected" in subject
+    assert "\n" not in subject
+    assert "=?" not in subject
+    assert "Bcc: injected" in subject
     assert parsed["Message-ID"] == "<0123456789abcdef@monitor.local>"
     assert parsed["X-Monitor-Attempt"] == "1"
 
@@ -85,9 +88,11 @@ def test_render_html_part_has_no_active_content() -> None:
     parsed = message_from_bytes(_wire(_document()), policy=policy.default)
     html_part = parsed.get_body(("html",))
     text_part = parsed.get_body(("plain",))
-    assert html_part is not None and text_part is not None
+    assert html_part is not None
+    assert text_part is not None
     html = html_part.get_content()
-    assert "<script" not in html.lower() and "javascript:" not in html.lower()
+    assert "<script" not in html.lower()
+    assert "javascript:" not in html.lower()
     assert "&lt;script&gt;" in html
     assert "javascript:" not in text_part.get_content()
 
@@ -128,7 +133,8 @@ def test_render_header_text_is_one_safe_line(text: str) -> None:
     """header_text leaves no line break, control character or encoded word, and truncates."""
     out = header_text(text)
     assert not re.search(r"[\x00-\x1f\x7f\u2028\u2029]", out)
-    assert "=?" not in out and len(out) <= 150
+    assert "=?" not in out
+    assert len(out) <= 150
 
 
 def test_render_email_bytes_refuses_extra_headers() -> None:
@@ -154,8 +160,10 @@ def test_render_header_fix_probe_matches_this_python() -> None:
 def test_render_slack_escapes_markup_and_mentions() -> None:
     """Slack text escapes &, <, > and breaks @channel / <!here> so nobody is paged."""
     text = render_slack(_document())["text"]
-    assert "<script>" not in text and "&lt;script&gt;" in text
-    assert "<!here>" not in text and "@channel" not in text
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+    assert "<!here>" not in text
+    assert "@channel" not in text
     assert "javascript:" not in text
     safe = render_slack(_document("T", "https://k.test/a|b>c"))["text"]
     assert "<https://k.test/a%7Cb%3Ec|Link:>" in safe

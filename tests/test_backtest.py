@@ -85,7 +85,8 @@ def test_backtest_lead_times_and_delays() -> None:
     (figures,) = result.summits
     assert (figures.to_elevated, figures.to_high) == (2, 2)
     assert figures.lead == {"watch": 15, "elevated": 13, "high": 6}
-    assert result.outside.days == 28 and result.outside.levels["quiet"] == 28
+    assert result.outside.days == 28
+    assert result.outside.levels["quiet"] == 28
 
 
 def test_backtest_quiet_period_counts_and_share() -> None:
@@ -94,7 +95,8 @@ def test_backtest_quiet_period_counts_and_share() -> None:
     truth = GroundTruth((), (Period("P", date(2025, 3, 1), date(2025, 3, 10)),))
     (period,) = run_backtest(truth, days, [date(2025, 3, 2)]).quiet_periods
     assert period.levels == {"quiet": 0, "watch": 8, "elevated": 0, "high": 2}
-    assert period.share("high") == pytest.approx(0.2) and period.stored == 1
+    assert period.share("high") == pytest.approx(0.2)
+    assert period.stored == 1
 
 
 def test_backtest_command_over_a_database(tmp_path: Path) -> None:
@@ -109,7 +111,8 @@ def test_backtest_command_over_a_database(tmp_path: Path) -> None:
     doc = json.loads(invoke(db, ["backtest", str(truth), "--from", "2025-07-01", "--to",
                                  "2025-08-20", "--json"]).stdout)
     geneva = doc["summits"][0]
-    assert geneva["to_high"] == 0 and geneva["lead"]["high"] == 27
+    assert geneva["to_high"] == 0
+    assert geneva["lead"]["high"] == 27
     assert doc["quiet_periods"][0]["levels"]["high"] == 10
 
 
@@ -118,4 +121,5 @@ def test_backtest_command_refuses_a_bad_file(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     build_db(db, realistic_rows())
     result = invoke(db, ["backtest", str(write(tmp_path, "[[summits]]\nname = 3\n"))])
-    assert result.exit_code == 1 and "summits[0].name" in result.stderr
+    assert result.exit_code == 1
+    assert "summits[0].name" in result.stderr

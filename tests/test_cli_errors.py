@@ -35,7 +35,8 @@ def test_cli_errors_output_file_that_cannot_be_written(config: Path, command: st
         done = monitor(config, *WRITERS[command], str(target))
         assert_clean_error(done)
         last = done.stderr.splitlines()[-1]
-        assert last.startswith(f"error: cannot write {target}: ") and fix in last, last
+        assert last.startswith(f"error: cannot write {target}: "), last
+        assert fix in last, last
         assert not target.exists()
 
 
@@ -67,7 +68,8 @@ def test_cli_errors_input_not_utf8(config: Path, command: str) -> None:
     done = monitor(config, command, str(source))
     assert_clean_error(done)
     if command != "import":  # import reads undecodable bytes as U+FFFD, like feeds
-        assert "not UTF-8 text" in done.stderr and "save it as UTF-8" in done.stderr
+        assert "not UTF-8 text" in done.stderr
+        assert "save it as UTF-8" in done.stderr
 
 
 @pytest.mark.parametrize("args", [

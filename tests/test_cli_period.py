@@ -35,7 +35,7 @@ def with_history(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield with_history(tmp_path_factory.mktemp("period"))
+    return with_history(tmp_path_factory.mktemp("period"))
 
 
 def test_cli_period_imported_history_is_dated_by_publication(history: Path) -> None:
@@ -76,7 +76,8 @@ def test_cli_period_bad_values_are_usage_errors(history: Path, args: list[str],
     """A period that cannot be read, or ends before it starts, is a usage error naming it."""
     for command in (["flagged"], ["items"], ["export"], ["events", "list"]):
         done = monitor(history, *command, *args)
-        assert done.returncode == 2 and message in done.stderr, (command, done.stderr)
+        assert done.returncode == 2, (command, done.stderr)
+        assert message in done.stderr, (command, done.stderr)
         assert "Traceback" not in done.stderr
 
 
@@ -96,16 +97,19 @@ def test_cli_period_report_as_of_a_day(history: Path, tmp_path: Path) -> None:
     assert until.read_text(encoding="utf-8") == page
     done = monitor(history, "report", "--since", "2018-07-01", "--as-of", "2018-07-31",
                    "--html", str(old))
-    assert done.returncode == 0 and old.read_text(encoding="utf-8").count("<article") == 2
+    assert done.returncode == 0
+    assert old.read_text(encoding="utf-8").count("<article") == 2
 
 
 def test_cli_period_rescan_takes_the_same_period(tmp_path: Path) -> None:
     """rescan --since/--until select items by their own time, like every listing."""
     config = with_history(tmp_path)
     recent = monitor(config, "rescan", "--since", "7d")
-    assert recent.returncode == 0 and recent.stdout.startswith("rescanned 3 items"), recent
+    assert recent.returncode == 0, recent
+    assert recent.stdout.startswith("rescanned 3 items"), recent
     old = monitor(config, "rescan", "--since", "2018-01-01", "--until", "2019-01-01")
-    assert old.returncode == 0 and old.stdout.startswith("rescanned 2 items"), old
+    assert old.returncode == 0, old
+    assert old.stdout.startswith("rescanned 2 items"), old
 
 
 def test_cli_period_window_in_days(history: Path, tmp_path: Path) -> None:
@@ -116,7 +120,8 @@ def test_cli_period_window_in_days(history: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for bad in ("1.5", "36h", "0", "99999"):
         refused = monitor(history, "outlook", "--window", bad)
-        assert refused.returncode == 2 and "number of days" in refused.stderr, refused.stderr
+        assert refused.returncode == 2, refused.stderr
+        assert "number of days" in refused.stderr, refused.stderr
 
 
 def test_cli_period_filter_uses_the_index(history: Path) -> None:

@@ -33,7 +33,8 @@ def test_cli_rejected_lines_import_exits_1_and_keeps_the_rest(config: Path) -> N
     done = monitor(config, "import", str(with_bad_line(config.parent)))
     assert_clean_error(done)
     assert "line 2: not JSON" in done.stderr
-    assert "imported 2 item(s)" in done.stdout and "rejected 1 line(s)" in done.stdout
+    assert "imported 2 item(s)" in done.stdout
+    assert "rejected 1 line(s)" in done.stdout
     assert "rejected 1 line(s)" in done.stderr.splitlines()[-1]
     stored = db_rows(config.parent / "monitor.db", "SELECT key FROM items ORDER BY id")
     assert [r["key"] for r in stored] == ["call", "summit"]
@@ -41,7 +42,8 @@ def test_cli_rejected_lines_import_exits_1_and_keeps_the_rest(config: Path) -> N
     clean.write_text(jsonl(GOOD), encoding="utf-8")
     again = monitor(config, "import", str(clean))
     assert again.returncode == 0, again.stderr
-    assert "imported 2 item(s)" in again.stdout and "rejected 0 line(s)" in again.stdout
+    assert "imported 2 item(s)" in again.stdout
+    assert "rejected 0 line(s)" in again.stdout
 
 
 def test_cli_rejected_lines_import_with_nothing_usable_stores_nothing(config: Path) -> None:
@@ -50,7 +52,8 @@ def test_cli_rejected_lines_import_with_nothing_usable_stores_nothing(config: Pa
     source.write_text("{broken\n[1, 2]\n", encoding="utf-8")
     done = monitor(config, "import", str(source))
     assert_clean_error(done)
-    assert "no usable lines" in done.stderr and "rejected 2 line(s)" in done.stderr
+    assert "no usable lines" in done.stderr
+    assert "rejected 2 line(s)" in done.stderr
     assert not (config.parent / "monitor.db").exists()
 
 
@@ -63,4 +66,5 @@ def test_cli_rejected_lines_score_same_rule(config: Path) -> None:
     assert "line 2:" in done.stderr
     assert done.stderr.splitlines()[-1] == "error: scored 2 item(s), rejected 1 line(s)"
     clean = monitor(config, "score", "-", stdin=jsonl(GOOD))
-    assert clean.returncode == 0 and clean.stderr == "", clean.stderr
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stderr == "", clean.stderr

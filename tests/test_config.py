@@ -127,7 +127,8 @@ def test_config_packaged_defaults_outside_the_repository(
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     path, packaged = resolve_config_path(None)
-    assert packaged and path.name == "monitor.toml"
+    assert packaged
+    assert path.name == "monitor.toml"
     assert path.read_bytes() == (REPO / "config" / "monitor.toml").read_bytes()
     config = load_config(path, packaged=True)
     assert config.storage_path == tmp_path / "data" / "diplomatic-signal-monitor" / "monitor.db"

@@ -50,7 +50,8 @@ def test_daemon_cli_read_keeps_the_daemons_wal_on_disk(
             assert result.returncode == 0, result.stderr
         deleted = [f for f in open_files(daemon.pid) if "monitor.db" in f and "(deleted)" in f]
         assert deleted == []
-        assert inode(wal) is not None and inode(wal) == held_before
+        assert inode(wal) is not None
+        assert inode(wal) == held_before
     finally:
         log = daemon.stop()
     assert daemon.returncode == 0, log
@@ -136,7 +137,8 @@ def test_daemon_sighup_reloads_rules_and_feeds_and_keeps_running_on_a_bad_file(
         "SELECT DISTINCT rules_version FROM flags f JOIN items i "
         "ON i.id = f.item_id WHERE i.feed = 'b'",
     )
-    assert len(versions) == 1 and str(versions[0]["rules_version"]).startswith("sha256:")
+    assert len(versions) == 1
+    assert str(versions[0]["rules_version"]).startswith("sha256:")
 
 
 def test_daemon_start_logs_each_feeds_next_poll_and_why(
@@ -177,10 +179,12 @@ def test_daemon_deleted_database_stops_it_and_nothing_recreates_it(
     finally:
         log = daemon.stop()
     assert daemon.returncode == 3, log
-    assert "event=database_gone" in log and "was deleted" in log
+    assert "event=database_gone" in log
+    assert "was deleted" in log
     assert not db.exists()
     feeds = run_cli("--config", str(config), "feeds")
-    assert feeds.returncode == 1 and "there is no database" in feeds.stderr
+    assert feeds.returncode == 1
+    assert "there is no database" in feeds.stderr
     assert not db.exists()
 
 
@@ -286,7 +290,8 @@ def test_daemon_backup_while_it_runs_is_a_whole_database(
     assert db_rows(copy, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
     assert db_rows(copy, "SELECT count(*) AS n FROM items") == [{"n": 3}]
     assert copy.stat().st_mode & 0o077 == 0
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
 
 
 def test_daemon_indexes_stored_items_for_search_soon_after_the_poll(
@@ -304,5 +309,6 @@ def test_daemon_indexes_stored_items_for_search_soon_after_the_poll(
         found = run_cli("--config", str(config), "search", "--json", "Abu Dhabi")
     finally:
         daemon.stop()
-    assert found.returncode == 0 and "search index" not in found.stderr
+    assert found.returncode == 0
+    assert "search index" not in found.stderr
     assert "Russian and US delegations hold talks in Abu Dhabi" in found.stdout

@@ -44,7 +44,8 @@ def test_events_same_call_in_two_capitals_is_one_event() -> None:
     reason = why_together(CALL_US, CALL_RU)
     assert reason == "call, 0 day(s) apart; same leaders"
     (event,) = group([CALL_RU, CALL_US])
-    assert event.sources == ("kremlin-en", "whitehouse") and len(event.items) == 2
+    assert event.sources == ("kremlin-en", "whitehouse")
+    assert len(event.items) == 2
 
 
 def test_events_same_release_in_two_languages_groups_by_actors() -> None:
@@ -54,7 +55,8 @@ def test_events_same_release_in_two_languages_groups_by_actors() -> None:
     ru = item("Путин принял спецпосланника США Уиткоффа в Москве",
               signal("envoy_visit", "Владимир Путин встретился с Уиткоффом в Москве."),
               feed="kremlin-ru", days=1)
-    assert en.actors >= {"witkoff", "putin"} and ru.actors >= {"witkoff", "putin"}
+    assert en.actors >= {"witkoff", "putin"}
+    assert ru.actors >= {"witkoff", "putin"}
     assert why_together(ru, en) == ("visit, 1 day(s) apart; same place: moscow; "
                                     "same people: witkoff")
 
@@ -65,7 +67,8 @@ def test_events_alike_titles_group_without_shared_actors() -> None:
              signal("neutral_venue_meeting"))
     b = item("Russian and US delegations hold talks on embassy operations, day two",
              signal("neutral_venue_meeting"), days=1, feed="news", side="")
-    assert why_together(a, b) is not None and "titles" in str(why_together(a, b))
+    assert why_together(a, b) is not None
+    assert "titles" in str(why_together(a, b))
 
 
 def test_events_far_apart_or_different_kinds_do_not_group() -> None:
@@ -96,14 +99,17 @@ def test_events_choose_nearest_event_and_say_with_which_item() -> None:
     newcomer = item("Witkoff leaves Moscow", signal("envoy_visit", "Witkoff left Moscow."),
                     days=2)
     chosen = choose_event(newcomer, {7: [first], 9: [second]})
-    assert chosen is not None and chosen[0] == 9 and chosen[1].startswith("with #502: visit")
+    assert chosen is not None
+    assert chosen[0] == 9
+    assert chosen[1].startswith("with #502: visit")
 
 
 def test_events_read_matcher_actors_and_places_when_recorded() -> None:
     """New flags carry actors and places: they are used as given, leaders gain their role."""
     given = item("Talks", signal("neutral_venue_meeting", "Talks were held.",
                                  actors=["Witkoff", "dmitriev"], places=["Abu Dhabi"]))
-    assert {"witkoff", "dmitriev"} <= given.actors and "abu dhabi" in given.places
+    assert {"witkoff", "dmitriev"} <= given.actors
+    assert "abu dhabi" in given.places
     leader = item("Call", signal("leader_call", "A call took place.", actors=["putin", "trump"]))
     assert {"leader:ru", "leader:us"} <= leader.actors
 
@@ -113,7 +119,9 @@ def test_events_evidence_does_not_depend_on_rule_ids() -> None:
     text = "Putin and Trump will meet in Alaska on 15 August."
     one = item("Statement", signal("summit_planning", text, rule="a"), item_id=900)
     two = item("Statement", signal("summit_planning", text, rule="b"), item_id=900)
-    assert one == two and one.grade.grade == Grade.PLACED and one.kind == "meeting"
+    assert one == two
+    assert one.grade.grade == Grade.PLACED
+    assert one.kind == "meeting"
 
 
 def test_events_label_says_how_concrete() -> None:
@@ -121,7 +129,8 @@ def test_events_label_says_how_concrete() -> None:
     placed = item("Putin and Trump to meet in Alaska on 20 February", signal("summit_planning"),
                   feed="news", side="")
     event = Event(1, (CALL_US, placed))
-    assert event.lead is placed and event.grade == Grade.PLACED
+    assert event.lead is placed
+    assert event.grade == Grade.PLACED
     assert event.label == "leaders' meeting announced or agreed (alaska, 2025-02-20)"
     refused = item("Trump cancels the summit with Putin", signal("refusal"), feed="news", side="")
     assert Event(2, (refused,)).label == "refusal of a leaders' meeting"

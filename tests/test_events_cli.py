@@ -31,7 +31,8 @@ def test_events_cli_list_groups_the_two_readouts_of_one_call(db: Path) -> None:
     found = events(db)
     assert [e["id"] for e in found] == [5, 4, 3, 2, 1]
     call = found[-1]
-    assert call["sources"] == ["kremlin-en", "whitehouse"] and call["grade"] == "placed"
+    assert call["sources"] == ["kremlin-en", "whitehouse"]
+    assert call["grade"] == "placed"
     assert [i["why_grouped"] for i in call["items"]] == [  # type: ignore[union-attr]
         "first report", "with #1: call, 0 day(s) apart; same leaders"]
 
@@ -49,7 +50,8 @@ def test_events_cli_split_and_merge_are_recorded(db: Path, monkeypatch: pytest.M
     monkeypatch.setenv("USER", "dana")
     events(db)  # places the items
     split = invoke(db, ["events", "split", "1", "2"])
-    assert split.exit_code == 0 and "into new event 6" in split.stdout
+    assert split.exit_code == 0
+    assert "into new event 6" in split.stdout
     shown = json.loads(invoke(db, ["events", "show", "6", "--json"]).stdout)
     assert [i["id"] for i in shown["items"]] == [2]
     assert shown["placement"][0]["placed_by"] == "dana"
@@ -89,7 +91,8 @@ def test_events_cli_bad_ids_are_clear_errors(db: Path, args: list[str], message:
     """Unknown events or items, and a split that would empty an event: error, nothing changed."""
     events(db)
     result = invoke(db, args)
-    assert result.exit_code == 1 and result.stderr.startswith(message), result.output
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(message), result.output
     assert len(events(db)) == 5
 
 

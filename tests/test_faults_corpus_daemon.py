@@ -189,7 +189,8 @@ def _check_batch(db: Path, names: list[str], figures: Figures) -> None:
         assert status is not None, f"{name} was never polled"
         figures.statuses[str(status)] += 1
         if status == "error":
-            assert kind in KINDS and error, f"{name}: unclassified failure {kind!r} {error!r}"
+            assert kind in KINDS, f"{name}: unclassified failure {kind!r} {error!r}"
+            assert error, f"{name}: unclassified failure {kind!r} {error!r}"
             figures.kinds[str(kind)] += 1
 
 
@@ -255,7 +256,8 @@ def _once_batches(
         assert rss_kb < MEMORY_BUDGET_KB, f"batch {number} peak RSS {rss_kb} kB"
         _check_batch(folder / "monitor.db", [f"c{i}" for i in batch], figures)
     polls = _healthy_polls(folder / "monitor.db")
-    assert len(polls) == len(batches) and "error" not in polls, polls
+    assert len(polls) == len(batches), polls
+    assert "error" not in polls, polls
 
 
 def _report(figures: Figures) -> None:

@@ -96,11 +96,13 @@ def test_delivery_run_once_sends_one_email_and_one_signed_webhook_then_nothing(
     assert len(smtp.handler.delivered) == 1
     message = smtp.handler.delivered[0].message()
     assert "Telephone conversation" in str(message["Subject"])
-    assert len(webhook.requests) == 1 and webhook.requests[0].verified
+    assert len(webhook.requests) == 1
+    assert webhook.requests[0].verified
     body = json.loads(webhook.requests[0].body)
     assert body["id"] == webhook.requests[0].id
     assert message["Message-ID"] == f"<{_email_id(tmp_path)}@monitor.test>"
-    assert body["kind"] == "item" and body["possible_duplicate"] is False
+    assert body["kind"] == "item"
+    assert body["possible_duplicate"] is False
     assert {r["state"] for r in _outbox(tmp_path / "monitor.db")} == {"sent"}
 
 
@@ -176,7 +178,8 @@ def test_delivery_kill_after_webhook_accepted_resends_once_with_same_id(
     assert receiver.count_by_id() == Counter({first.id: 2})
     assert second.verified
     resent = json.loads(second.body)
-    assert resent["possible_duplicate"] is True and resent["attempt"] == 2
+    assert resent["possible_duplicate"] is True
+    assert resent["attempt"] == 2
     assert json.loads(first.body)["possible_duplicate"] is False
     listed = json.loads(run_monitor(config, "alerts", "--json").stdout)
     assert [(r["id"], r["state"], r["possible_duplicate"]) for r in listed] == [
@@ -325,7 +328,8 @@ def test_delivery_storm_of_500_flagged_items_is_budgeted_into_one_digest(
     assert webhook.count_by_id().most_common(1)[0][1] == 1
     assert _received_kinds(webhook) == {"item": 20, "digest": 1}
     digest = next(json.loads(r.body) for r in webhook.requests if b'"digest"' in r.body[:60])
-    assert digest["count"] == 480 and digest["reason"] == "budget"
+    assert digest["count"] == 480
+    assert digest["reason"] == "budget"
     folded = query(db, "SELECT id FROM outbox WHERE channel = 'webhook:ops' AND state = 'folded'")
     assert {i["alert_id"] for i in digest["items"]} == {r["id"] for r in folded}
     ids = message_ids(smtp.handler.delivered)
@@ -350,9 +354,11 @@ def test_delivery_feed_rekeying_every_poll_does_not_realert(
     db = tmp_path / "monitor.db"
     assert query(db, "SELECT count(*) AS n FROM items")[0]["n"] == 30
     kinds = Counter(r["kind"] for r in query(db, "SELECT kind FROM outbox"))
-    assert kinds["item"] == 10 and kinds["churn"] == 1
+    assert kinds["item"] == 10
+    assert kinds["churn"] == 1
     received = _received_kinds(webhook)
-    assert received["item"] == 10 and received["churn"] == 1
+    assert received["item"] == 10
+    assert received["churn"] == 1
     assert webhook.count_by_id().most_common(1)[0][1] == 1
 
 
@@ -376,7 +382,8 @@ def test_delivery_rekeyed_items_with_a_fresh_timestamp_do_not_realert(
     db = tmp_path / "monitor.db"
     assert query(db, "SELECT count(*) AS n FROM items")[0]["n"] == 24
     kinds = Counter(r["kind"] for r in query(db, "SELECT kind FROM outbox"))
-    assert kinds["item"] == 8 and kinds["churn"] == 1
+    assert kinds["item"] == 8
+    assert kinds["churn"] == 1
 
 
 def test_delivery_first_poll_item_dated_in_the_future_stays_silent(

@@ -191,11 +191,14 @@ def test_faults_scheduler_sigterm_mid_poll_exits_within_grace_and_keeps_rows_who
     assert took < SHUTDOWN_GRACE_S + 3, took
     assert proc.returncode == 0, log.read_text()[-3000:]
     assert _query(db, "PRAGMA integrity_check") == [("ok",)]
-    assert _items(db, "slow") == 20 and [r[0] for r in _logged(db, "slow")] == ["ok"]
-    assert _items(db, "stuck") == 0 and _logged(db, "stuck") == []
+    assert _items(db, "slow") == 20
+    assert [r[0] for r in _logged(db, "slow")] == ["ok"]
+    assert _items(db, "stuck") == 0
+    assert _logged(db, "stuck") == []
     again = run_cli("--config", str(config), "-q", "run", "--once")
     assert again.returncode == 0, again.stderr
-    assert _items(db, "slow") == 20 and _items(db, "stuck") == 20
+    assert _items(db, "slow") == 20
+    assert _items(db, "stuck") == 20
     keys = _query(db, "SELECT count(*), count(DISTINCT feed || key) FROM items")
     assert keys == [(40, 40)]
 

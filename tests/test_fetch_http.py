@@ -59,10 +59,13 @@ def test_fetch_http_conditional_get_round_trip(http_server: TestServer, fetcher:
     url = http_server.route("/feed", reply(FEED, etag='"v1"'))
     first = fetcher.fetch(url)
     second = fetcher.fetch(url, Validators(etag=first.etag, last_modified="Tue, 01 Jan 2026"))
-    assert second.status == 304 and second.body is None and second.not_modified
+    assert second.status == 304
+    assert second.body is None
+    assert second.not_modified
     assert second.etag == '"v1"'
     sent = http_server.requests[-1].headers
-    assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Tue, 01 Jan 2026"
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Tue, 01 Jan 2026"
     assert "if-none-match" not in http_server.requests[0].headers
 
 
@@ -99,7 +102,8 @@ def test_fetch_http_non_2xx_is_status_error(
     url = http_server.route("/feed", reply(FEED, status=status))
     with pytest.raises(HttpStatusError) as caught:
         fetcher.fetch(url)
-    assert caught.value.kind == ErrorKind.HTTP_STATUS and caught.value.status == status
+    assert caught.value.kind == ErrorKind.HTTP_STATUS
+    assert caught.value.status == status
     assert str(status) in caught.value.message
 
 
@@ -116,7 +120,8 @@ def test_fetch_http_status_message_ignores_server_reason_phrase(
     url = http_server.route("/feed", behaviour)
     with pytest.raises(HttpStatusError) as caught:
         fetcher.fetch(url)
-    assert "\x1b" not in str(caught.value) and "Internal Server Error" in str(caught.value)
+    assert "\x1b" not in str(caught.value)
+    assert "Internal Server Error" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -202,7 +207,8 @@ def test_fetch_http_follows_each_redirect_status(
     final = http_server.route("/feed", reply(FEED))
     url = http_server.route("/old", redirect("/feed", status))
     result = fetcher.fetch(url)
-    assert result.body == FEED and result.url == final
+    assert result.body == FEED
+    assert result.url == final
 
 
 def test_fetch_http_follows_five_hops_to_another_origin(
@@ -224,7 +230,8 @@ def test_fetch_http_six_hops_are_too_many(http_server: TestServer, fetcher: Fetc
     http_server.route("/h7", reply(FEED))
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher.fetch(http_server.url("/h1"))
-    assert len(http_server.requests) == 6 and http_server.hits("/h7") == 0
+    assert len(http_server.requests) == 6
+    assert http_server.hits("/h7") == 0
 
 
 def test_fetch_http_redirect_loop_stops(http_server: TestServer, fetcher: Fetcher) -> None:
@@ -232,7 +239,8 @@ def test_fetch_http_redirect_loop_stops(http_server: TestServer, fetcher: Fetche
     url = http_server.route("/loop", redirect("/loop"))
     with pytest.raises(FetchError) as caught:
         fetcher.fetch(url)
-    assert caught.value.kind == ErrorKind.PROTOCOL and http_server.hits("/loop") == 6
+    assert caught.value.kind == ErrorKind.PROTOCOL
+    assert http_server.hits("/loop") == 6
 
 
 @pytest.mark.parametrize(
@@ -245,7 +253,8 @@ def test_fetch_http_redirect_to_other_scheme_is_blocked(
     url = http_server.route("/feed", redirect(target))
     with pytest.raises(FetchError) as caught:
         fetcher.fetch(url)
-    assert caught.value.kind == ErrorKind.BLOCKED and "redirect" in caught.value.message
+    assert caught.value.kind == ErrorKind.BLOCKED
+    assert "redirect" in caught.value.message
 
 
 def test_fetch_http_redirect_without_location_fails(
@@ -266,7 +275,8 @@ def test_fetch_http_deadline_covers_all_hops(http_server: TestServer) -> None:
     started = time.monotonic()
     with make_fetcher(timeout=1.0) as fetcher, pytest.raises(FetchError) as caught:
         fetcher.fetch(http_server.url("/h1"))
-    assert caught.value.kind == ErrorKind.TIMEOUT and time.monotonic() - started < 2.0
+    assert caught.value.kind == ErrorKind.TIMEOUT
+    assert time.monotonic() - started < 2.0
 
 
 def test_fetch_http_ignores_proxy_environment(
@@ -293,7 +303,8 @@ def test_fetch_http_post_returns_status_without_following(
     """post() sends body and headers and returns a 3xx as a status, not followed."""
     url = http_server.route("/hook", redirect("/elsewhere", 307))
     status, headers, _ = fetcher.post(url, b'{"a":1}', {"Content-Type": "application/json"}, 5.0)
-    assert status == 307 and headers["location"] == "/elsewhere"
+    assert status == 307
+    assert headers["location"] == "/elsewhere"
     assert http_server.hits("/elsewhere") == 0
     assert http_server.requests[0].body == b'{"a":1}'
     assert http_server.requests[0].headers["content-type"] == "application/json"
@@ -303,7 +314,8 @@ def test_fetch_http_post_caps_response_body(http_server: TestServer, fetcher: Fe
     """A webhook response body is cut at 64 KiB, and non-2xx is returned, not raised."""
     url = http_server.route("/hook", reply(b"x" * 1_000_000, status=500))
     status, _, body = fetcher.post(url, b"{}", {}, 5.0)
-    assert status == 500 and len(body) == POST_BODY_CAP
+    assert status == 500
+    assert len(body) == POST_BODY_CAP
 
 
 def test_fetch_http_post_refuses_private_address(http_server: TestServer) -> None:
@@ -311,7 +323,8 @@ def test_fetch_http_post_refuses_private_address(http_server: TestServer) -> Non
     url = http_server.route("/hook", reply(b"ok"))
     with make_fetcher(allow_private_networks=False) as fetcher, pytest.raises(FetchError) as caught:
         fetcher.post(url, b"{}", {}, 5.0)
-    assert caught.value.kind == ErrorKind.BLOCKED and http_server.hits("/hook") == 0
+    assert caught.value.kind == ErrorKind.BLOCKED
+    assert http_server.hits("/hook") == 0
 
 
 def test_fetch_http_fetch_many_runs_concurrently(http_server: TestServer, fetcher: Fetcher) -> None:
@@ -334,7 +347,8 @@ def test_fetch_http_fetch_many_runs_concurrently(http_server: TestServer, fetche
     elapsed = time.monotonic() - started
     assert sorted(results) == list(range(40))
     assert all(isinstance(r, FetchResult) and r.body == FEED for r in results.values())
-    assert elapsed < 40 * 0.2 / 3 and 1 < peak[0] <= 10
+    assert elapsed < 40 * 0.2 / 3
+    assert 1 < peak[0] <= 10
 
 
 def test_fetch_http_fetch_many_returns_failures_as_values(
@@ -357,11 +371,14 @@ def test_fetch_http_fetch_many_returns_failures_as_values(
         ],
         4,
     )
-    assert isinstance(internal, FetchError) and internal.kind == ErrorKind.INTERNAL
+    assert isinstance(internal, FetchError)
+    assert internal.kind == ErrorKind.INTERNAL
     assert "SECRET" not in internal.message
     assert isinstance(results["ok"], FetchResult)
-    assert isinstance(results["bad"], FetchError) and results["bad"].kind == ErrorKind.CONNECT
-    assert isinstance(results["404"], HttpStatusError) and results["404"].status == 404
+    assert isinstance(results["bad"], FetchError)
+    assert results["bad"].kind == ErrorKind.CONNECT
+    assert isinstance(results["404"], HttpStatusError)
+    assert results["404"].status == 404
 
 
 def test_fetch_http_logs_and_errors_hide_secrets(
@@ -374,6 +391,7 @@ def test_fetch_http_logs_and_errors_hide_secrets(
     fetcher.fetch(url + "?token=SECRET123")
     with pytest.raises(FetchError) as caught:
         fetcher.fetch("http://127.0.0.1:1/feed?token=SECRET123")
-    assert "SECRET123" not in caplog.text and "SECRET123" not in str(caught.value)
+    assert "SECRET123" not in caplog.text
+    assert "SECRET123" not in str(caught.value)
     assert logging.getLogger("httpx").level == logging.WARNING
     assert any("fetched" in r.getMessage() for r in caplog.records)

@@ -30,7 +30,8 @@ DAY = date(2025, 8, 9)
 def test_grading_dated_or_placed_meeting_is_placed(text: str) -> None:
     """Agreement or announcement of a leaders' meeting with a date or a place: placed."""
     reading = read_clause(text, DAY, "title")
-    assert reading.meeting and reading.grade == Grade.PLACED, reading.cues
+    assert reading.meeting, reading.cues
+    assert reading.grade == Grade.PLACED, reading.cues
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,8 @@ def test_grading_dated_or_placed_meeting_is_placed(text: str) -> None:
 def test_grading_meeting_agreed_or_prepared_is_agreed(text: str) -> None:
     """An invitation, preparations, or agreement without a date or place: agreed."""
     reading = read_clause(text, DAY, "title")
-    assert reading.meeting and reading.grade == Grade.AGREED, reading.cues
+    assert reading.meeting, reading.cues
+    assert reading.grade == Grade.AGREED, reading.cues
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,8 @@ def test_grading_meeting_agreed_or_prepared_is_agreed(text: str) -> None:
 def test_grading_hedged_or_past_meeting_is_contact(text: str) -> None:
     """A meeting only hoped for, asked about, conditional, or already held: a contact."""
     reading = read_clause(text, DAY, "title")
-    assert reading.meeting and reading.grade == Grade.CONTACT, reading.cues
+    assert reading.meeting, reading.cues
+    assert reading.grade == Grade.CONTACT, reading.cues
 
 
 @pytest.mark.parametrize(
@@ -86,14 +89,17 @@ def test_grading_hedged_or_past_meeting_is_contact(text: str) -> None:
 def test_grading_refused_meeting_is_refusal(text: str) -> None:
     """Cancelled, postponed, "no plans": a refusal of a leaders' meeting."""
     reading = read_clause(text, DAY, "title")
-    assert reading.meeting and reading.refusal and reading.grade == Grade.NONE
+    assert reading.meeting
+    assert reading.refusal
+    assert reading.grade == Grade.NONE
 
 
 def test_grading_headline_quoted_as_evidence_is_read_as_the_title() -> None:
     """A headline the matcher also quotes as a sentence keeps its attribution ("— Orban")."""
     title = "Russia-US summit in Budapest to take place with groundwork — Hungarian leader"
     graded = grade_item(title, [title], ("summit_planning",), DAY, "")
-    assert graded.grade == Grade.CONTACT and "speaker: third party" in graded.reason
+    assert graded.grade == Grade.CONTACT
+    assert "speaker: third party" in graded.reason
 
 
 def test_grading_leader_as_the_clause_subject_owns_its_summit() -> None:
@@ -102,7 +108,8 @@ def test_grading_leader_as_the_clause_subject_owns_its_summit() -> None:
     text = ("President Biden reaffirmed his goal of a stable and predictable relationship "
             "with Russia, and proposed a summit meeting in a third country in the coming months.")
     reading = read_clause(text, DAY, "evidence", "us")
-    assert reading.meeting and reading.grade == Grade.AGREED
+    assert reading.meeting
+    assert reading.grade == Grade.AGREED
 
 
 @pytest.mark.parametrize(
@@ -123,7 +130,8 @@ def test_grading_third_party_speaker_cannot_agree_or_place_a_meeting() -> None:
     working contact at most; the same words from one of the two sides place it."""
     title = "Putin-Trump summit to take place in Budapest — Hungarian foreign minister"
     reading = read_clause(title, DAY, "title")
-    assert reading.grade == Grade.CONTACT and "speaker: third party" in reading.cues
+    assert reading.grade == Grade.CONTACT
+    assert "speaker: third party" in reading.cues
     own = read_clause("Putin-Trump summit to take place in Budapest — Kremlin", DAY, "title")
     assert own.grade == Grade.PLACED
 
@@ -154,9 +162,11 @@ def test_grading_lone_leader_counts_when_the_other_side_speaks() -> None:
 def test_grading_dates_are_read_against_the_item_day() -> None:
     """A day-month date to come is the meeting date; one already past is not a date cue."""
     ahead = read_clause("Putin and Trump will meet on 15 August", DAY, "title")
-    assert ahead.grade == Grade.PLACED and ahead.meeting_date == date(2025, 8, 15)
+    assert ahead.grade == Grade.PLACED
+    assert ahead.meeting_date == date(2025, 8, 15)
     past = read_clause("Putin and Trump agreed on 1 August to meet", DAY, "title")
-    assert past.grade == Grade.AGREED and past.meeting_date is None
+    assert past.grade == Grade.AGREED
+    assert past.meeting_date is None
     next_year = read_clause("Путин и Трамп встретятся 10 января", date(2025, 12, 20), "title")
     assert next_year.meeting_date == date(2026, 1, 10)
 
@@ -165,7 +175,8 @@ def test_grading_wire_dateline_is_not_a_place_or_date() -> None:
     """"MOSCOW, August 9. /TASS/." at the start of a lead names neither place nor date."""
     lead = "MOSCOW, August 9. /TASS/. Putin and Trump agreed to meet"
     reading = read_clause(lead, DAY)
-    assert reading.grade == Grade.AGREED and not reading.places
+    assert reading.grade == Grade.AGREED
+    assert not reading.places
 
 
 def test_grading_item_takes_its_most_concrete_clause() -> None:
@@ -173,10 +184,12 @@ def test_grading_item_takes_its_most_concrete_clause() -> None:
     sentences = ["The President spoke with President Putin today.",
                  "Both leaders agreed to meet in Geneva on 16 June."]
     placed = grade_item("Readout of a call", sentences, ["leader_call"], date(2021, 6, 1), "us")
-    assert placed.grade == Grade.PLACED and placed.meeting_date == date(2021, 6, 16)
+    assert placed.grade == Grade.PLACED
+    assert placed.meeting_date == date(2021, 6, 16)
     assert 'evidence "Both leaders agreed to meet in Geneva' in placed.reason
     contact = grade_item("Readout of a call", sentences[:1], ["leader_call"], DAY, "us")
-    assert contact.grade == Grade.CONTACT and contact.reason == "contact: leader_call"
+    assert contact.grade == Grade.CONTACT
+    assert contact.reason == "contact: leader_call"
 
 
 def test_grading_item_refusing_a_meeting_is_at_most_a_contact() -> None:
@@ -186,17 +199,20 @@ def test_grading_item_refusing_a_meeting_is_at_most_a_contact() -> None:
         ["On 16 October the presidents agreed to meet in Budapest."],
         ["summit_planning", "refusal"], date(2025, 10, 23),
     )
-    assert item.refusal == "meeting" and item.grade == Grade.CONTACT
+    assert item.refusal == "meeting"
+    assert item.grade == Grade.CONTACT
 
 
 def test_grading_refusal_of_talks_is_scoped_to_talks() -> None:
     """Suspended consultations refuse talks, not a leaders' meeting."""
     item = grade_item("Russia suspends strategic stability consultations with the US", [],
                       ["refusal", "strategic_stability"], DAY)
-    assert item.refusal == "talks" and item.grade == Grade.CONTACT
+    assert item.refusal == "talks"
+    assert item.grade == Grade.CONTACT
 
 
 def test_grading_matcher_refusal_type_is_trusted_when_the_words_are_its_own() -> None:
     """A refusal the matcher found with words the grader does not know still counts."""
     item = grade_item("Consultations on the treaty will not go ahead", [], ["refusal"], DAY)
-    assert item.refusal == "talks" and item.grade == Grade.NONE
+    assert item.refusal == "talks"
+    assert item.grade == Grade.NONE

@@ -35,7 +35,8 @@ def test_health_three_states_against_a_real_daemon(tmp_path: Path, http_server: 
     config = write_config(tmp_path, [good])
     assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
     code, report = _health(config)
-    assert code == 2 and report["status"] == "down"
+    assert code == 2
+    assert report["status"] == "down"
     assert "no monitor is running" in str(report["problems"])
     daemon = RunningDaemon(config)
     try:
@@ -53,9 +54,11 @@ def test_health_three_states_against_a_real_daemon(tmp_path: Path, http_server: 
         text = run_cli("--config", str(config), "-q", "health")
     finally:
         daemon.stop()
-    assert code == 1 and report["status"] == "degraded"
+    assert code == 1
+    assert report["status"] == "degraded"
     assert any("feed gone: no successful poll ever [http_status]" in p for p in report["problems"])
-    assert text.returncode == 1 and text.stdout.startswith("degraded")
+    assert text.returncode == 1
+    assert text.stdout.startswith("degraded")
 
 
 def test_health_dead_and_waiting_alerts_degrade() -> None:
@@ -67,10 +70,11 @@ def test_health_dead_and_waiting_alerts_degrade() -> None:
         waiting_alerts={"webhook:ops": 5},
     )
     health = assess(snapshot, [FEED], NOW)
-    assert health.status == "degraded" and health.exit_code == 1
+    assert health.status == "degraded"
+    assert health.exit_code == 1
     assert len(health.problems) == 2
     assert "2 alert(s) dead on email" in health.problems[0]
-    assert "5 alert(s) waiting over 1h on webhook:ops" == health.problems[1]
+    assert health.problems[1] == "5 alert(s) waiting over 1h on webhook:ops"
 
 
 def test_health_no_poll_for_intervals_is_down_even_with_a_daemon() -> None:
@@ -78,7 +82,8 @@ def test_health_no_poll_for_intervals_is_down_even_with_a_daemon() -> None:
     stale = _row(next_due=iso(NOW - timedelta(hours=2)), last_success=iso(NOW - timedelta(hours=3)))
     snapshot = Snapshot(running_pid=1, feeds={"k": stale}, dead_alerts={}, waiting_alerts={})
     health = assess(snapshot, [FEED], NOW)
-    assert health.status == "down" and health.exit_code == 2
+    assert health.status == "down"
+    assert health.exit_code == 2
     assert "no feed was polled on time" in health.problems[0]
 
 

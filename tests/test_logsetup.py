@@ -30,7 +30,9 @@ def test_logsetup_json_lines_carry_event_fields(tmp_path: Path, http_server: Tes
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stderr.splitlines()]
     polled = [r for r in records if r.get("event") == "polled"]
-    assert polled and polled[0]["feed"] == "k" and polled[0]["new"] == "3"
+    assert polled
+    assert polled[0]["feed"] == "k"
+    assert polled[0]["new"] == "3"
     assert all(r["ts"].endswith("Z") and r["level"] for r in records)
 
 

@@ -56,4 +56,5 @@ def test_metrics_listen_must_be_an_address_and_port(tmp_path: Path) -> None:
     config = write_config(tmp_path, [], extra='[metrics]\nlisten = "localhost"\n')
     result = run_cli("--config", str(config), "config", "check")
     assert result.returncode == 1
-    assert "metrics.listen" in result.stderr and "127.0.0.1:9464" in result.stderr
+    assert "metrics.listen" in result.stderr
+    assert "127.0.0.1:9464" in result.stderr

@@ -53,7 +53,8 @@ def test_newcomer_unset_secret_is_said_at_check_and_once_at_run(
     assert polled.returncode == 0, polled.stderr
     assert polled.stderr.count("SURELY_UNSET_SECRET_Y") == 1, polled.stderr
     rows = query(tmp_path / "m.db", "SELECT state, attempts FROM outbox")
-    assert len(rows) == 3 and all(r == {"state": "pending", "attempts": 0} for r in rows)
+    assert len(rows) == 3
+    assert all(r == {"state": "pending", "attempts": 0} for r in rows)
 
 
 def test_newcomer_socks_proxy_is_refused_with_the_fix(tmp_path: Path) -> None:
@@ -64,5 +65,6 @@ def test_newcomer_socks_proxy_is_refused_with_the_fix(tmp_path: Path) -> None:
     )
     result = run_cli("--config", str(config), "config", "check")
     assert result.returncode == 1
-    assert "fetch.proxy" in result.stderr and "SOCKS proxies are not supported" in result.stderr
+    assert "fetch.proxy" in result.stderr
+    assert "SOCKS proxies are not supported" in result.stderr
     assert "socks" not in (REPO / "config" / "monitor.toml").read_text().lower()

@@ -117,10 +117,12 @@ def test_outlook_suspended_talks_end_earlier_contacts() -> None:
 def test_outlook_reasons_name_the_setting_event_and_since() -> None:
     """The first reason gives the level, since when, the event, its day and its sources."""
     result = compute_outlook([event(CONTACT, 12), event(AGREED, 4, feed="kremlin-en")], AS_OF, S)
-    assert result.level == "elevated" and result.since == AS_OF - timedelta(days=4)
+    assert result.level == "elevated"
+    assert result.since == AS_OF - timedelta(days=4)
     first = result.reasons[0]
     assert first.startswith("elevated since 2025-08-06: leaders' meeting agreed in principle")
-    assert "(kremlin-en)" in first and "holds elevated until 2025-08-26" in first
+    assert "(kremlin-en)" in first
+    assert "holds elevated until 2025-08-26" in first
     assert result.reasons[1].startswith("also envoy visit")
 
 
@@ -148,7 +150,8 @@ def test_outlook_score_places_the_day_within_its_level() -> None:
     """The score is the level's rank plus the share of its period still to run."""
     fresh, old = compute_outlook([event(AGREED, 0)], AS_OF, S), compute_outlook(
         [event(AGREED, 20)], AS_OF, S)
-    assert fresh.score == pytest.approx(2.99) and 2.0 < old.score < 2.1
+    assert fresh.score == pytest.approx(2.99)
+    assert 2.0 < old.score < 2.1
     assert level_rank(fresh.level) == int(fresh.score)
 
 
@@ -165,5 +168,7 @@ def test_outlook_source_side_from_feed_or_url() -> None:
 def test_outlook_sparkline_scales_to_max() -> None:
     """The sparkline has one cell per value, dots for zero, a full block for the max."""
     line = sparkline([0.0, 1.0, 4.0, 8.0])
-    assert len(line) == 4 and line[0] == "·" and line[-1] == "█"
+    assert len(line) == 4
+    assert line[0] == "·"
+    assert line[-1] == "█"
     assert sparkline([0.0, 0.0]) == "··"

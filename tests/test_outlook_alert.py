@@ -51,7 +51,8 @@ def test_outlook_alert_on_rise_names_events_and_since(tmp_path: Path, config: Co
         (notice,) = notices(store)
     assert (notice["level"], notice["previous"], notice["since"]) == ("high", "quiet", "2025-08-09")
     assert notice["reasons"][0].startswith("high since 2025-08-09: leaders' meeting announced")
-    assert notice["events"][0]["items"] == [1] and notice["events"][0]["grade"] == "placed"
+    assert notice["events"][0]["items"] == [1]
+    assert notice["events"][0]["grade"] == "placed"
 
 
 def test_outlook_alert_not_on_decay(tmp_path: Path, config: Config) -> None:

@@ -74,7 +74,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         stored = item_days(store)
     days = replay(events, min(stored), max(stored), settings)
     items = [i for e in events for i in e.items]
-    yield Replay(truth, days, run_backtest(truth, days, stored),
+    return Replay(truth, days, run_backtest(truth, days, stored),
                  sorted({i.day for i in items if i.grade.grade >= Grade.AGREED}),
                  sorted({i.day for i in items}))
 
@@ -83,8 +83,10 @@ def test_outlook_replay_geneva_2021_elevated_then_high_within_two_days(history: 
     """Geneva: elevated within two days of the agreement, high within two of the announcement."""
     geneva = history.summit("Geneva")
     assert geneva.stored > 0  # type: ignore[attr-defined]
-    assert geneva.to_elevated is not None and geneva.to_elevated <= 2  # type: ignore[attr-defined]
-    assert geneva.to_high is not None and geneva.to_high <= 2  # type: ignore[attr-defined]
+    assert geneva.to_elevated is not None
+    assert geneva.to_elevated <= 2
+    assert geneva.to_high is not None
+    assert geneva.to_high <= 2
     assert geneva.lead["high"] >= 14  # type: ignore[attr-defined]
 
 
@@ -96,7 +98,8 @@ def test_outlook_replay_never_high_before_the_announcement(history: Replay, name
                                                            first: date, last: date) -> None:
     """Between the first precursor and the announcement no day reads high."""
     span = [d for d in history.days if first <= d.day <= last]
-    assert span and all(d.level != "high" for d in span), name
+    assert span, name
+    assert all(d.level != "high" for d in span), name
 
 
 def test_outlook_replay_quiet_periods_rarely_high(history: Replay) -> None:
@@ -110,7 +113,8 @@ def test_outlook_replay_quiet_periods_rarely_high(history: Replay) -> None:
 def test_outlook_replay_wire_of_working_contacts_is_not_above_watch(history: Replay) -> None:
     """Two weeks of a wire full of envoy and summit talk, no date set: watch at most."""
     wire = [d for d in history.days if date(2025, 11, 1) <= d.day <= date(2025, 11, 14)]
-    assert {d.level for d in wire} <= {"quiet", "watch"} and "watch" in {d.level for d in wire}
+    assert {d.level for d in wire} <= {"quiet", "watch"}
+    assert "watch" in {d.level for d in wire}
 
 
 def test_outlook_replay_weeks_without_contacts_are_quiet_or_watch(history: Replay) -> None:

@@ -59,7 +59,8 @@ def test_outlook_wire_long_track_without_a_date_never_reads_high() -> None:
     levels = [d.level for d in days]
     assert "high" not in levels, [(d.day, d.level) for d in days if d.level == "high"]
     assert levels.count("elevated") <= 0.25 * len(levels)
-    assert levels.count("watch") > levels.count("elevated") and "quiet" in levels
+    assert levels.count("watch") > levels.count("elevated")
+    assert "quiet" in levels
 
 
 def test_outlook_wire_announcement_then_cancellation() -> None:
@@ -75,4 +76,5 @@ def test_outlook_wire_announcement_then_cancellation() -> None:
              for n, (offset, kind, title) in enumerate(script, start=1)]
     levels = [d.level for d in replay(group(items), day, day + timedelta(days=10),
                                       OutlookSettings())]
-    assert levels[:7] == ["high"] * 7 and levels[7] == "watch"
+    assert levels[:7] == ["high"] * 7
+    assert levels[7] == "watch"

@@ -47,4 +47,5 @@ def test_packaging_wheel_builds_without_warnings_and_ships_the_defaults(tmp_path
     assert "deprecated" not in (built.stdout + built.stderr).lower(), built.stdout + built.stderr
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "monitor/defaults/monitor.toml" in names and "monitor/defaults/rules.toml" in names
+    assert "monitor/defaults/monitor.toml" in names
+    assert "monitor/defaults/rules.toml" in names

@@ -65,7 +65,8 @@ def test_parse_kremlin_feed_matches_golden_items() -> None:
     ]  # fmt: skip
     assert got == json.loads(KREMLIN_GOLDEN.read_text(encoding="utf-8"))
     assert feed.title == "Website of the President of Russia: All Publications"
-    assert feed.warning is None and not feed.truncated
+    assert feed.warning is None
+    assert not feed.truncated
 
 
 def test_parse_kremlin_body_is_full_content_not_summary() -> None:
@@ -73,7 +74,8 @@ def test_parse_kremlin_body_is_full_content_not_summary() -> None:
     item = parse(KREMLIN.read_bytes(), content_type="application/atom+xml").items[0]
     assert item.summary.startswith("Vladimir Putin congratulated all Orthodox Christians")
     assert len(item.body) > 3 * len(item.summary)
-    assert "<" not in item.body and "&lt;" not in item.body
+    assert "<" not in item.body
+    assert "&lt;" not in item.body
 
 
 def test_parse_whitehouse_guid_is_key_and_content_encoded_is_body() -> None:
@@ -274,8 +276,10 @@ def test_parse_bozo_feed_keeps_entries_and_warns() -> None:
     feed = parse(body)
     assert [i.key for i in feed.items][:1] == ["g1"]
     assert feed.items[0].title == "Fish & Chips"
-    assert feed.warning and feed.warning.startswith("ill-formed feed")
-    assert "\n" not in feed.warning and len(feed.warning) <= 300
+    assert feed.warning
+    assert feed.warning.startswith("ill-formed feed")
+    assert "\n" not in feed.warning
+    assert len(feed.warning) <= 300
 
 
 def test_parse_mislabelled_feed_is_read_with_a_warning() -> None:
@@ -283,7 +287,8 @@ def test_parse_mislabelled_feed_is_read_with_a_warning() -> None:
     for content_type in ("text/xml", "application/octet-stream"):
         feed = parse(KREMLIN.read_bytes(), content_type=content_type)
         assert len(feed.items) == 20
-        assert feed.warning and feed.warning.startswith("feed served with a misleading")
+        assert feed.warning
+        assert feed.warning.startswith("feed served with a misleading")
 
 
 def test_parse_bozo_without_entries_or_version_is_not_a_feed() -> None:
@@ -294,7 +299,8 @@ def test_parse_bozo_without_entries_or_version_is_not_a_feed() -> None:
 def test_parse_valid_empty_feed_has_no_items_and_no_error() -> None:
     """A real feed with zero items is a success with nothing in it."""
     feed = parse(rss())
-    assert feed.items == () and feed.warning is None
+    assert feed.items == ()
+    assert feed.warning is None
 
 
 # --- identity ----------------------------------------------------------------------------
@@ -338,7 +344,9 @@ def test_parse_key_falls_back_to_content_hash() -> None:
     date = "<pubDate>Tue, 24 Nov 2026 18:00:00 +0000</pubDate>"
     body = rss("<title>a</title><description>b</description>" + date)
     first, again = parse(body).items[0], parse(body).items[0]
-    assert first.key_kind == "hash" and first.key.startswith("hash:") and len(first.key) == 69
+    assert first.key_kind == "hash"
+    assert first.key.startswith("hash:")
+    assert len(first.key) == 69
     assert first.key == again.key
     other = parse(body.replace(b"<title>a", b"<title>A")).items[0]
     assert other.key != first.key
@@ -462,7 +470,8 @@ def test_parse_caps_title_summary_and_body() -> None:
         "</content:encoded>"
     )
     item = parse(body).items[0]
-    assert len(item.title) == 1_000 and item.title.endswith("…")
+    assert len(item.title) == 1_000
+    assert item.title.endswith("…")
     assert len(item.summary) == 65_536
     assert len(item.body) == 1_000_000
 
@@ -482,7 +491,8 @@ def test_parse_many_items_in_bounded_time() -> None:
     body = rss(*(item.format(n=n) for n in range(5_000)))
     started = time.monotonic()
     feed = parse(body, max_items=500)
-    assert len(feed.items) == 500 and feed.truncated
+    assert len(feed.items) == 500
+    assert feed.truncated
     assert time.monotonic() - started < 10
 
 

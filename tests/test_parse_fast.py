@@ -52,7 +52,8 @@ def test_parse_fast_reads_the_kremlin_atom_feed_like_feedparser() -> None:
         content_type="application/atom+xml; charset=utf-8",
         base_url="http://en.kremlin.ru/events/all/feed",
     )
-    assert len(feed.items) == 20 and feed.items[0].lang == "en"
+    assert len(feed.items) == 20
+    assert feed.items[0].lang == "en"
 
 
 def test_parse_fast_reads_wordpress_rss_like_feedparser() -> None:
@@ -239,7 +240,8 @@ def test_parse_fast_plain_text_title_guessed_as_html_outside_atom() -> None:
 def test_parse_fast_misleading_content_type_warns_like_feedparser() -> None:
     """A well-formed feed under text/xml without a charset keeps feedparser's warning."""
     feed = both(rss("<item><guid>1</guid></item>"), content_type="text/plain")
-    assert feed.warning and feed.warning.startswith("feed served with a misleading")
+    assert feed.warning
+    assert feed.warning.startswith("feed served with a misleading")
 
 
 # --- what it leaves to feedparser ---------------------------------------------------------

@@ -35,7 +35,8 @@ def test_parsepool_worker_gives_the_inline_result() -> None:
         pooled = pool.result(pool.submit(_job(body)), timeout=60)
     assert pooled.feed == inline.feed
     assert pooled.matches == inline.matches
-    assert inline.feed is not None and len(inline.feed.items) == 20
+    assert inline.feed is not None
+    assert len(inline.feed.items) == 20
     assert len(inline.matches) == 20
 
 
@@ -44,7 +45,8 @@ def test_parsepool_refused_document_is_a_classified_error() -> None:
     body = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "x">]><rss><channel/></rss>'
     with ParsePool(1) as pool:
         output = pool.result(pool.submit(_job(body)), timeout=60)
-    assert output.feed is None and output.error is not None
+    assert output.feed is None
+    assert output.error is not None
     assert output.error.kind == ErrorKind.PARSE
 
 
@@ -61,9 +63,11 @@ def test_parsepool_killed_worker_becomes_a_parse_error_and_the_pool_recovers() -
             os.kill(pid, signal.SIGKILL)
         output = pool.result(future, timeout=60)
         if output.feed is None:  # the kill landed before the job finished
-            assert output.error is not None and output.error.kind == ErrorKind.PARSE
+            assert output.error is not None
+            assert output.error.kind == ErrorKind.PARSE
             after = pool.result(pool.submit(_job(body)), timeout=60)
-    assert after.feed is not None and len(after.feed.items) == 20
+    assert after.feed is not None
+    assert len(after.feed.items) == 20
 
 
 def test_parsepool_concurrent_first_submits_start_one_pool() -> None:

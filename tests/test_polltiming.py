@@ -54,9 +54,12 @@ def test_polltiming_hostile_retry_after_is_capped() -> None:
 def test_polltiming_failures_back_off_exponentially_to_the_cap() -> None:
     """Each extra failure doubles the delay until max_interval, which is never exceeded."""
     delays = [next_poll_delay(60, n, None, None, 3600, random.Random(5)) for n in range(1, 12)]
-    assert 54 <= delays[0] <= 60 and 108 <= delays[1] <= 120 and 216 <= delays[2] <= 240
+    assert 54 <= delays[0] <= 60
+    assert 108 <= delays[1] <= 120
+    assert 216 <= delays[2] <= 240
     assert delays == sorted(delays)  # same seed, so the same jitter factor each time
-    assert all(d <= 3600 for d in delays) and delays[-1] >= 3600 * (1 - JITTER)
+    assert all(d <= 3600 for d in delays)
+    assert delays[-1] >= 3600 * (1 - JITTER)
 
 
 def test_polltiming_huge_failure_count_does_not_overflow() -> None:
@@ -66,7 +69,7 @@ def test_polltiming_huge_failure_count_does_not_overflow() -> None:
 
 def test_polltiming_rejects_non_positive_interval() -> None:
     """A zero interval is a programming error, not a busy loop."""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be positive"):
         next_poll_delay(0, 0, None, None, DAY, random.Random(7))
 
 

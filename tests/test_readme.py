@@ -106,8 +106,10 @@ def test_readme_test_and_run_commands_are_the_makefile_targets() -> None:
     """The README's two set-up commands are `make run` and `make test`, and both exist."""
     text = README.read_text()
     makefile = (REPO / "Makefile").read_text()
-    assert "make run" in text and "make test" in text
-    assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make run" in text
+    assert "make test" in text
+    assert re.search(r"^run:", makefile, re.M)
+    assert re.search(r"^test:", makefile, re.M)
 
 
 if __name__ == "__main__" and "--print" in sys.argv:

@@ -53,9 +53,11 @@ def report_html(items: list[ReportItem]) -> str:
 def test_report_escapes_markup_in_feed_text() -> None:
     """Titles, feeds, rules, terms and evidence text appear escaped, never as markup."""
     html = report_html([report_item()])
-    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "white&lt;house&gt;" in html and "rule&lt;x&gt;" in html
+    assert "white&lt;house&gt;" in html
+    assert "rule&lt;x&gt;" in html
     assert "<mark>summit&lt;/b&gt; date</mark>" in html
     assert "onerror=alert" not in html.replace("onerror=alert(2)&gt;", "")
 
@@ -113,7 +115,9 @@ def test_report_command_writes_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert html.count("<article") == 6
-    assert "\x1b" not in html and "\u202e" not in html and "<script" not in html
+    assert "\x1b" not in html
+    assert "\u202e" not in html
+    assert "<script" not in html
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium")

@@ -103,4 +103,5 @@ def test_retention_items_younger_than_30_days_are_refused(tmp_path: Path) -> Non
     )
     result = run_monitor(config, "config", "check")
     assert result.returncode == 1
-    assert "storage.keep_unflagged_items" in result.stderr and "30d" in result.stderr
+    assert "storage.keep_unflagged_items" in result.stderr
+    assert "30d" in result.stderr

@@ -57,7 +57,8 @@ def test_review_flagged_filters(db: Path) -> None:
     assert ids("--status", "reviewed") == [5]
     assert ids("--signal", "leader_call") == [2, 1]
     prefix = invoke(db, ["flagged", "--signal", "leader"])  # a whole type, not a prefix
-    assert prefix.exit_code == 1 and "no signal type leader; known:" in prefix.stderr
+    assert prefix.exit_code == 1
+    assert "no signal type leader; known:" in prefix.stderr
     assert ids("--feed", "kremlin-en") == [4, 2]
     assert ids("--min-score", "1.5") == [5, 1]
     assert ids("--search", "envoy") == [3]
@@ -70,9 +71,11 @@ def test_review_flagged_plain_lines(db: Path) -> None:
     and title."""
     result = invoke(db, ["flagged"])
     lines = result.stdout.splitlines()
-    assert len(lines) == 7 and lines[0].split() == ["ID", "TIME", "FEED", "SCORE", "SIGNALS",
+    assert len(lines) == 7
+    assert lines[0].split() == ["ID", "TIME", "FEED", "SCORE", "SIGNALS",
                                                     "STATUS", "TITLE"]
-    assert lines[-1].split()[0] == "1" and "leader_call,summit_planning" in lines[-1]
+    assert lines[-1].split()[0] == "1"
+    assert "leader_call,summit_planning" in lines[-1]
     assert "Readout of the President" in lines[-1]
 
 
@@ -87,7 +90,8 @@ def test_review_flagged_injection_is_literal(db: Path, option: str, payload: str
         assert flagged_json(db, option, payload) == []
     else:
         result = invoke(db, ["flagged", option, payload])
-        assert result.exit_code == 1 and f" {payload}; known: " in result.stderr
+        assert result.exit_code == 1
+        assert f" {payload}; known: " in result.stderr
     assert schema_snapshot(db) == before
     assert len(flagged_json(db)) == 6
 
@@ -126,7 +130,8 @@ def test_review_show_highlights_plain_when_piped(db: Path) -> None:
     assert "\x1b" not in result.stdout
     assert "agreed that their teams will prepare a summit meeting in Geneva on August 16" \
         in result.stdout
-    assert "Evidence:" in result.stdout and "summit_planning" in result.stdout
+    assert "Evidence:" in result.stdout
+    assert "summit_planning" in result.stdout
 
 
 def test_review_show_evidence_first_and_spans_marked_in_plain_text(db: Path) -> None:
@@ -163,9 +168,11 @@ def test_review_show_deliveries_and_missing_item(db: Path) -> None:
         add_delivery(store, 1, "email", "sent", "2025-07-20T14:01:00Z")
         add_delivery(store, 1, "webhook:ops", "dead", "2025-07-20T14:01:00Z")
     out = invoke(db, ["show", "1"]).stdout
-    assert "email  item  sent" in out and "webhook:ops  item  dead" in out
+    assert "email  item  sent" in out
+    assert "webhook:ops  item  dead" in out
     missing = invoke(db, ["show", "999"])
-    assert missing.exit_code == 1 and "no item with id 999" in missing.stderr
+    assert missing.exit_code == 1
+    assert "no item with id 999" in missing.stderr
 
 
 def test_review_actions_update_status_and_history(db: Path, monkeypatch: pytest.MonkeyPatch
@@ -190,7 +197,8 @@ def test_review_actions_update_status_and_history(db: Path, monkeypatch: pytest.
 def test_review_action_on_unknown_id_changes_nothing(db: Path) -> None:
     """A batch with one unknown id fails as a whole: no event, no status change."""
     result = invoke(db, ["ack", "1", "999"])
-    assert result.exit_code == 1 and "999" in result.stderr
+    assert result.exit_code == 1
+    assert "999" in result.stderr
     with open_store(db) as store:
         assert store.query("SELECT count(*) AS n FROM review_events")[0]["n"] == 0
         assert store.query("SELECT status FROM flags WHERE item_id = 1")[0]["status"] == "new"
@@ -200,7 +208,8 @@ def test_review_note_text_is_stored_verbatim_but_shown_clean(db: Path) -> None:
     """A note with escape codes is kept as typed and printed without them."""
     invoke(db, ["note", "2", "see \x1b[31mred\x1b[0m ' OR 1=1 --"])
     out = invoke(db, ["show", "2"]).stdout
-    assert "see red ' OR 1=1 --" in out and "\x1b" not in out
+    assert "see red ' OR 1=1 --" in out
+    assert "\x1b" not in out
     assert NOW.year == 2025
 
 

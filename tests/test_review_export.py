@@ -38,7 +38,8 @@ def test_review_export_json_and_jsonl_agree(db: Path) -> None:
     assert [r["id"] for r in as_json] == [1, 2, 3, 4, 5, 6, 7]
     first = as_json[0]
     assert first["signal_types"] == ["leader_call", "summit_planning"]
-    assert first["signals"][1]["spans"] and first["signals"][1]["rule"] == "summit_planning.test"
+    assert first["signals"][1]["spans"]
+    assert first["signals"][1]["rule"] == "summit_planning.test"
 
 
 def test_review_export_csv_round_trips(db: Path) -> None:
@@ -89,7 +90,8 @@ def test_review_import_key_falls_back_to_url_then_hash() -> None:
     assert by_url.published == "2021-06-16T08:00:00Z"
     by_hash = item_from_json({"url": "javascript:alert(1)", "title": "t", "text": "",
                               "published": "2021-06-16"})
-    assert by_hash.key_kind == "hash" and by_hash.url is None
+    assert by_hash.key_kind == "hash"
+    assert by_hash.url is None
 
 
 def test_review_import_bad_lines_named_rest_kept() -> None:
@@ -108,7 +110,8 @@ def test_review_import_bad_lines_named_rest_kept() -> None:
     assert [i.title for i in items] == ["ok", "Встреча"]
     assert [i.lang for i in items] == ["ru", "ru"]
     assert [e.split(":")[0] for e in errors] == ["line 2", "line 3", "line 5", "line 6", "line 7"]
-    assert "published" in errors[1] and "title" in errors[3]
+    assert "published" in errors[1]
+    assert "title" in errors[3]
 
 
 def test_review_import_guess_lang() -> None:

@@ -35,8 +35,10 @@ def test_review_outlook_json_shape(db: Path) -> None:
     assert (doc["as_of"], doc["level"], doc["since"]) == ("2025-08-10", "high", "2025-07-20")
     assert doc["reasons"][0].startswith("high since 2025-07-20: leaders' meeting announced")
     top = doc["events"][0]
-    assert top["level"] == "high" and top["sources"] == ["kremlin-en", "whitehouse"]
-    assert sorted(i["id"] for i in top["items"]) == [1, 2] and top["set_by"] == 1
+    assert top["level"] == "high"
+    assert top["sources"] == ["kremlin-en", "whitehouse"]
+    assert sorted(i["id"] for i in top["items"]) == [1, 2]
+    assert top["set_by"] == 1
     assert top["holds_until"] == "2025-08-16"
 
 
@@ -57,22 +59,26 @@ def test_review_outlook_terminal_view(db: Path) -> None:
     """The terminal view shows level and since, reasons, events and a level strip per day."""
     out = invoke(db, ["outlook", "--as-of", "2025-08-10"]).stdout
     assert out.startswith("Outlook 2025-08-10: HIGH since 2025-07-20")
-    assert "Events holding a level:" in out and "#1 placed: evidence" in out
+    assert "Events holding a level:" in out
+    assert "#1 placed: evidence" in out
     strip = out.split("E elevated, H high):\n")[1].splitlines()[0].strip()
-    assert len(strip) == 60 and strip.endswith("H" * 22)
+    assert len(strip) == 60
+    assert strip.endswith("H" * 22)
 
 
 def test_review_outlook_replay_per_day(db: Path) -> None:
     """--from/--to --json gives one outlook per day, equal to computing each day alone."""
     days = outlook_json(db, "--from", "2025-07-18", "--to", "2025-08-20")
-    assert isinstance(days, list) and len(days) == 34
+    assert isinstance(days, list)
+    assert len(days) == 34
     with open_store(db) as store:
         events = load_events(store)
     for doc in days:
         alone = compute_outlook(events, date.fromisoformat(doc["as_of"]), OutlookSettings())
         assert (doc["level"], doc["score"]) == (alone.level, alone.score)
     levels = [d["level"] for d in days]
-    assert levels[:2] == ["quiet", "quiet"] and levels[2] == "high"
+    assert levels[:2] == ["quiet", "quiet"]
+    assert levels[2] == "high"
     assert levels[-1] == "elevated"  # the meeting day (16 Aug) passed: one level lower
 
 
@@ -82,7 +88,8 @@ def test_review_outlook_dismissed_items_leave(db: Path) -> None:
     assert outlook_json(db, "--as-of", "2025-08-10")["level"] == "watch"  # type: ignore[index]
     invoke(db, ["dismiss", "2", "3", "4", "5", "6"])
     after = outlook_json(db, "--as-of", "2025-08-10")
-    assert after["level"] == "quiet" and after["events"] == []  # type: ignore[index]
+    assert after["level"] == "quiet"
+    assert after["events"] == []
 
 
 def test_review_outlook_places_items_flagged_before_events_existed(db: Path) -> None:
@@ -90,7 +97,8 @@ def test_review_outlook_places_items_flagged_before_events_existed(db: Path) -> 
     with open_store(db) as store:
         assert store.query("SELECT count(*) AS n FROM event_items")[0]["n"] == 0
         placed = ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC))
-        assert placed == 6 and ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC)) == 0
+        assert placed == 6
+        assert ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC)) == 0
 
 
 @pytest.mark.parametrize("args", [["--from", "2025-08-01"], ["--as-of", "10/08/2025"],

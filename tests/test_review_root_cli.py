@@ -57,6 +57,8 @@ def test_review_root_cli_end_to_end(config: Path) -> None:
     assert shown["history"][0]["user"] == "carol"
     assert shown["history"][0]["at"] == "2025-08-10T12:00:00Z"
     outlook = json.loads(monitor(config, "outlook", "--json").stdout)
-    assert outlook["as_of"] == "2025-08-10" and outlook["level"] == "high"
+    assert outlook["as_of"] == "2025-08-10"
+    assert outlook["level"] == "high"
     missing = monitor(config, "show", "999")
-    assert missing.returncode == 1 and missing.stderr.startswith("error: no item with id 999")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: no item with id 999")

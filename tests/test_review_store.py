@@ -118,11 +118,13 @@ def test_review_store_actions_while_daemon_writes(tmp_path: Path) -> None:
                 done += 1
     finally:
         out, _ = writer.communicate(timeout=30)
-    assert writer.returncode == 0 and int(out) > 10
+    assert writer.returncode == 0
+    assert int(out) > 10
     with open_store(path) as store:
         events = store.query("SELECT item_id, action, note FROM review_events ORDER BY id")
         status = store.query("SELECT DISTINCT status FROM flags WHERE item_id <= 5")
-    assert len(events) == done * 5 and done > 10
+    assert len(events) == done * 5
+    assert done > 10
     assert [e["note"] for e in events[::5]] == [str(n) for n in range(done)]
     expected = {"ack": "reviewed", "escalate": "escalated", "dismiss": "dismissed"}
     last_status_action = [a for a in actions[: (done - 1) % 4 + 1] if a != "note"][-1]

@@ -152,8 +152,10 @@ def test_security_injection_pipeline_flags_every_hostile_item(world: World) -> N
     assert len(item_rows) == 2 * len(TITLES)
     assert {r["state"] for r in item_rows} <= {"sent", "folded"}
     digests = rows(world.db, "SELECT state FROM outbox WHERE kind = 'digest'")
-    assert digests and {r["state"] for r in digests} == {"sent"}
-    assert len(world.smtp.handler.delivered) >= 2 and len(world.hook.requests) >= 2
+    assert digests
+    assert {r["state"] for r in digests} == {"sent"}
+    assert len(world.smtp.handler.delivered) >= 2
+    assert len(world.hook.requests) >= 2
 
 
 def _messages(world: World) -> list[EmailMessage]:
@@ -166,7 +168,9 @@ def test_security_injection_email_headers_exact(world: World) -> None:
         names = [k.lower() for k in message]
         assert sorted(names) == sorted(EMAIL_HEADERS), names
         subject = str(message["Subject"])
-        assert not _UNSAFE.search(subject) and "\n" not in subject and "=?" not in subject
+        assert not _UNSAFE.search(subject)
+        assert "\n" not in subject
+        assert "=?" not in subject
         head = delivered.data.split(b"\r\n\r\n", 1)[0]
         for line in head.split(b"\r\n"):
             assert not re.match(rb"(?i)(bcc|x-injected|x-evil)\s*:", line), line
@@ -208,7 +212,8 @@ def test_security_injection_email_bodies_inert(world: World) -> None:
     for message in _messages(world):
         plain = message.get_body(("plain",))
         html = message.get_body(("html",))
-        assert plain is not None and html is not None
+        assert plain is not None
+        assert html is not None
         assert not _UNSAFE_KEEP_CR.search(plain.get_content()), plain.get_content()
         assert_no_active_content(html.get_content(), "email html")
 
@@ -223,7 +228,8 @@ def test_security_injection_slack_text_escaped(world: World) -> None:
             assert mention not in text, (mention, text)
         quotes_off = re.sub(r"(?m)^>", "", text)  # the renderer's own block quotes
         without_links = re.sub(r"<https?://[^\s<>|]+\|[^<>]*>", "", quotes_off)
-        assert "<" not in without_links and ">" not in without_links, text
+        assert "<" not in without_links, text
+        assert ">" not in without_links, text
         assert not re.search(r"&(?!amp;|lt;|gt;)", without_links), text
         assert not re.search(r"(?i)<\s*(javascript|vbscript|data):", text), text
 

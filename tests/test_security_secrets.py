@@ -135,7 +135,9 @@ def _assert_setup_worked(
 ) -> None:
     """The run really used the secrets: a login, a verified signature, recorded errors."""
     assert (b"monitor", PASSWORD.encode()) in smtp.handler.logins
-    assert smtp.handler.delivered and good.accepted() and bad.requests
+    assert smtp.handler.delivered
+    assert good.accepted()
+    assert bad.requests
     assert any(b"level=DEBUG" in done.stderr for done in runs)
     stored = dump_text(folder / "monitor.db")
     assert "535" in stored or "login" in stored.lower() or "credential" in stored.lower()
@@ -154,12 +156,14 @@ def test_security_secrets_loose_config_warned(tmp_path: Path) -> None:
     )
     config = security_config(tmp_path, [{"name": "news", "url": "http://127.0.0.1:9/f"}], extra)
     quiet = monitor(config, "config", "check")
-    assert quiet.returncode == 0 and b"warning" not in quiet.stderr
+    assert quiet.returncode == 0
+    assert b"warning" not in quiet.stderr
     config.chmod(0o644)
     for args in (["config", "check"], ["config", "check", "--json"], ["run", "--once"]):
         done = monitor(config, *args)
         assert done.returncode == 0, done.stderr
-        assert b"readable by other users" in done.stderr and b"chmod 600" in done.stderr, args
+        assert b"readable by other users" in done.stderr, args
+        assert b"chmod 600" in done.stderr, args
         assert PASSWORD.encode() not in done.stdout + done.stderr
 
 

@@ -55,7 +55,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Db]:
         done = monitor(config, "import", "--feed", feed, str(source))
         assert done.returncode == 0, done.stderr
     found = rows(folder / "monitor.db", "SELECT id, title, feed FROM items")
-    yield Db(
+    return Db(
         config, folder / "monitor.db",
         {r["id"]: r["title"] for r in found}, {r["id"]: r["feed"] for r in found},
     )  # fmt: skip
@@ -73,7 +73,8 @@ def _ids(db: Db, *args: str) -> set[int]:
 def _refused(db: Db, *args: str) -> None:
     """An unknown feed or signal type: exit 1 naming it and the known ones, no listing."""
     done = monitor(db.config, *args)
-    assert done.returncode == 1 and done.stdout == b"", (args, done.stderr)
+    assert done.returncode == 1, (args, done.stderr)
+    assert done.stdout == b"", (args, done.stderr)
     assert b"Traceback" not in done.stderr
     assert f"{args[-1]}; known: ".encode() in done.stderr, (args, done.stderr)
 
@@ -159,7 +160,8 @@ def test_security_sql_bad_values_are_usage_errors(imported: Db, args: list[str])
     before = schema_of(imported.db)
     done = monitor(imported.config, *args)
     assert done.returncode == 2, (args, done.stdout, done.stderr)
-    assert b"Traceback" not in done.stderr and done.stdout == b""
+    assert b"Traceback" not in done.stderr
+    assert done.stdout == b""
     assert schema_of(imported.db) == before
 
 
@@ -173,4 +175,5 @@ def test_security_sql_valid_filters_still_work(imported: Db) -> None:
         everything
     )
     shown = monitor(imported.config, "show", "--json", str(min(everything)))
-    assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == min(everything)
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["id"] == min(everything)

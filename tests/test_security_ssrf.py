@@ -85,7 +85,8 @@ def test_security_ssrf_feed_urls_refused_at_load_or_blocked(
     run = monitor(config, "run", "--once")
     assert run.returncode == 0, run.stderr
     found = rows(tmp_path / "monitor.db", "SELECT name, last_error_kind, last_error FROM feeds")
-    assert len(found) == len(kept) and len(kept) + len(refused) == len(urls)
+    assert len(found) == len(kept)
+    assert len(kept) + len(refused) == len(urls)
     assert [r for r in found if r["last_error_kind"] != "blocked"] == []
     assert rows(tmp_path / "monitor.db", "SELECT count(*) AS n FROM items")[0]["n"] == 0
     assert listener.accepted == 0
@@ -153,7 +154,8 @@ def test_security_ssrf_article_links_never_fetched(
     config = security_config(tmp_path, [feed])
     resolver = _resolver({"news.example": "127.0.0.1", "rebind.example": "127.0.0.2"})
     report = _poll(config, http_server, resolver)["hostile"]
-    assert report.status == "ok" and report.new == len(entries)
+    assert report.status == "ok"
+    assert report.new == len(entries)
     stored = rows(tmp_path / "monitor.db", "SELECT title, body FROM items ORDER BY id")
     assert {(r["title"], r["body"]) for r in stored} == {(e.title, e.body) for e in entries}
     assert listener.accepted == 0
@@ -207,7 +209,8 @@ def _import_flagged(tmp_path: Path, config: Path, env: dict[str, str]) -> None:
     source = tmp_path / "items.jsonl"
     source.write_text(jsonl([item]))
     done = monitor(config, "import", "--alert", "--feed", "news", str(source), env=env)
-    assert done.returncode == 0 and b"flagged=1" in done.stdout, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert b"flagged=1" in done.stdout, done.stderr
 
 
 def test_security_ssrf_webhook_urls_blocked(tmp_path: Path, listener: RawServer) -> None:
@@ -225,7 +228,8 @@ def test_security_ssrf_webhook_urls_blocked(tmp_path: Path, listener: RawServer)
     assert [r for r in found if r["state"] != "dead"] == []
     assert all("refused by the network policy" in r["last_error"] for r in found)
     tested = monitor(config, "alerts", "test", "webhook:d00", env=env)
-    assert tested.returncode == 1 and b"refused by the network policy" in tested.stdout
+    assert tested.returncode == 1
+    assert b"refused by the network policy" in tested.stdout
     assert listener.accepted == 0
 
 

@@ -48,9 +48,11 @@ def test_commands_score_json_one_line_per_item_in_order() -> None:
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
-    assert rows[0]["flagged"] is True and rows[1]["flagged"] is False
+    assert rows[0]["flagged"] is True
+    assert rows[1]["flagged"] is False
     signal = rows[0]["signals"][0]
-    assert signal["type"] == "leader_call" and signal["rule"] == "call"
+    assert signal["type"] == "leader_call"
+    assert signal["rule"] == "call"
     document = "Call\n\n" + ITEMS[0]["text"]
     assert [document[a:b] for a, b in signal["spans"]] == signal["terms"]
 
@@ -61,7 +63,8 @@ def test_commands_score_bad_line_named_rest_scored_exit_1() -> None:
         + json.dumps(ITEMS[1]) + "\n"
     result = CliRunner().invoke(make_cli(), ["score", "--json"], input=data)
     assert result.exit_code == 1
-    assert "line 2:" in result.stderr and "line 3:" in result.stderr
+    assert "line 2:" in result.stderr
+    assert "line 3:" in result.stderr
     assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == ["a", "b"]
 
 
@@ -70,7 +73,8 @@ def test_commands_score_human_output_strips_controls() -> None:
     item = {"id": "x\x1b[31m\u202eevil", "title": "", "text": "Biden spoke with Putin."}
     result = CliRunner().invoke(make_cli(), ["score"], input=json.dumps(item) + "\n")
     assert result.exit_code == 0
-    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\x1b" not in result.output
+    assert "\u202e" not in result.output
     assert "FLAG" in result.output
 
 
@@ -83,10 +87,14 @@ def test_commands_eval_prints_figures_and_errors(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     result = CliRunner().invoke(make_cli(), ["eval", str(path)])
     assert result.exit_code == 0, result.output
-    assert "overall" in result.output and "precision 0.500" in result.output
-    assert "lang ru" in result.output and "type summit_planning" in result.output
-    assert "false positives (1)" in result.output and "* c (ru" in result.output
-    assert "false negatives (1)" in result.output and "* b (" in result.output
+    assert "overall" in result.output
+    assert "precision 0.500" in result.output
+    assert "lang ru" in result.output
+    assert "type summit_planning" in result.output
+    assert "false positives (1)" in result.output
+    assert "* c (ru" in result.output
+    assert "false negatives (1)" in result.output
+    assert "* b (" in result.output
 
 
 def test_commands_rules_test_explains_hits_and_near_misses() -> None:
@@ -94,21 +102,26 @@ def test_commands_rules_test_explains_hits_and_near_misses() -> None:
     result = CliRunner().invoke(make_cli(), ["rules", "test", "Talks in Geneva with Russia."])
     assert result.exit_code == 0
     assert "not flagged" in result.output
-    assert "venue" in result.output and "no us side" in result.output
+    assert "venue" in result.output
+    assert "no us side" in result.output
     result = CliRunner().invoke(make_cli(), ["rules", "test", "Biden spoke with Putin.",
                                              "--title", "Readout"])
-    assert "FLAGGED" in result.output and "leader_call via rule call" in result.output
+    assert "FLAGGED" in result.output
+    assert "leader_call via rule call" in result.output
 
 
 def test_commands_rules_check_summary_and_errors(tmp_path: Path) -> None:
     """`rules check` summarises good rules and lists every problem of bad ones (exit 1)."""
     result = CliRunner().invoke(make_cli(), ["rules", "check"])
-    assert result.exit_code == 0 and "ok" in result.output and "leader_call" in result.output
+    assert result.exit_code == 0
+    assert "ok" in result.output
+    assert "leader_call" in result.output
     bad = tmp_path / "bad.toml"
     bad.write_text('[[rules]]\nid = "x"\ntype = "t"\nanchor = ["@a", "@b"]\n', encoding="utf-8")
     result = CliRunner().invoke(make_cli(bad), ["rules", "check"])
     assert result.exit_code == 1
-    assert "@a" in result.stderr and "@b" in result.stderr
+    assert "@a" in result.stderr
+    assert "@b" in result.stderr
 
 
 def test_commands_eval_stream_figures_with_and_without_borderline(tmp_path: Path) -> None:
@@ -133,7 +146,8 @@ def test_commands_eval_stream_figures_with_and_without_borderline(tmp_path: Path
     assert "off-topic flags: 1 of 10 items (100.0 per 1,000); flags on borderline " \
            "negatives: 1" in out
     assert "summit_planning            1 of 1 missed" in out
-    assert "* noise  -  score" in out and "[call]  Other" in out
+    assert "* noise  -  score" in out
+    assert "[call]  Other" in out
 
 
 def test_commands_eval_bad_borderline_value_reported() -> None:

@@ -197,7 +197,8 @@ def test_default_rules_signal_names_actors_places_and_sides() -> None:
 def test_default_rules_pair_records_both_principals() -> None:
     """"Putin and Trump" names both sides; each is recorded under its own name."""
     signal = match_document(RULES, "Putin and Trump spoke by phone", "").signals[0]
-    assert signal.sides == ("ru", "us") and {"putin", "trump"} <= set(signal.actors)
+    assert signal.sides == ("ru", "us")
+    assert {"putin", "trump"} <= set(signal.actors)
 
 
 def test_default_rules_trilateral_names_the_third_party_side() -> None:

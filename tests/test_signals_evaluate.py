@@ -30,10 +30,12 @@ def test_evaluate_per_language_type_and_borderline() -> None:
     assert report.by_type["arms_control"].recall == 0.0
     assert report.by_type["leader_call"].recall == 1.0
     assert report.without_borderline.fp == 1
-    assert len(report.false_positives) == 2 and len(report.false_negatives) == 1
+    assert len(report.false_positives) == 2
+    assert len(report.false_negatives) == 1
     assert any("type arms_control" in line for line in format_report(report))
 
 
 def test_evaluate_empty_counts_do_not_divide_by_zero() -> None:
     """No items means perfect precision and recall rather than an error."""
-    assert Counts().precision == 1.0 and Counts().recall == 1.0
+    assert Counts().precision == 1.0
+    assert Counts().recall == 1.0

@@ -45,7 +45,8 @@ def test_evidence_stored_form_keeps_old_keys_and_adds_who_and_where() -> None:
     stored = signal.as_json()
     assert set(stored) == {"type", "rule", "weight", "terms", "spans", "sentences", "marks",
                            "actors", "places", "sides"}
-    assert stored["places"] == ["geneva"] and stored["sides"] == ["ru", "us"]
+    assert stored["places"] == ["geneva"]
+    assert stored["sides"] == ["ru", "us"]
 
 
 _BOUNDARY_REFERENCE = re.compile(r"[.!?…\n](?:(?<=\n)|[\"'»”’)\]]*\s+)")

@@ -26,9 +26,11 @@ def test_explain_reports_score_rules_and_near_misses() -> None:
     """The explanation names the fired rule with its sentence, and why others did not fire."""
     lines = explain(RULES, "", "Biden spoke with Putin. Talks in Geneva with Russia.")
     text = "\n".join(lines)
-    assert "FLAGGED" in text and "leader_call via rule call" in text
+    assert "FLAGGED" in text
+    assert "leader_call via rule call" in text
     assert "» [[Biden]] [[spoke]] with [[Putin]]." in text
-    assert "venue" in text and "no us side within the same sentence" in text
+    assert "venue" in text
+    assert "no us side within the same sentence" in text
 
 
 def test_explain_nothing_found() -> None:
@@ -58,4 +60,5 @@ def test_explain_evidence_without_marks_lists_terms() -> None:
     """Evidence stored before marks existed still shows its terms and sentences."""
     signal = Signal("leader_call", "call", 1.0, ("spoke",), ((6, 11),), ("Biden spoke.",))
     lines = describe_signals(Match(1.0, True, (signal,)))
-    assert "    terms: spoke" in lines and "    » Biden spoke." in lines
+    assert "    terms: spoke" in lines
+    assert "    » Biden spoke." in lines

@@ -106,7 +106,8 @@ def test_matcher_title_weighs_more_than_deep_mention() -> None:
     in_title = match_document(RULES, sentence, "Nothing else.")
     deep = match_document(RULES, "Briefing", "Filler words here. " * 200 + sentence)
     assert in_title.score > deep.score > 0
-    assert in_title.flagged and not deep.flagged
+    assert in_title.flagged
+    assert not deep.flagged
 
 
 def test_matcher_records_rules_version_and_threshold() -> None:

@@ -87,7 +87,8 @@ def test_fold_makes_english_press_punctuation_ascii() -> None:
     text = "The President\u2019s \u201cstrategic\u201d talks \u2014 \u00abnext\u00bb\u2026"
     folded = fold(text).text
     assert folded == "the president's \"strategic\" talks - \"next\"."
-    assert folded.isascii() and len(folded) == len(text)
+    assert folded.isascii()
+    assert len(folded) == len(text)
 
 
 def test_key_variants_cover_apostrophes() -> None:
@@ -108,7 +109,8 @@ def test_fold_offsets_stay_inside_original_and_ordered(text: str) -> None:
     last = 0
     for pos in range(len(folded.text) + 1):
         a, b = folded.to_original(pos, pos)
-        assert 0 <= a <= len(text) and 0 <= b <= len(text)
+        assert 0 <= a <= len(text)
+        assert 0 <= b <= len(text)
         assert a >= last or pos == 0
         last = a
 

@@ -26,7 +26,8 @@ def test_rules_default_file_loads_and_covers_every_signal_type() -> None:
     assert set(rules.signal_types) >= {
         "strategic_stability", "arms_control", "leader_call", "envoy_visit",
         "neutral_venue_meeting", "summit_planning", "refusal"}
-    assert rules.version.startswith("sha256:") and rules.threshold > 0
+    assert rules.version.startswith("sha256:")
+    assert rules.threshold > 0
 
 
 def test_rules_version_is_stable_and_tracks_content(tmp_path: Path) -> None:
@@ -136,7 +137,8 @@ def test_rules_actors_carry_side_and_canonical_names(tmp_path: Path) -> None:
     """[actors.<side>] names each term's side and canonical names; "a+b" names both."""
     rules = load_rules(write(tmp_path, ACTORS))
     by_source = {rules.terms[t].source: actor for t, actor in rules.actors.items()}
-    assert by_source["putin"].side == "ru" and by_source["putin"].names == ("putin",)
+    assert by_source["putin"].side == "ru"
+    assert by_source["putin"].names == ("putin",)
     assert by_source["putin-trump"].names == ("putin", "trump")
     assert {rules.terms[t].source for t in rules.term_lists["actors_ru"]} >= {"putin", "russia"}
     assert {rules.terms[t].source for t in rules.places} == {"geneva"}
@@ -192,7 +194,8 @@ def test_terms_capital_words_compile_a_cased_check() -> None:
     """A term with a capital word gets a check over the original text; one letter may be
     its key when it is in capitals ("I")."""
     term = compile_term("talks with US", 4)
-    assert term.cased is not None and term.cased.fullmatch("Talks with US")
+    assert term.cased is not None
+    assert term.cased.fullmatch("Talks with US")
     assert term.cased.fullmatch("talks with us") is None
     assert compile_term("I", 4).key == "i"
     with pytest.raises(TermError):

@@ -106,7 +106,8 @@ def test_sides_signal_records_actors_places_and_sides() -> None:
     """Signals carry canonical actor names, places and sides."""
     signal = next(s for s in match_document(RULES, "Putin and Trump meet in Geneva", "").signals
                   if s.rule == "contact")
-    assert signal.actors == ("putin", "trump") and signal.places == ("geneva",)
+    assert signal.actors == ("putin", "trump")
+    assert signal.places == ("geneva",)
     assert signal.sides == ("ru", "us")
     compound = next(s for s in match_document(RULES, "Russia-US talks", "").signals
                     if s.rule == "contact")

@@ -265,7 +265,8 @@ def test_soak_daemon_beside_the_cli_loses_nothing(tmp_path: Path, http_server: T
         second = _run_with_reviews(config, db, reviews, SECOND_RUN_SECONDS)
         workers = children(second.pid)
         second.stop(signal.SIGKILL)
-        assert workers and wait_for(lambda: not any(alive(p) for p in workers), timeout=10)
+        assert workers
+        assert wait_for(lambda: not any(alive(p) for p in workers), timeout=10)
         _assert_consistent(db, reviews, [first, second])
         third = RunningDaemon(config, env=WEBHOOK_ENV)
         assert third.wait_logged("event=polled", timeout=120), third.stop()[-3000:]

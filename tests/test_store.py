@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ForeignDatabaseError, NewerSchemaError, StorageError
-from monitor.store import open_store
+from monitor.store import Transaction, open_store
 from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 
@@ -95,9 +95,12 @@ def test_store_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     open_store(path).close()
     path.chmod(0o444)
-    with pytest.raises(StorageError, match="read-only"):
-        with open_store(path) as store, store.write() as db:
-            db.execute("INSERT INTO state (key, value) VALUES ('a', 'b')")
+    with (
+        pytest.raises(StorageError, match="read-only"),
+        open_store(path) as store,
+        store.write() as db,
+    ):
+        db.execute("INSERT INTO state (key, value) VALUES ('a', 'b')")
 
 
 def test_store_disk_full_rolls_back(tmp_path: Path) -> None:
@@ -106,18 +109,26 @@ def test_store_disk_full_rolls_back(tmp_path: Path) -> None:
     with open_store(path) as store:
         pages = store.query("PRAGMA page_count")[0]["page_count"]
         store.conn.execute(f"PRAGMA max_page_count = {int(str(pages)) + 2}")
-        with pytest.raises(StorageError, match="full"), store.write() as db:
+
+        def fill(db: Transaction) -> None:
             for n in range(2000):
                 db.execute("INSERT INTO state (key, value) VALUES (?, ?)", [f"k{n}", "x" * 4000])
+
+        with pytest.raises(StorageError, match="full"), store.write() as db:
+            fill(db)
         assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
 
 
 def test_store_write_rolls_back_on_error(tmp_path: Path) -> None:
     """An exception inside a write transaction leaves no row behind."""
     with open_store(tmp_path / "m.db") as store:
-        with pytest.raises(RuntimeError), store.write() as db:
+
+        def insert_then_fail(db: Transaction) -> None:
             db.execute("INSERT INTO state (key, value) VALUES ('a', 'b')")
             raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError), store.write() as db:
+            insert_then_fail(db)
         assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
 
 
