@@ -8,7 +8,7 @@
     │   ├── DatabaseBusyError    another writer held the lock past the busy timeout
     │   ├── DatabaseReplacedError the file at the path is no longer the one open
     │   └── AlreadyRunningError  a second daemon on the same database
-    ├── FetchError               one fetch failed; `kind` is its class (see FetchErrorKind)
+    ├── FetchError               one fetch failed; `kind` is its class (see models.ErrorKind)
     ├── ParseError               one body is not a usable feed; `kind` as for FetchError
     └── DeliveryError            one alert attempt failed; `permanent` says whether to retry
 
@@ -55,9 +55,11 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def add(self, key: str, what: str, fix: str = "") -> None:
+        """Record one problem at `key`: what is wrong and how to fix it."""
         self.items.append(Problem(self.file, key, what, fix))
 
     def raise_if_any(self) -> None:
+        """Raise one ConfigError carrying every problem recorded so far, if any."""
         if self.items:
             raise ConfigError(list(self.items))
 
@@ -66,6 +68,8 @@ class Problems:
 
 
 class ConfigError(MonitorError):
+    """The configuration is invalid; `problems` holds every problem found at once."""
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
@@ -73,19 +77,19 @@ class ConfigError(MonitorError):
 
 
 class StorageError(MonitorError):
-    pass
+    """The database cannot be opened or written."""
 
 
 class ForeignDatabaseError(StorageError):
-    pass
+    """The file is not a monitor database, or is corrupt: it is never overwritten."""
 
 
 class NewerSchemaError(StorageError):
-    pass
+    """The database was written by a newer monitor."""
 
 
 class DatabaseBusyError(StorageError):
-    pass
+    """Another writer held the lock past the busy timeout."""
 
 
 class DatabaseReplacedError(StorageError):
@@ -93,10 +97,12 @@ class DatabaseReplacedError(StorageError):
 
 
 class AlreadyRunningError(StorageError):
-    pass
+    """A second daemon was started on the same database."""
 
 
 class FetchError(MonitorError):
+    """One fetch failed; `kind` is its class (an ErrorKind value). Pickles its arguments."""
+
     def __init__(self, kind: str, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
@@ -117,6 +123,8 @@ class ParseError(MonitorError):
 
 
 class DeliveryError(MonitorError):
+    """One alert attempt failed; `permanent` says not to retry, `retry_after` when to."""
+
     def __init__(
         self, message: str, *, permanent: bool = False, retry_after: float | None = None
     ) -> None:
