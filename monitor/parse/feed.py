@@ -32,7 +32,7 @@ from typing import Any, Literal
 import feedparser
 
 from monitor.errors import ParseError
-from monitor.models import ErrorKind, ParsedFeed, ParsedItem
+from monitor.models import ErrorKind, KeyKind, ParsedFeed, ParsedItem
 from monitor.parse import fast as fastparse
 from monitor.parse import xmlguard
 from monitor.parse.html import html_to_text
@@ -211,7 +211,7 @@ def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | N
 
 def item_key(
     guid: str, url: str | None, title: str, summary: str, published: str | None
-) -> tuple[str, str]:
+) -> tuple[str, KeyKind]:
     """(key, key_kind): the guid, else the normalised http(s) link, else a content hash."""
     guid = guid.strip()
     if guid:
