@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from monitor.models import ErrorKind
+
 
 class MonitorError(Exception):
     """Base of every error with a user-facing message and, where useful, a hint."""
@@ -101,24 +103,24 @@ class AlreadyRunningError(StorageError):
 
 
 class FetchError(MonitorError):
-    """One fetch failed; `kind` is its class (an ErrorKind value). Pickles its arguments."""
+    """One fetch failed; `kind` is its class. Pickles its arguments."""
 
-    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+    def __init__(self, kind: ErrorKind, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
 
-    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[FetchError], tuple[ErrorKind, str, str]]:
         return (type(self), (self.kind, self.message, self.hint))
 
 
 class ParseError(MonitorError):
     """Crosses process boundaries (parser workers), so it pickles its arguments."""
 
-    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+    def __init__(self, kind: ErrorKind, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
 
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[ParseError], tuple[ErrorKind, str, str]]:
         return (type(self), (self.kind, self.message, self.hint))
 
 

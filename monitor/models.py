@@ -10,6 +10,7 @@ from typing import Literal, get_args
 FeedLang = Literal["en", "ru"]  # the languages the signal rules are written for
 FEED_LANGS: tuple[FeedLang, ...] = get_args(FeedLang)
 KeyKind = Literal["guid", "link", "hash"]  # what an item's identity in its feed is made of
+Side = Literal["ru", "us", "third"]  # who a signal's evidence names: Russia, the US, others
 
 
 class ErrorKind(enum.StrEnum):
@@ -122,7 +123,7 @@ class Signal:
     marks: tuple[tuple[tuple[int, int], ...], ...] = ()
     actors: tuple[str, ...] = ()  # canonical names of the US and Russian actors named
     places: tuple[str, ...] = ()  # canonical names of the places named
-    sides: tuple[str, ...] = ()  # "ru", "us", and "third" when a third party is named too
+    sides: tuple[Side, ...] = ()  # "third" when a third party is named too
 
     def as_json(self) -> dict[str, object]:
         """The stored form (flags.signals), also printed by `score --json`."""
