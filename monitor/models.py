@@ -71,7 +71,7 @@ class FetchResult:
     url: str  # the final URL after redirects
     status: int
     body: bytes | None
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # lowercase names
     etag: str | None = None
     last_modified: str | None = None
     retry_after: float | None = None  # seconds, already capped
