@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol
 from xml.sax.saxutils import escape as _xml_escape
 
 from feedparser.datetimes import _parse_date
@@ -99,6 +99,10 @@ _DANGEROUS = frozenset(
 )  # fmt: skip
 
 
+# feedparser's names for the three formats read here; only "is it Atom" changes a rule.
+_Version = Literal["rss", "rss10", "atom10"]
+
+
 class Unsupported(Exception):
     """The document needs feedparser: the reason says which construct."""
 
@@ -136,7 +140,7 @@ class _Element(Protocol):
 class _Document:
     """What the walk needs to know about the whole document."""
 
-    version: str  # "atom10" or an RSS version; only "is it Atom" changes a rule
+    version: _Version
     base: str  # the base URI feedparser resolves links against
     name: Callable[[str], str]  # lxml tag -> feedparser's handler name
     has_lang: bool  # any xml:lang attribute at all
@@ -280,7 +284,7 @@ def _handler_name(tag: str, unknown: dict[str, str]) -> str:
     return f"{prefix}_{local}".lower() if prefix else local.lower()
 
 
-def _version(root_name: str, root: _Element, declarations: list[tuple[str, str]]) -> str:
+def _version(root_name: str, root: _Element, declarations: list[tuple[str, str]]) -> _Version:
     """The feed version as feedparser settles it, for the three supported roots.
 
     feedparser takes the first RSS 1.0, RSS 0.90 or Atom namespace declared; only an
