@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
+    """Now in UTC to the second, or the fixed time in MONITOR_NOW when it is set."""
     fixed = os.environ.get("MONITOR_NOW")
     if fixed:
         return parse_iso(fixed)

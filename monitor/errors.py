@@ -8,7 +8,7 @@
     │   ├── DatabaseBusyError    another writer held the lock past the busy timeout
     │   ├── DatabaseReplacedError the file at the path is no longer the one open
     │   └── AlreadyRunningError  a second daemon on the same database
-    ├── FetchError               one fetch failed; `kind` is its class (see FetchErrorKind)
+    ├── FetchError               one fetch failed; `kind` is its class (see models.ErrorKind)
     ├── ParseError               one body is not a usable feed; `kind` as for FetchError
     └── DeliveryError            one alert attempt failed; `permanent` says whether to retry
 
@@ -19,6 +19,8 @@ stored on the feed or outbox row; only the CLI turns them into an exit code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from monitor.models import ErrorKind
 
 
 class MonitorError(Exception):
@@ -55,9 +57,11 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def add(self, key: str, what: str, fix: str = "") -> None:
+        """Record one problem at `key`: what is wrong and how to fix it."""
         self.items.append(Problem(self.file, key, what, fix))
 
     def raise_if_any(self) -> None:
+        """Raise one ConfigError carrying every problem recorded so far, if any."""
         if self.items:
             raise ConfigError(list(self.items))
 
@@ -66,6 +70,8 @@ class Problems:
 
 
 class ConfigError(MonitorError):
+    """The configuration is invalid; `problems` holds every problem found at once."""
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
@@ -73,19 +79,19 @@ class ConfigError(MonitorError):
 
 
 class StorageError(MonitorError):
-    pass
+    """The database cannot be opened or written."""
 
 
 class ForeignDatabaseError(StorageError):
-    pass
+    """The file is not a monitor database, or is corrupt: it is never overwritten."""
 
 
 class NewerSchemaError(StorageError):
-    pass
+    """The database was written by a newer monitor."""
 
 
 class DatabaseBusyError(StorageError):
-    pass
+    """Another writer held the lock past the busy timeout."""
 
 
 class DatabaseReplacedError(StorageError):
@@ -93,30 +99,34 @@ class DatabaseReplacedError(StorageError):
 
 
 class AlreadyRunningError(StorageError):
-    pass
+    """A second daemon was started on the same database."""
 
 
 class FetchError(MonitorError):
-    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+    """One fetch failed; `kind` is its class. Pickles its arguments."""
+
+    def __init__(self, kind: ErrorKind, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
 
-    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[FetchError], tuple[ErrorKind, str, str]]:
         return (type(self), (self.kind, self.message, self.hint))
 
 
 class ParseError(MonitorError):
     """Crosses process boundaries (parser workers), so it pickles its arguments."""
 
-    def __init__(self, kind: str, message: str, hint: str = "") -> None:
+    def __init__(self, kind: ErrorKind, message: str, hint: str = "") -> None:
         super().__init__(message, hint)
         self.kind = kind
 
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[ParseError], tuple[ErrorKind, str, str]]:
         return (type(self), (self.kind, self.message, self.hint))
 
 
 class DeliveryError(MonitorError):
+    """One alert attempt failed; `permanent` says not to retry, `retry_after` when to."""
+
     def __init__(
         self, message: str, *, permanent: bool = False, retry_after: float | None = None
     ) -> None:

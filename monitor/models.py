@@ -5,6 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+FeedLang = Literal["en", "ru"]  # the languages the signal rules are written for
+FEED_LANGS: tuple[FeedLang, ...] = get_args(FeedLang)
+KeyKind = Literal["guid", "link", "hash"]  # what an item's identity in its feed is made of
+Side = Literal["ru", "us", "third"]  # who a signal's evidence names: Russia, the US, others
 
 
 class ErrorKind(enum.StrEnum):
@@ -26,6 +32,8 @@ class ErrorKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
+    """How every feed is fetched: deadlines, size cap, network policy, concurrency."""
+
     timeout: float = 30.0  # total deadline for one request, body included
     connect_timeout: float = 10.0
     max_bytes: int = 10_000_000  # cap on the decoded body
@@ -39,10 +47,12 @@ class FetchSettings:
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
+    """One configured feed: its name, address, polling interval and language."""
+
     name: str
     url: str
     interval: float  # seconds
-    lang: str = "en"
+    lang: FeedLang = "en"
     full_text: bool = False
 
 
@@ -61,7 +71,7 @@ class FetchResult:
     url: str  # the final URL after redirects
     status: int
     body: bytes | None
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # lowercase names
     etag: str | None = None
     last_modified: str | None = None
     retry_after: float | None = None  # seconds, already capped
@@ -70,13 +80,16 @@ class FetchResult:
 
     @property
     def not_modified(self) -> bool:
+        """True for a 304 answer: the feed has not changed since the validators."""
         return self.body is None
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedItem:
+    """One feed entry as clean, capped text with its identity inside the feed."""
+
     key: str  # identity inside its feed: guid, else normalised link, else hash
-    key_kind: str  # "guid" | "link" | "hash"
+    key_kind: KeyKind
     url: str | None  # http/https only, else None
     title: str
     published: str | None  # the feed's own date, ISO 8601 UTC, as data only
@@ -88,6 +101,8 @@ class ParsedItem:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
+    """A parsed document: its title, its items in document order, and any warning."""
+
     title: str
     items: tuple[ParsedItem, ...]
     warning: str | None = None  # e.g. the bozo reason when the loose parser was used
@@ -108,7 +123,7 @@ class Signal:
     marks: tuple[tuple[tuple[int, int], ...], ...] = ()
     actors: tuple[str, ...] = ()  # canonical names of the US and Russian actors named
     places: tuple[str, ...] = ()  # canonical names of the places named
-    sides: tuple[str, ...] = ()  # "ru", "us", and "third" when a third party is named too
+    sides: tuple[Side, ...] = ()  # "third" when a third party is named too
 
     def as_json(self) -> dict[str, object]:
         """The stored form (flags.signals), also printed by `score --json`."""
@@ -123,6 +138,8 @@ class Signal:
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """The matcher's verdict on one item: score, whether it is flagged, and why."""
+
     score: float
     flagged: bool
     signals: tuple[Signal, ...] = field(default_factory=tuple)

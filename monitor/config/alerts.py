@@ -14,19 +14,25 @@ overridden in [alerts.email] or one [[alerts.webhooks]] entry.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Final, Literal
 
 from monitor.config.channels import (
     CHANNEL_KEYS,
     ChannelPolicy,
     Reader,
+    TomlTable,
     parse_policy,
     redacted_url,
 )
 from monitor.config.secrets import SecretRef
 from monitor.errors import DeliveryError, Problems
+
+SecurityMode = Literal["ssl", "starttls", "none"]  # how the SMTP connection is encrypted
+WebhookFormat = Literal["json", "slack"]  # a signed JSON event, or a Slack message
 
 _TOP_KEYS = CHANNEL_KEYS | {
     "backlog_hours",
@@ -62,8 +68,11 @@ _WEBHOOK_KEYS = CHANNEL_KEYS | {
     "secret_credential",
     "format",
 }
-_SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
-_FORMATS = ("json", "slack")
+_SECURITY_PORTS: Final[Mapping[SecurityMode, int]] = MappingProxyType(
+    {"ssl": 465, "starttls": 587, "none": 25}
+)
+_SECURITY_MODES: tuple[SecurityMode, ...] = ("ssl", "starttls", "none")
+_FORMATS: tuple[WebhookFormat, ...] = ("json", "slack")
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
@@ -72,9 +81,11 @@ _LOOPBACK = re.compile(r"localhost|127(?:\.\d{1,3}){3}|\[::1\]")
 
 @dataclass(frozen=True, slots=True)
 class EmailConfig:
+    """The validated [alerts.email] table: server, sender, recipients and policy."""
+
     host: str
     port: int
-    security: str  # ssl | starttls | none
+    security: SecurityMode
     username: str | SecretRef | None
     password: SecretRef | None
     sender: str
@@ -82,7 +93,8 @@ class EmailConfig:
     message_id_domain: str
     policy: ChannelPolicy
 
-    def redacted_dict(self) -> dict[str, Any]:
+    def redacted_dict(self) -> dict[str, object]:
+        """The settings for `monitor config check`, secrets shown only as where they live."""
         user = self.username
         return {
             "host": self.host,
@@ -99,17 +111,21 @@ class EmailConfig:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class WebhookConfig:
+    """One validated [[alerts.webhooks]] entry; its repr never shows a secret."""
+
     name: str
     url: str | SecretRef  # a SecretRef when the URL itself carries a token
     secret: SecretRef | None
-    format: str  # json | slack
+    format: WebhookFormat
     policy: ChannelPolicy
 
     @property
     def channel(self) -> str:
+        """The channel name in the outbox: "webhook:<name>"."""
         return f"webhook:{self.name}"
 
     def resolve_url(self) -> str:
+        """The URL to post to, read from its secret when it is one."""
         return self.url.resolve() if isinstance(self.url, SecretRef) else self.url
 
     def shown_url(self) -> str:
@@ -119,7 +135,8 @@ class WebhookConfig:
     def __repr__(self) -> str:
         return f"WebhookConfig({self.redacted_dict()!r})"
 
-    def redacted_dict(self) -> dict[str, Any]:
+    def redacted_dict(self) -> dict[str, object]:
+        """The settings for `monitor config check`, the URL and secret redacted."""
         return {
             "name": self.name,
             "url": self.shown_url(),
@@ -131,6 +148,8 @@ class WebhookConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertsConfig:
+    """The validated [alerts] table: shared thresholds and every channel."""
+
     min_score: float = 0.0
     backlog_hours: float = 48.0
     health_failures: int = 5
@@ -145,11 +164,13 @@ class AlertsConfig:
         return names + [hook.channel for hook in self.webhooks]
 
     def channel(self, name: str) -> EmailConfig | WebhookConfig | None:
+        """The configuration of the channel called `name`, or None if there is none."""
         if name == "email":
             return self.email
         return next((h for h in self.webhooks if h.channel == name), None)
 
     def policy(self, name: str) -> ChannelPolicy | None:
+        """The delivery policy of the channel called `name`, or None if there is none."""
         config = self.channel(name)
         return config.policy if config else None
 
@@ -162,7 +183,7 @@ class AlertsConfig:
             refs = [config.url, config.secret]
         else:
             refs = []
-        problems = []
+        problems: list[str] = []
         for ref in refs:
             if isinstance(ref, SecretRef):
                 try:
@@ -171,7 +192,7 @@ class AlertsConfig:
                     problems.append(exc.message)
         return problems
 
-    def redacted_dict(self) -> dict[str, Any]:
+    def redacted_dict(self) -> dict[str, object]:
         """Everything for `monitor config check`, secrets shown only as where they live."""
         return {
             "min_score": self.min_score,
@@ -184,7 +205,7 @@ class AlertsConfig:
         }
 
 
-def parse_alerts(table: dict[str, Any], problems: Problems, base_dir: Path) -> AlertsConfig:
+def parse_alerts(table: object, problems: Problems, base_dir: Path) -> AlertsConfig:
     """Validate the [alerts] table; every problem goes to `problems`, never raised."""
     read = Reader(problems, base_dir)
     if not isinstance(table, dict):
@@ -204,7 +225,7 @@ def parse_alerts(table: dict[str, Any], problems: Problems, base_dir: Path) -> A
     )
 
 
-def _email(raw: Any, defaults: ChannelPolicy, read: Reader) -> EmailConfig | None:
+def _email(raw: object, defaults: ChannelPolicy, read: Reader) -> EmailConfig | None:
     if raw is None:
         return None
     p = "alerts.email."
@@ -212,7 +233,7 @@ def _email(raw: Any, defaults: ChannelPolicy, read: Reader) -> EmailConfig | Non
         read.problems.add("alerts.email", "must be a table", "write it as [alerts.email]")
         return None
     read.unknown(raw, _EMAIL_KEYS, p, env_hint="password_env")
-    security = read.choice(raw, "security", ("ssl", "starttls", "none"), "starttls", p)
+    security = read.choice(raw, "security", _SECURITY_MODES, "starttls", p)
     host = read.string(raw, "host", "", p)
     if not _HOST.fullmatch(host):
         read.problems.add(
@@ -239,7 +260,7 @@ def _email(raw: Any, defaults: ChannelPolicy, read: Reader) -> EmailConfig | Non
     )
 
 
-def _username(raw: dict[str, Any], read: Reader) -> str | SecretRef | None:
+def _username(raw: TomlTable, read: Reader) -> str | SecretRef | None:
     p = "alerts.email."
     ref = read.secret(raw, "username", p)
     plain = read.string(raw, "username", "", p)
@@ -255,7 +276,7 @@ def _username(raw: dict[str, Any], read: Reader) -> str | SecretRef | None:
     return ref or plain or None
 
 
-def _recipients(raw: Any, read: Reader) -> tuple[str, ...]:
+def _recipients(raw: object, read: Reader) -> tuple[str, ...]:
     key = "alerts.email.to"
     if isinstance(raw, str):
         raw = [raw]
@@ -293,7 +314,7 @@ def _domain(value: str, read: Reader) -> str:
     return value
 
 
-def _webhooks(raw: Any, defaults: ChannelPolicy, read: Reader) -> tuple[WebhookConfig, ...]:
+def _webhooks(raw: object, defaults: ChannelPolicy, read: Reader) -> tuple[WebhookConfig, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -315,7 +336,9 @@ def _webhooks(raw: Any, defaults: ChannelPolicy, read: Reader) -> tuple[WebhookC
     return tuple(h for h in hooks if h)
 
 
-def _webhook(raw: Any, index: int, defaults: ChannelPolicy, read: Reader) -> WebhookConfig | None:
+def _webhook(
+    raw: object, index: int, defaults: ChannelPolicy, read: Reader
+) -> WebhookConfig | None:
     p = f"alerts.webhooks[{index}]."
     if not isinstance(raw, dict):
         read.problems.add(p[:-1], "must be a table", "write it as [[alerts.webhooks]]")
@@ -345,7 +368,7 @@ def _webhook(raw: Any, index: int, defaults: ChannelPolicy, read: Reader) -> Web
     )
 
 
-def _url(raw: dict[str, Any], p: str, read: Reader) -> str | SecretRef:
+def _url(raw: TomlTable, p: str, read: Reader) -> str | SecretRef:
     ref = read.secret(raw, "url", p)
     plain = read.string(raw, "url", "", p)
     if ref and plain:

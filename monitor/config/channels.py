@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from monitor.config.durations import parse_duration
@@ -17,8 +18,13 @@ CHANNEL_KEYS = frozenset(
      "updates"}
 )
 _CREDENTIAL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
-UPDATES = ("digest", "send")
+UpdatesMode = Literal["digest", "send"]  # further reports of an alerted event
+UPDATES: tuple[UpdatesMode, ...] = ("digest", "send")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# A TOML table as tomllib gives it: its values are read with isinstance checks.
+TomlTable = Mapping[str, object]
+_Choice = TypeVar("_Choice", bound=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +38,10 @@ class ChannelPolicy:
     budget: int = 20  # item alerts per budget_window before the excess is held for a digest
     budget_window: float = 3600.0
     notices: bool = True  # feed health, outlook and churn notices
-    updates: str = "digest"  # further reports of an alerted event: "digest" | "send"
+    updates: UpdatesMode = "digest"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
+        """The policy as plain values, for `monitor config check`."""
         return asdict(self)
 
 
@@ -61,12 +68,13 @@ class Reader:
 
     def unknown(
         self,
-        table: dict[str, Any],
+        table: TomlTable,
         allowed: frozenset[str] | set[str],
         prefix: str,
         *,
         env_hint: str = "",
     ) -> None:
+        """Report every key of `table` not in `allowed`; a secret written inline gets `env_hint`."""
         for key in sorted(set(table) - set(allowed)):
             if env_hint and key in ("password", "secret", "token"):
                 self.problems.add(
@@ -81,7 +89,8 @@ class Reader:
                 f"remove it; allowed keys: {', '.join(sorted(allowed))}",
             )
 
-    def string(self, table: dict[str, Any], key: str, default: str, prefix: str) -> str:
+    def string(self, table: TomlTable, key: str, default: str, prefix: str) -> str:
+        """A printable string, stripped; `default` when missing or not one."""
         value = table.get(key, default)
         if not isinstance(value, str) or not value.isprintable():
             self.problems.add(
@@ -92,13 +101,14 @@ class Reader:
 
     def number(
         self,
-        table: dict[str, Any],
+        table: TomlTable,
         key: str,
         default: float,
         prefix: str,
         *,
         low: float | None = None,
     ) -> float:
+        """An integer or float of at least `low`, as a float; `default` when not one."""
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problems.add(
@@ -114,7 +124,7 @@ class Reader:
 
     def integer(
         self,
-        table: dict[str, Any],
+        table: TomlTable,
         key: str,
         default: int,
         prefix: str,
@@ -122,6 +132,7 @@ class Reader:
         low: int = 0,
         high: int | None = None,
     ) -> int:
+        """A whole number from `low` to `high`; `default` when not one."""
         value = table.get(key, default)
         bad_range = isinstance(value, int) and (value < low or (high is not None and value > high))
         if isinstance(value, bool) or not isinstance(value, int) or bad_range:
@@ -135,19 +146,27 @@ class Reader:
         return value
 
     def choice(
-        self, table: dict[str, Any], key: str, options: tuple[str, ...], default: str, prefix: str
-    ) -> str:
+        self,
+        table: TomlTable,
+        key: str,
+        options: tuple[_Choice, ...],
+        default: _Choice,
+        prefix: str,
+    ) -> _Choice:
+        """One of `options`; `default` when missing or not one of them."""
         value = table.get(key, default)
-        if value not in options:
-            self.problems.add(
-                f"{prefix}{key}",
-                f"must be one of {', '.join(options)}, not {value!r}",
-                f'set {key} = "{default}"',
-            )
-            return default
-        return str(value)
+        for option in options:
+            if value == option:
+                return option
+        self.problems.add(
+            f"{prefix}{key}",
+            f"must be one of {', '.join(options)}, not {value!r}",
+            f'set {key} = "{default}"',
+        )
+        return default
 
-    def duration(self, table: dict[str, Any], key: str, default: str, prefix: str) -> float:
+    def duration(self, table: TomlTable, key: str, default: str, prefix: str) -> float:
+        """A positive duration string in seconds; `default` when missing or not one."""
         value = table.get(key, default)
         try:
             seconds = parse_duration(value) if isinstance(value, str) else -1.0
@@ -163,17 +182,20 @@ class Reader:
         return seconds
 
     def optional_duration(
-        self, table: dict[str, Any], key: str, default: float | None, prefix: str
+        self, table: TomlTable, key: str, default: float | None, prefix: str
     ) -> float | None:
+        """A duration, or None when switched off with "", "off" or false."""
         if key not in table:
             return default
         if table[key] in ("", "off", False):
             return None
         return self.duration(table, key, "1d", prefix)
 
-    def secret(self, table: dict[str, Any], name: str, prefix: str) -> SecretRef | None:
-        """A SecretRef from `<name>_env`, `<name>_file` or `<name>_credential` (a systemd
-        credential, read from $CREDENTIALS_DIRECTORY), or None when none is set."""
+    def secret(self, table: TomlTable, name: str, prefix: str) -> SecretRef | None:
+        """A SecretRef from `<name>_env`, `<name>_file` or `<name>_credential`, or None.
+
+        A credential is a systemd one, read from $CREDENTIALS_DIRECTORY at send time.
+        """
         keys = (f"{name}_env", f"{name}_file", f"{name}_credential")
         env, file, credential = (
             self.string(table, key, "", prefix) if key in table else "" for key in keys
@@ -208,7 +230,7 @@ class Reader:
 
 
 def parse_policy(
-    table: dict[str, Any], defaults: ChannelPolicy, prefix: str, read: Reader
+    table: TomlTable, defaults: ChannelPolicy, prefix: str, read: Reader
 ) -> ChannelPolicy:
     """The channel settings of `table`, each falling back to `defaults`."""
     d = defaults

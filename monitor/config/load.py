@@ -12,27 +12,37 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from monitor.config.alerts import AlertsConfig, parse_alerts
+from monitor.config.channels import TomlTable
 from monitor.config.durations import parse_duration
 from monitor.config.redact import redact_url
 from monitor.errors import Problems
-from monitor.models import FeedSpec, FetchSettings, OutlookSettings
+from monitor.models import FEED_LANGS, FeedSpec, FetchSettings, OutlookSettings
 
 REPO_CONFIG = Path("config") / "monitor.toml"
 PACKAGED_RULES = Path(str(resources.files("monitor") / "defaults" / "rules.toml"))
-LANGS = ("en", "ru")
-_TOP_KEYS = {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "outlook", "metrics"}
-OUTLOOK_KEYS = {"high_hold": "14d", "elevated_hold": "21d", "watch_hold": "14d"}
+LANGS = FEED_LANGS
+_TOP_KEYS = frozenset(
+    {"storage", "fetch", "signals", "feeds", "alerts", "daemon", "outlook", "metrics"}
+)
+OUTLOOK_KEYS: Final[Mapping[str, str]] = MappingProxyType(
+    {"high_hold": "14d", "elevated_hold": "21d", "watch_hold": "14d"}
+)
+_Value = TypeVar("_Value", str, bool, int)
 
 
 @dataclass(frozen=True, slots=True)
 class SignalsConfig:
+    """The [signals] table: the rules file and an optional score threshold."""
+
     rules_path: Path
     threshold: float | None = None
     packaged_rules: bool = False  # no rules file set or beside the config: the shipped ones
@@ -40,6 +50,8 @@ class SignalsConfig:
 
 @dataclass(frozen=True, slots=True)
 class DaemonConfig:
+    """The [daemon] table: how often the outbox is sent and how far back the outlook reads."""
+
     dispatch_interval: float = 60.0  # seconds between outbox dispatch runs
     outlook_window_days: int = 60
 
@@ -67,6 +79,8 @@ class MetricsConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The whole validated configuration of one command or daemon."""
+
     config_path: Path
     storage_path: Path
     fetch: FetchSettings
@@ -92,6 +106,7 @@ def resolve_config_path(explicit: str | None) -> tuple[Path, bool]:
 
 
 def default_data_dir() -> Path:
+    """Where the packaged defaults keep the database: $XDG_DATA_HOME or ~/.local/share."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "diplomatic-signal-monitor"
 
@@ -122,7 +137,7 @@ def load_config(path: Path, *, packaged: bool = False) -> Config:
     return config
 
 
-def _read_toml(path: Path, problems: Problems) -> dict[str, Any]:
+def _read_toml(path: Path, problems: Problems) -> TomlTable:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -135,7 +150,7 @@ def _read_toml(path: Path, problems: Problems) -> dict[str, Any]:
     return {}
 
 
-def _table(raw: dict[str, Any], key: str, problems: Problems) -> dict[str, Any]:
+def _table(raw: TomlTable, key: str, problems: Problems) -> TomlTable:
     value = raw.get(key, {})
     if not isinstance(value, dict):
         problems.add(key, "must be a table", f"write it as [{key}]")
@@ -143,7 +158,7 @@ def _table(raw: dict[str, Any], key: str, problems: Problems) -> dict[str, Any]:
     return value
 
 
-def _unknown(table: dict[str, Any], allowed: set[str], prefix: str, problems: Problems) -> None:
+def _unknown(table: TomlTable, allowed: frozenset[str], prefix: str, problems: Problems) -> None:
     for key in sorted(set(table) - allowed):
         problems.add(
             f"{prefix}{key}",
@@ -153,35 +168,34 @@ def _unknown(table: dict[str, Any], allowed: set[str], prefix: str, problems: Pr
 
 
 def _get(
-    table: dict[str, Any],
+    table: TomlTable,
     key: str,
-    kind: type | tuple[type, ...],
-    default: Any,
+    kind: type[_Value],
+    default: _Value,
     prefix: str,
     problems: Problems,
-) -> Any:
+) -> _Value:
+    """`table[key]` when it is a `kind` (a bool is no int here), else `default`."""
     value = table.get(key, default)
-    if kind in (int, float) or kind == (int, float):
-        ok = isinstance(value, kind) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        name = kind.__name__ if isinstance(kind, type) else "number"
-        problems.add(f"{prefix}{key}", f"must be a {name}, not {value!r}", f"set {key} = <{name}>")
-        return default
-    return value
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    name = kind.__name__
+    problems.add(f"{prefix}{key}", f"must be a {name}, not {value!r}", f"set {key} = <{name}>")
+    return default
 
 
-_RETENTION_KEYS = {
-    "keep_fetch_log": "fetch_log",
-    "keep_revisions": "revisions",
-    "keep_delivered_alerts": "delivered_alerts",
-    "keep_unflagged_items": "unflagged_items",
-}
+_RETENTION_KEYS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "keep_fetch_log": "fetch_log",
+        "keep_revisions": "revisions",
+        "keep_delivered_alerts": "delivered_alerts",
+        "keep_unflagged_items": "unflagged_items",
+    }
+)
 
 
-def _storage(table: dict[str, Any], base: Path, problems: Problems) -> Path:
-    _unknown(table, {"path", *_RETENTION_KEYS}, "storage.", problems)
+def _storage(table: TomlTable, base: Path, problems: Problems) -> Path:
+    _unknown(table, frozenset({"path", *_RETENTION_KEYS}), "storage.", problems)
     value = _get(table, "path", str, "monitor.db", "storage.", problems)
     if not value:
         problems.add("storage.path", "must not be empty", 'set path = "monitor.db"')
@@ -189,7 +203,7 @@ def _storage(table: dict[str, Any], base: Path, problems: Problems) -> Path:
     return (base / Path(value).expanduser()).resolve()
 
 
-def _retention(table: dict[str, Any], problems: Problems) -> Retention:
+def _retention(table: TomlTable, problems: Problems) -> Retention:
     """`keep_*` durations, or "off" to keep those rows for ever."""
     default = Retention()
     kept: dict[str, float | None] = {}
@@ -212,20 +226,22 @@ def _retention(table: dict[str, Any], problems: Problems) -> Retention:
     return Retention(**kept)
 
 
-_FETCH_KEYS = {
-    "timeout",
-    "connect_timeout",
-    "max_bytes",
-    "allow_private_networks",
-    "proxy",
-    "user_agent",
-    "concurrency",
-    "max_redirects",
-    "max_interval",
-}
+_FETCH_KEYS = frozenset(
+    {
+        "timeout",
+        "connect_timeout",
+        "max_bytes",
+        "allow_private_networks",
+        "proxy",
+        "user_agent",
+        "concurrency",
+        "max_redirects",
+        "max_interval",
+    }
+)
 
 
-def _fetch(table: dict[str, Any], problems: Problems) -> FetchSettings:
+def _fetch(table: TomlTable, problems: Problems) -> FetchSettings:
     _unknown(table, _FETCH_KEYS, "fetch.", problems)
     d = FetchSettings()
     p = "fetch."
@@ -248,9 +264,14 @@ def _fetch(table: dict[str, Any], problems: Problems) -> FetchSettings:
 
 
 def _positive(
-    table: dict[str, Any], key: str, default: float, prefix: str, problems: Problems
+    table: TomlTable, key: str, default: float, prefix: str, problems: Problems
 ) -> float:
-    value = _get(table, key, (int, float), default, prefix, problems)
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.add(
+            f"{prefix}{key}", f"must be a number, not {value!r}", f"set {key} = <number>"
+        )
+        return default
     if value <= 0:
         problems.add(f"{prefix}{key}", f"must be positive, not {value!r}", f"set {key} = {default}")
         return default
@@ -270,7 +291,7 @@ def _proxy(value: str, problems: Problems) -> str:
 
 
 def _duration(
-    table: dict[str, Any], key: str, default: str, prefix: str, problems: Problems
+    table: TomlTable, key: str, default: str, prefix: str, problems: Problems
 ) -> float:
     value = table.get(key, default)
     try:
@@ -288,10 +309,10 @@ def _duration(
     return seconds
 
 
-_FEED_KEYS = {"name", "url", "interval", "lang", "full_text"}
+_FEED_KEYS = frozenset({"name", "url", "interval", "lang", "full_text"})
 
 
-def _feeds(raw: Any, problems: Problems) -> tuple[FeedSpec, ...]:
+def _feeds(raw: object, problems: Problems) -> tuple[FeedSpec, ...]:
     if not isinstance(raw, list):
         problems.add("feeds", "must be an array of tables", "write each feed as [[feeds]]")
         return ()
@@ -314,7 +335,7 @@ def _feeds(raw: Any, problems: Problems) -> tuple[FeedSpec, ...]:
     return tuple(feeds)
 
 
-def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
+def _feed(table: TomlTable, prefix: str, problems: Problems) -> FeedSpec:
     _unknown(table, _FEED_KEYS, prefix, problems)
     name = _get(table, "name", str, "", prefix, problems)
     if not name or not name.replace("-", "").replace("_", "").isalnum():
@@ -331,9 +352,12 @@ def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
             f"not an http(s) URL: {redact_url(url)!r}",
             "use a full http:// or https:// feed address",
         )
-    lang = _get(table, "lang", str, "en", prefix, problems)
-    if lang not in LANGS:
-        problems.add(f"{prefix}lang", f"unsupported language {lang!r}", f"use one of {LANGS}")
+    given_lang = _get(table, "lang", str, "en", prefix, problems)
+    lang = next((known for known in LANGS if known == given_lang), None)
+    if lang is None:
+        problems.add(
+            f"{prefix}lang", f"unsupported language {given_lang!r}", f"use one of {LANGS}"
+        )
     interval = _duration(table, "interval", "10m", prefix, problems)
     if interval < 30:
         problems.add(f"{prefix}interval", "must be at least 30s", 'use e.g. "10m"')
@@ -341,13 +365,13 @@ def _feed(table: dict[str, Any], prefix: str, problems: Problems) -> FeedSpec:
         name=name,
         url=url,
         interval=interval,
-        lang=lang,
+        lang=lang or "en",  # unsupported: reported above, so this value is never used
         full_text=_get(table, "full_text", bool, False, prefix, problems),
     )
 
 
-def _signals(table: dict[str, Any], base: Path, problems: Problems) -> SignalsConfig:
-    _unknown(table, {"rules", "threshold"}, "signals.", problems)
+def _signals(table: TomlTable, base: Path, problems: Problems) -> SignalsConfig:
+    _unknown(table, frozenset({"rules", "threshold"}), "signals.", problems)
     if "rules" not in table and not (base / "rules.toml").is_file():
         return SignalsConfig(PACKAGED_RULES, _threshold(table, problems), packaged_rules=True)
     rules = _get(table, "rules", str, "rules.toml", "signals.", problems)
@@ -362,7 +386,7 @@ def _signals(table: dict[str, Any], base: Path, problems: Problems) -> SignalsCo
     return SignalsConfig(rules_path=path, threshold=threshold)
 
 
-def _threshold(table: dict[str, Any], problems: Problems) -> float | None:
+def _threshold(table: TomlTable, problems: Problems) -> float | None:
     threshold = table.get("threshold")
     if threshold is not None and (
         isinstance(threshold, bool) or not isinstance(threshold, int | float)
@@ -374,8 +398,8 @@ def _threshold(table: dict[str, Any], problems: Problems) -> float | None:
     return None if threshold is None else float(threshold)
 
 
-def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
-    _unknown(table, {"dispatch_interval", "outlook_window"}, "daemon.", problems)
+def _daemon(table: TomlTable, problems: Problems) -> DaemonConfig:
+    _unknown(table, frozenset({"dispatch_interval", "outlook_window"}), "daemon.", problems)
     window = _duration(table, "outlook_window", "60d", "daemon.", problems)
     return DaemonConfig(
         dispatch_interval=_duration(table, "dispatch_interval", "1m", "daemon.", problems),
@@ -383,8 +407,8 @@ def _daemon(table: dict[str, Any], problems: Problems) -> DaemonConfig:
     )
 
 
-def _metrics(table: dict[str, Any], problems: Problems) -> MetricsConfig:
-    _unknown(table, {"listen"}, "metrics.", problems)
+def _metrics(table: TomlTable, problems: Problems) -> MetricsConfig:
+    _unknown(table, frozenset({"listen"}), "metrics.", problems)
     listen = _get(table, "listen", str, "", "metrics.", problems)
     if not listen:
         return MetricsConfig()
@@ -400,10 +424,10 @@ def _metrics(table: dict[str, Any], problems: Problems) -> MetricsConfig:
     return MetricsConfig(host, int(port))
 
 
-def _outlook(table: dict[str, Any], daemon: DaemonConfig, problems: Problems) -> OutlookSettings:
+def _outlook(table: TomlTable, daemon: DaemonConfig, problems: Problems) -> OutlookSettings:
     """How long each outlook level holds (whole days, 1d to 365d)."""
-    _unknown(table, set(OUTLOOK_KEYS), "outlook.", problems)
-    days = {}
+    _unknown(table, frozenset(OUTLOOK_KEYS), "outlook.", problems)
+    days: dict[str, int] = {}
     for key, default in OUTLOOK_KEYS.items():
         seconds = _duration(table, key, default, "outlook.", problems)
         count = seconds / 86400
@@ -419,7 +443,7 @@ def _outlook(table: dict[str, Any], daemon: DaemonConfig, problems: Problems) ->
     )
 
 
-def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
+def _permission_warnings(path: Path, raw: TomlTable) -> tuple[str, ...]:
     """Warn when secrets may be readable by other local users.
 
     The config names secret files (it never holds a secret: `password = ...` is
@@ -442,7 +466,7 @@ def _permission_warnings(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def _secret_files(raw: dict[str, Any], base: Path) -> list[Path]:
+def _secret_files(raw: TomlTable, base: Path) -> list[Path]:
     values = [v for k, v in _all_items(raw) if k.endswith("_file") and isinstance(v, str) and v]
     return [base / value for value in dict.fromkeys(values)]
 
@@ -458,7 +482,7 @@ def _loose(path: Path) -> bool:
         return False
 
 
-def _all_items(value: Any) -> list[tuple[str, Any]]:
+def _all_items(value: object) -> list[tuple[str, object]]:
     if isinstance(value, dict):
         return [(str(k), v) for k, v in value.items()] + [
             item for v in value.values() for item in _all_items(v)

@@ -16,7 +16,9 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Final
 
 import httpx
 
@@ -59,11 +61,14 @@ def quiet_http_loggers() -> None:
 
 
 class Deadline:
+    """One request's total time budget, body included, started when it is made."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._end = time.monotonic() + seconds
 
     def remaining(self) -> float:
+        """Seconds left; FetchError (TIMEOUT) once none are."""
         left = self._end - time.monotonic()
         if left <= 0:
             raise FetchError(
@@ -72,6 +77,7 @@ class Deadline:
         return left
 
     def timeout(self, connect: float) -> httpx.Timeout:
+        """httpx's timeouts for the next step: what is left, connecting within `connect`."""
         left = self.remaining()
         return httpx.Timeout(left, connect=min(connect, left))
 
@@ -113,6 +119,7 @@ class _Decoder:
 
 
 def read_body(response: httpx.Response, deadline: Deadline, cap: int, truncate: bool) -> bytes:
+    """The decoded body, at most `cap` bytes (cut there when `truncate`, else TOO_LARGE)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap and not truncate:
         raise _too_large(cap, f"announces {int(declared):,} bytes")
@@ -166,18 +173,19 @@ def _classify(exc: httpx.HTTPError) -> ErrorKind:
     return ErrorKind.CONNECT
 
 
-_WHAT = {
+_WHAT: Final[Mapping[ErrorKind, str]] = MappingProxyType({
     ErrorKind.TLS: "TLS failure with",
     ErrorKind.DNS: "cannot resolve the host of",
     ErrorKind.TIMEOUT: "timed out talking to",
     ErrorKind.PROTOCOL: "broken HTTP answer from",
     ErrorKind.BLOCKED: "refused to fetch",
     ErrorKind.CONNECT: "cannot connect to",
-}
+})
 
 
 @contextlib.contextmanager
 def translated_errors(url: str) -> Iterator[None]:
+    """Turn httpx's errors inside the block into FetchErrors with a class and a safe URL."""
     try:
         yield
     except httpx.HTTPError as exc:

@@ -125,6 +125,7 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        """Close the connection pool."""
         self._client.close()
 
     def fetch(

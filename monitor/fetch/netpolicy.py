@@ -193,6 +193,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        """Connect to the first address of `host` that answers, after checking them all."""
         addresses = self._resolver(host, port, timeout)
         self._policy.check(host, addresses, port)
         last_error: Exception | None = None
@@ -212,9 +213,11 @@ class GuardedBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        """Refused: the monitor fetches over TCP only."""
         raise FetchError(ErrorKind.BLOCKED, "unix sockets are not used by the monitor")
 
     def sleep(self, seconds: float) -> None:
+        """Sleep as the standard backend does."""
         self._inner.sleep(seconds)
 
 

@@ -27,9 +27,10 @@ module runs every corpus file and real feed through both readers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Final, Literal, Protocol
 from xml.sax.saxutils import escape as _xml_escape
 
 from feedparser.datetimes import _parse_date
@@ -52,7 +53,9 @@ XHTML_TYPE = "application/xhtml+xml"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 # feedparser's table of namespaces, keyed by the lowercase URI as it matches them.
-_KNOWN = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
+_KNOWN: Final[Mapping[str, str]] = MappingProxyType(
+    {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
+)
 _CANONICAL_PREFIXES = frozenset(prefix.lower() for prefix in _KNOWN.values() if prefix)
 # A prefix cannot hold ":"; excluding it also keeps the search linear on text made of
 # "xmlns:xmlns:..." (each candidate's scan stops where the next one starts).
@@ -63,7 +66,7 @@ _BASE_OR_LANG = (
     " or translate(local-name(), 'BASELNG', 'baselng') = 'lang']"
 )
 _ENTITY_LEFT = re.compile(r"&([A-Za-z0-9_]+);")
-_QUOTE = {'"': "&quot;"}
+_QUOTE: Final[Mapping[str, str]] = MappingProxyType({'"': "&quot;"})
 # U+0080-U+009F in UTF-8: the only code points feedparser's cp1252 map changes
 # (searching the encoded text is twice as fast as searching the str).
 _C1 = re.compile(b"\xc2[\x80-\x9f]")
@@ -96,22 +99,55 @@ _DANGEROUS = frozenset(
 )  # fmt: skip
 
 
+# feedparser's names for the three formats read here; only "is it Atom" changes a rule.
+_Version = Literal["rss", "rss10", "atom10"]
+
+
 class Unsupported(Exception):
     """The document needs feedparser: the reason says which construct."""
+
+
+class _XPathAttribute(Protocol):
+    """An attribute found by an XPath query, as lxml returns it."""
+
+    @property
+    def attrname(self) -> str: ...
+
+
+class _Element(Protocol):
+    """The part of lxml's element interface this reader uses (lxml ships no types)."""
+
+    @property
+    def tag(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def tail(self) -> str | None: ...
+    @property
+    def nsmap(self) -> Mapping[str | None, str]: ...
+    def get(self, key: str) -> str | None: ...
+    def items(self) -> list[tuple[str, str]]: ...
+    def keys(self) -> list[str]: ...
+    def __iter__(self) -> Iterator[_Element]: ...
+    def __len__(self) -> int: ...
+    def iterdescendants(self) -> Iterator[_Element]: ...
+    def iterancestors(self) -> Iterator[_Element]: ...
+    def getparent(self) -> _Element | None: ...
+    def xpath(self, path: str) -> list[_XPathAttribute]: ...
 
 
 @dataclass
 class _Document:
     """What the walk needs to know about the whole document."""
 
-    version: str  # "atom10" or an RSS version; only "is it Atom" changes a rule
+    version: _Version
     base: str  # the base URI feedparser resolves links against
     name: Callable[[str], str]  # lxml tag -> feedparser's handler name
     has_lang: bool  # any xml:lang attribute at all
     has_base: bool  # any xml:base attribute: links resolve against _base_of(element)
     feed_url: str  # the URL feedparser is given as Content-Location
-    feed: dict[str, Any] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    feed: dict[str, object] = field(default_factory=dict)
+    entries: list[dict[str, object]] = field(default_factory=list)
     feed_title_allowed: bool = True  # False once an entry, image or textInput went by
     feed_summary: bool = False  # the feed has a summary (feedparser's feeddata["summary"])
 
@@ -120,13 +156,13 @@ class _Document:
 class _Entry:
     """One entry being read, with the state feedparser keeps while it is open."""
 
-    fields: dict[str, Any]
+    fields: dict[str, object]
     lang: str | None
     has_content: bool = False
     title_taken: bool = False  # feedparser's title_depth: a non-empty title was stored
 
 
-def read(decoded: Decoded, base_url: str | None) -> dict[str, Any]:
+def read(decoded: Decoded, base_url: str | None) -> dict[str, object]:
     """feedparser's result for the keys `monitor.parse.feed` reads, or raise Unsupported.
 
     `base_url` is what feedparser gets as Content-Location (links resolve against it).
@@ -150,7 +186,7 @@ def read(decoded: Decoded, base_url: str | None) -> dict[str, Any]:
         feed_url=base_url or "",
     )
     _read_root(document, root)
-    result: dict[str, Any] = {
+    result: dict[str, object] = {
         "bozo": decoded.problem is not None,
         "entries": document.entries,
         "feed": document.feed,
@@ -161,7 +197,7 @@ def read(decoded: Decoded, base_url: str | None) -> dict[str, Any]:
     return result
 
 
-def _tree(text: bytes) -> Any:
+def _tree(text: bytes) -> _Element:
     # A parser per call: lxml parsers must not be shared between threads.
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
@@ -173,7 +209,8 @@ def _tree(text: bytes) -> Any:
         raise Unsupported(f"not well-formed: {exc}") from None
     if root.getroottree().docinfo.doctype:  # one the prolog check did not see
         raise Unsupported("a DOCTYPE")
-    return root
+    element: _Element = root
+    return element
 
 
 # --- names and namespaces ----------------------------------------------------------------
@@ -247,7 +284,7 @@ def _handler_name(tag: str, unknown: dict[str, str]) -> str:
     return f"{prefix}_{local}".lower() if prefix else local.lower()
 
 
-def _version(root_name: str, root: Any, declarations: list[tuple[str, str]]) -> str:
+def _version(root_name: str, root: _Element, declarations: list[tuple[str, str]]) -> _Version:
     """The feed version as feedparser settles it, for the three supported roots.
 
     feedparser takes the first RSS 1.0, RSS 0.90 or Atom namespace declared; only an
@@ -283,7 +320,7 @@ def _document_base(base: str) -> str:
     return str(once)
 
 
-def _find_base_and_lang(root: Any, base_url: str | None) -> tuple[bool, bool]:
+def _find_base_and_lang(root: _Element, base_url: str | None) -> tuple[bool, bool]:
     """(any xml:lang, any xml:base); refuse other base or lang attributes, which feedparser
     reads too, and xml:base without a feed URL (feedparser's base then leaks between
     siblings)."""
@@ -295,7 +332,7 @@ def _find_base_and_lang(root: Any, base_url: str | None) -> tuple[bool, bool]:
     return XML_LANG in found, XML_BASE in found
 
 
-def _base_of(document: _Document, element: Any) -> str:
+def _base_of(document: _Document, element: _Element) -> str:
     """The base feedparser resolves `element`'s links against: each element from the root
     down joins its xml:base (or, without one, the base itself) to the one above."""
     if not document.has_base:
@@ -309,7 +346,7 @@ def _base_of(document: _Document, element: Any) -> str:
 # --- the feed ------------------------------------------------------------------------------
 
 
-def _read_root(document: _Document, root: Any) -> None:
+def _read_root(document: _Document, root: _Element) -> None:
     root_name = document.name(root.tag)
     if root_name in ("rss", "feed") and document.has_lang:
         lang = root.get(XML_LANG)
@@ -319,7 +356,9 @@ def _read_root(document: _Document, root: Any) -> None:
     _read_level(document, root, in_feed=atom, may_open_channel=not atom)
 
 
-def _read_level(document: _Document, parent: Any, *, in_feed: bool, may_open_channel: bool) -> None:
+def _read_level(
+    document: _Document, parent: _Element, *, in_feed: bool, may_open_channel: bool
+) -> None:
     """The children of the root or of the channel: entries, feed title and language."""
     channels = 0
     for child in parent:
@@ -345,7 +384,7 @@ def _read_level(document: _Document, parent: Any, *, in_feed: bool, may_open_cha
             _check_subtree(document, child)
 
 
-def _read_feed_title(document: _Document, element: Any) -> None:
+def _read_feed_title(document: _Document, element: _Element) -> None:
     # feedparser keeps the first non-empty title at the shallowest depth seen since the
     # last entry, image or textInput: one title, before all of those, is always kept.
     if not document.feed_title_allowed or "title" in document.feed:
@@ -353,7 +392,7 @@ def _read_feed_title(document: _Document, element: Any) -> None:
     document.feed["title"] = _content_value(document, element, "text/plain")[0]
 
 
-def _check_feed_summary(document: _Document, element: Any, name: str, in_feed: bool) -> None:
+def _check_feed_summary(document: _Document, element: _Element, name: str, in_feed: bool) -> None:
     """A feed's summary (an iTunes one, say) and descriptions, where harmless: after a
     summary, feedparser would read a further one as the feed's content and carry that
     into the next entry, where it changes which of two descriptions is the body."""
@@ -365,7 +404,7 @@ def _check_feed_summary(document: _Document, element: Any, name: str, in_feed: b
         _check_subtree(document, element)
 
 
-def _check_frame(document: _Document, frame: Any, name: str) -> None:
+def _check_frame(document: _Document, frame: _Element, name: str) -> None:
     """An image or textInput holding only its own plain fields (anything else makes
     feedparser file the following fields under the feed instead)."""
     allowed = _IMAGE_FIELDS if name == "image" else _TEXTINPUT_FIELDS
@@ -374,7 +413,7 @@ def _check_frame(document: _Document, frame: Any, name: str) -> None:
             raise Unsupported(f"<{document.name(child.tag)}> inside <{name}>")
 
 
-def _check_subtree(document: _Document, element: Any) -> None:
+def _check_subtree(document: _Document, element: _Element) -> None:
     for descendant in element.iterdescendants():
         name = document.name(descendant.tag)
         if name in _SENSITIVE:
@@ -384,7 +423,7 @@ def _check_subtree(document: _Document, element: Any) -> None:
 # --- entries -------------------------------------------------------------------------------
 
 
-def _read_entry(document: _Document, item: Any) -> dict[str, Any]:
+def _read_entry(document: _Document, item: _Element) -> dict[str, object]:
     _attributes(item, _ENTRY_ATTRIBUTES)
     if any(k != RDF_ABOUT and k.lower().endswith("}about") for k in item.keys()):
         raise Unsupported("an about attribute that feedparser may read as rdf:about")
@@ -406,8 +445,8 @@ def _read_entry(document: _Document, item: Any) -> dict[str, Any]:
     return entry.fields
 
 
-def _inherited_lang(element: Any) -> str | None:
-    node = element
+def _inherited_lang(element: _Element) -> str | None:
+    node: _Element | None = element
     while node is not None:
         value = node.get(XML_LANG)
         if value is not None:
@@ -416,7 +455,7 @@ def _inherited_lang(element: Any) -> str | None:
     return None
 
 
-def _lang(document: _Document, entry: _Entry, element: Any) -> str | None:
+def _lang(document: _Document, entry: _Entry, element: _Element) -> str | None:
     lang = entry.lang
     if document.has_lang:
         own = element.get(XML_LANG)
@@ -424,7 +463,7 @@ def _lang(document: _Document, entry: _Entry, element: Any) -> str | None:
     return lang.replace("_", "-") if lang else lang
 
 
-def _title(document: _Document, entry: _Entry, element: Any) -> None:
+def _title(document: _Document, entry: _Entry, element: _Element) -> None:
     value, kind = _content_value(document, element, "text/plain")
     if entry.title_taken:  # feedparser keeps the first non-empty title of an entry
         return
@@ -433,7 +472,7 @@ def _title(document: _Document, entry: _Entry, element: Any) -> None:
     entry.title_taken = bool(value)
 
 
-def _description(document: _Document, entry: _Entry, element: Any) -> None:
+def _description(document: _Document, entry: _Entry, element: _Element) -> None:
     # A description after a summary is the entry's content in feedparser.
     if "summary" in entry.fields and not entry.has_content:
         _content(document, entry, element, "text/plain")
@@ -441,43 +480,47 @@ def _description(document: _Document, entry: _Entry, element: Any) -> None:
         _summary(document, entry, element, "text/html")
 
 
-def _summary_element(document: _Document, entry: _Entry, element: Any) -> None:
+def _summary_element(document: _Document, entry: _Entry, element: _Element) -> None:
     if "summary" in entry.fields and not entry.has_content:
         _content(document, entry, element, "text/plain")
     else:
         _summary(document, entry, element, "text/plain")
 
 
-def _summary(document: _Document, entry: _Entry, element: Any, default_type: str) -> None:
+def _summary(document: _Document, entry: _Entry, element: _Element, default_type: str) -> None:
     value, kind = _content_value(document, element, default_type)
     entry.fields["summary"] = value
     entry.fields["summary_detail"] = _detail(document, entry, element, kind, value)
 
 
-def _content(document: _Document, entry: _Entry, element: Any, default_type: str) -> None:
+def _content(document: _Document, entry: _Entry, element: _Element, default_type: str) -> None:
     entry.has_content = True
     value, kind = _content_value(document, element, default_type)
     detail = _detail(document, entry, element, kind, value)
-    entry.fields.setdefault("content", []).append(detail)
+    contents = entry.fields.get("content")
+    if isinstance(contents, list):
+        contents.append(detail)
+    else:
+        entry.fields["content"] = [detail]
     entry.fields.setdefault("summary", value)  # content stands in for a missing summary
 
 
-def _source(document: _Document, entry: _Entry, element: Any) -> None:
+def _source(document: _Document, entry: _Entry, element: _Element) -> None:
     # RSS's <source url="...">name</source>: only its text, filed elsewhere. feedparser
     # forgets there that a title was kept, so a later title replaces the first.
     _attributes(element, _SOURCE_ATTRIBUTES, modelled=_SOURCE_ATTRIBUTES)
     entry.title_taken = False
 
 
-def _atom_content(document: _Document, entry: _Entry, element: Any) -> None:
+def _atom_content(document: _Document, entry: _Entry, element: _Element) -> None:
     _content(document, entry, element, "text/plain")
 
 
-def _encoded_content(document: _Document, entry: _Entry, element: Any) -> None:
+def _encoded_content(document: _Document, entry: _Entry, element: _Element) -> None:
     _content(document, entry, element, "text/html")
 
 
-def _link(document: _Document, entry: _Entry, element: Any) -> None:
+def _link(document: _Document, entry: _Entry, element: _Element) -> None:
     attributes = _attributes(element, _LINK_ATTRIBUTES, modelled=_HREF)
     if "href" not in attributes:  # RSS: the link is the element's text
         value = _plain(element.text, base=_base_of(document, element)).replace("&amp;", "&")
@@ -489,7 +532,7 @@ def _link(document: _Document, entry: _Entry, element: Any) -> None:
         entry.fields["link"] = _urljoin(_base_of(document, element), attributes["href"])
 
 
-def _guid(document: _Document, entry: _Entry, element: Any) -> None:
+def _guid(document: _Document, entry: _Entry, element: _Element) -> None:
     attributes = _attributes(element, _GUID_ATTRIBUTES)
     is_link = attributes.get("ispermalink", "true") == "true"
     value = _plain(element.text, base=_base_of(document, element) if is_link else None)
@@ -498,23 +541,24 @@ def _guid(document: _Document, entry: _Entry, element: Any) -> None:
         entry.fields.setdefault("link", value)
 
 
-def _published(document: _Document, entry: _Entry, element: Any) -> None:
+def _published(document: _Document, entry: _Entry, element: _Element) -> None:
     value = _plain(_text_only(element, _NO_ATTRIBUTES))
     entry.fields["published"] = value
     entry.fields["published_parsed"] = _parse_date(value)
 
 
-def _updated(document: _Document, entry: _Entry, element: Any) -> None:
+def _updated(document: _Document, entry: _Entry, element: _Element) -> None:
     value = _plain(_text_only(element, _NO_ATTRIBUTES))
     entry.fields["updated"] = value
     entry.fields["updated_parsed"] = _parse_date(value)
 
 
-def _language(document: _Document, entry: _Entry, element: Any) -> None:
+def _language(document: _Document, entry: _Entry, element: _Element) -> None:
     entry.fields["language"] = _plain(_text_only(element, _NO_ATTRIBUTES))
 
 
-_FIELD_READERS: dict[str, Callable[[_Document, _Entry, Any], None]] = {
+_FieldReader = Callable[[_Document, _Entry, _Element], None]
+_FIELD_READERS: Final[Mapping[str, _FieldReader]] = MappingProxyType({
     "title": _title, "dc_title": _title,
     "description": _description, "dc_description": _description,
     "summary": _summary_element, "itunes_summary": _summary_element,
@@ -527,7 +571,7 @@ _FIELD_READERS: dict[str, Callable[[_Document, _Entry, Any], None]] = {
     "updated": _updated, "modified": _updated, "lastbuilddate": _updated, "dc_date": _updated,
     "dcterms_modified": _updated,
     "language": _language, "dc_language": _language,
-}  # fmt: skip
+})  # fmt: skip
 _SENSITIVE = frozenset(_FIELD_READERS) | _DANGEROUS | _TITLES | _LANGUAGES
 _TEXT_CONSTRUCTS = _TITLES | _SUMMARIES | _DESCRIPTIONS | {"content", "content_encoded"}
 
@@ -549,7 +593,7 @@ _NOT_MODELLED = frozenset({"mode", "src", "url", "uri", "lastmod", "href"})
 
 
 def _attributes(
-    element: Any, reads: frozenset[str], modelled: frozenset[str] = frozenset()
+    element: _Element, reads: frozenset[str], modelled: frozenset[str] = frozenset()
 ) -> dict[str, str]:
     """The attributes of `element` that feedparser's handler `reads`, as it sees them
     (names lowercased, `rel` and `type` values too). A read one that is not `modelled`
@@ -569,12 +613,12 @@ def _attributes(
     return found
 
 
-def _text_only(element: Any, allowed: frozenset[str]) -> str:
+def _text_only(element: _Element, allowed: frozenset[str]) -> str:
     _attributes(element, allowed)
     return str(element.text or "")
 
 
-def _content_value(document: _Document, element: Any, default_type: str) -> tuple[str, str]:
+def _content_value(document: _Document, element: _Element, default_type: str) -> tuple[str, str]:
     """(text, content type) of a text construct, as feedparser's pop() leaves them."""
     attributes = _attributes(element, _TEXT_ATTRIBUTES)
     kind = _FeedParserMixin.map_content_type(attributes.get("type", default_type))
@@ -592,7 +636,7 @@ def _content_value(document: _Document, element: Any, default_type: str) -> tupl
     return _recode(text), kind
 
 
-def _xhtml_markup(document: _Document, element: Any) -> str:
+def _xhtml_markup(document: _Document, element: _Element) -> str:
     """The markup feedparser rebuilds from an Atom xhtml construct: start tags with their
     plain attributes, escaped text, an end tag for every element, and an enclosing div
     taken off. Refused: elements that feedparser would also handle (an end tag such as
@@ -616,7 +660,7 @@ def _xhtml_markup(document: _Document, element: Any) -> str:
     return _without_enclosing_div(pieces).strip()
 
 
-def _xhtml_attributes(node: Any) -> str:
+def _xhtml_attributes(node: _Element) -> str:
     out = []
     seen: set[str] = set()
     for key, value in node.items():
@@ -669,6 +713,6 @@ def _recode(text: str) -> str:
 
 
 def _detail(
-    document: _Document, entry: _Entry, element: Any, kind: str, value: str
-) -> dict[str, Any]:
+    document: _Document, entry: _Entry, element: _Element, kind: str, value: str
+) -> dict[str, object]:
     return {"type": kind, "language": _lang(document, entry, element), "value": value}

@@ -26,13 +26,14 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Final, Literal
 
 import feedparser
 
 from monitor.errors import ParseError
-from monitor.models import ErrorKind, ParsedFeed, ParsedItem
+from monitor.models import ErrorKind, KeyKind, ParsedFeed, ParsedItem
 from monitor.parse import fast as fastparse
 from monitor.parse import xmlguard
 from monitor.parse.html import html_to_text
@@ -47,12 +48,15 @@ WARNING_CAP = 300
 _HTML_INPUT_FACTOR = 4
 
 Reader = Literal["auto", "fast", "feedparser"]
+# A feed, entry or detail as feedparser (or the fast reader) gives it: arbitrary values,
+# narrowed with isinstance where they are read.
+FeedData = Mapping[str, object]
 
 # json's encoder for one string, as json.dumps(..., ensure_ascii=False) uses it.
 _json_string = json.encoder.encode_basestring
 
 _LANG = re.compile(r"\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*\s*")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DEFAULT_PORTS: Final[Mapping[str, int]] = MappingProxyType({"http": 80, "https": 443})
 
 
 def parse_feed(
@@ -76,15 +80,15 @@ def parse_feed(
     # feedparser flags any header set without a Content-Type as "not XML", so the base URL
     # goes in only beside one; links are resolved against base_url below either way.
     result = _read(body, decoded, headers, base_url if content_type else None, reader)
-    entries: list[Any] = list(result.get("entries") or [])
-    version = result.get("version") or ""
+    entries = _list(result.get("entries"))
+    version = _str(result.get("version"))
     if not version and not entries:
         raise ParseError(
             ErrorKind.NOT_A_FEED,
             "no RSS or Atom feed found in the document",
             "check the feed URL; the server may be answering with a web page",
         )
-    feed = result.get("feed") or {}
+    feed = _mapping(result.get("feed"))
     items, skipped, truncated = _build_items(entries, feed, feed_lang, base_url, max_items)
     return ParsedFeed(
         title=one_line(html_to_text(str(feed.get("title") or "")[:SUMMARY_CAP]), TITLE_CAP),
@@ -100,7 +104,7 @@ def _read(
     headers: dict[str, str],
     base_url: str | None,
     reader: Reader,
-) -> Any:
+) -> FeedData:
     """The fast reader's result where it can give feedparser's, else feedparser's own."""
     if reader != "feedparser":
         try:
@@ -113,12 +117,12 @@ def _read(
     return _run_feedparser(body, headers, base_url)
 
 
-def _run_feedparser(body: bytes, headers: dict[str, str], base_url: str | None) -> Any:
+def _run_feedparser(body: bytes, headers: dict[str, str], base_url: str | None) -> FeedData:
     response_headers = dict(headers)
     if base_url:
         response_headers["content-location"] = base_url
     try:
-        return feedparser.parse(
+        parsed: FeedData = feedparser.parse(
             io.BytesIO(body),
             response_headers=response_headers,
             # Only plain text leaves this module (html_to_text drops scripts and the like),
@@ -128,9 +132,10 @@ def _run_feedparser(body: bytes, headers: dict[str, str], base_url: str | None) 
         )
     except Exception as exc:  # feedparser promises not to raise; a hostile body may disagree
         raise ParseError(ErrorKind.PARSE, f"feed parser failed: {type(exc).__name__}") from exc
+    return parsed
 
 
-def _warning(result: Mapping[str, Any], version: str, skipped: int) -> str | None:
+def _warning(result: FeedData, version: str, skipped: int) -> str | None:
     reasons = []
     if result.get("bozo"):
         exc = result.get("bozo_exception")
@@ -148,8 +153,8 @@ def _warning(result: Mapping[str, Any], version: str, skipped: int) -> str | Non
 
 
 def _build_items(
-    entries: list[Any],
-    feed: Mapping[str, Any],
+    entries: list[object],
+    feed: FeedData,
     feed_lang: str,
     base_url: str | None,
     max_items: int,
@@ -166,6 +171,8 @@ def _build_items(
     truncated = False
     for entry in entries:
         try:
+            if not isinstance(entry, Mapping):
+                raise TypeError("an entry that is not a mapping")
             item = build_item(entry, default_lang=default_lang, base_url=base_url)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
             skipped += 1
@@ -183,10 +190,10 @@ def _rank(item: ParsedItem) -> tuple[str, str]:
     return item.published or "", item.content_hash
 
 
-def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | None) -> ParsedItem:
+def build_item(entry: FeedData, *, default_lang: str, base_url: str | None) -> ParsedItem:
     """One feedparser entry as a ParsedItem with clean, capped text."""
     title = one_line(html_to_text(_str(entry.get("title"))[: TITLE_CAP * 64]), TITLE_CAP)
-    summary_detail = entry.get("summary_detail") or {}
+    summary_detail = _mapping(entry.get("summary_detail"))
     summary = _clean(_str(entry.get("summary")), summary_detail, SUMMARY_CAP)
     content = _main_content(entry)
     body = _clean(_str(content.get("value")), content, BODY_CAP) if content else summary
@@ -211,7 +218,7 @@ def build_item(entry: Mapping[str, Any], *, default_lang: str, base_url: str | N
 
 def item_key(
     guid: str, url: str | None, title: str, summary: str, published: str | None
-) -> tuple[str, str]:
+) -> tuple[str, KeyKind]:
     """(key, key_kind): the guid, else the normalised http(s) link, else a content hash."""
     guid = guid.strip()
     if guid:
@@ -253,7 +260,7 @@ def content_hash(title: str, summary: str, body: str) -> str:
     return _sha256(f"[{_json_string(title)}, {summary_json}, {body_json}]")
 
 
-def iso_utc(parsed: Any) -> str | None:
+def iso_utc(parsed: object) -> str | None:
     """feedparser's UTC struct_time as "YYYY-MM-DDTHH:MM:SSZ", or None if unusable."""
     if not isinstance(parsed, time.struct_time | tuple) or len(parsed) < 6:
         return None
@@ -273,16 +280,16 @@ def plausible_lang(value: object) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _main_content(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+def _main_content(entry: FeedData) -> FeedData:
     """Atom `content` / RSS `content:encoded`: the first HTML one, else the first."""
-    contents = [c for c in entry.get("content") or [] if isinstance(c, Mapping)]
+    contents = [c for c in _list(entry.get("content")) if isinstance(c, Mapping)]
     for content in contents:
         if "html" in _str(content.get("type")):
             return content
     return contents[0] if contents else {}
 
 
-def _clean(raw: str, detail: Mapping[str, Any], cap: int) -> str:
+def _clean(raw: str, detail: FeedData, cap: int) -> str:
     raw = raw[: cap * _HTML_INPUT_FACTOR]
     if _str(detail.get("type")) == "text/plain":
         lines = (" ".join(line.split()) for line in strip_controls(raw).split("\n"))
@@ -292,21 +299,40 @@ def _clean(raw: str, detail: Mapping[str, Any], cap: int) -> str:
     return text[:cap]
 
 
-def _entry_lang(entry: Mapping[str, Any], *details: Mapping[str, Any]) -> str | None:
-    for detail in (*details, entry.get("title_detail") or {}):
+def _entry_lang(entry: FeedData, *details: FeedData) -> str | None:
+    for detail in details:
         lang = plausible_lang(detail.get("language"))
         if lang:
             return lang
-    return plausible_lang(entry.get("language"))
+    lang = plausible_lang(_mapping(entry.get("title_detail")).get("language"))
+    return lang or plausible_lang(entry.get("language"))
 
 
-def _date(entry: Mapping[str, Any], key: str) -> Any:
+def _date(entry: FeedData, key: str) -> object:
     """`entry[key]` without FeedParserDict's warning alias of updated to published."""
     return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
 
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _mapping(value: object) -> FeedData:
+    """A detail or the feed's mapping; none is empty, and anything else is unreadable."""
+    if not value:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise TypeError(f"a {type(value).__name__} where a mapping belongs")
+
+
+def _list(value: object) -> list[object]:
+    """The entries or contents as a list; none is empty, and anything else is unreadable."""
+    if not value:
+        return []
+    if isinstance(value, Iterable):
+        return list(value)
+    raise TypeError(f"a {type(value).__name__} where a list belongs")
 
 
 def _sha256(text: str) -> str:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import bisect
 import re
 
-from monitor.models import Signal
+from monitor.models import Side, Signal
 from monitor.signals.document import Evaluation, Occurrence
 from monitor.signals.sides import actors_in
 
 SENTENCE_SHOWN = 500  # characters of a long sentence shown around its spans
 _OPEN, _CLOSE = "\x02", "\x03"  # placeholders for span edges while whitespace collapses
 _EDGE = re.compile(f"([{_OPEN}{_CLOSE}])")
-_SIDE_ORDER = ("ru", "us", "third")
+_SIDE_ORDER: tuple[Side, ...] = ("ru", "us", "third")
 
 Span = tuple[int, int]
 
@@ -49,7 +49,7 @@ def make_signal(run: Evaluation, occurrences: list[Occurrence]) -> Signal:
 
 
 def _who_and_where(run: Evaluation, sentences: list[Span]) -> tuple[
-        tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        tuple[str, ...], tuple[str, ...], tuple[Side, ...]]:
     """Canonical names of the US and Russian actors and of the places in the folded
     sentences, and the sides named there."""
     actors: dict[str, None] = {}
