@@ -126,23 +126,25 @@ class Evaluation:
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
     _boundary_blocks: dict[int, list[int]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
-    _merged: dict[int, list[Hit]] = field(default_factory=dict)
-    _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
-    _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
-    _keyed: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    # per term list (a rule set's lists hash once, see terms.TermList)
+    _merged: dict[tuple[int, ...], list[Hit]] = field(default_factory=dict)
+    _candidates: dict[tuple[int, ...], tuple[list[int], Owners]] = field(default_factory=dict)
+    _candidate_starts: dict[tuple[int, ...], list[int]] = field(default_factory=dict)
+    _keyed: dict[tuple[int, ...], tuple[list[int], list[int]]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
-    title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
-    # (anchor list id, scope) -> anchor key starts and their terms (see matcher.py)
-    anchor_keys: dict[tuple[int, str], tuple[list[int], list[int]] | None] = field(
+    # per `exclude_title` list: whether one of its terms is in the title (see matcher.py)
+    title_vetoes: dict[tuple[int, ...], bool] = field(default_factory=dict)
+    # per contact list and window: whether the title reports a third party's contact
+    third_party_titles: dict[tuple[tuple[int, ...], int], bool] = field(default_factory=dict)
+    # (anchor list, scope) -> anchor key starts and their terms (see matcher.py)
+    anchor_keys: dict[tuple[tuple[int, ...], str], tuple[list[int], list[int]] | None] = field(
         default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
     actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
     main_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
     lazy_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
-    screen_cache: dict[tuple[int, int, int], bool] = field(default_factory=dict)
+    screen_cache: dict[tuple[tuple[int, ...], int, int], bool] = field(default_factory=dict)
     around_cache: dict[tuple[int, int, int, int], Around] = field(default_factory=dict)
-    side_cache: dict[tuple[int, int], tuple[list[int], list[int]]] = field(
-        default_factory=dict)
     _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
     def words_between(self, start: int, end: int) -> int:
@@ -202,38 +204,38 @@ class Evaluation:
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
-        cached = self._merged.get(id(terms))
+        cached = self._merged.get(terms)
         if cached is None:
             found = [self.check(term, start) for term in terms for start in self.raw.get(term, ())]
             cached = [hit for hit in found if hit is not None]
             cached.sort(key=lambda h: (h.start, -h.end))
-            self._merged[id(terms)] = cached
+            self._merged[terms] = cached
         return cached
 
     def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], Owners]:
         """Unverified key starts of any of `terms` in order, with their term (of equal
         starts, the lower term first)."""
-        cached = self._candidates.get(id(terms))
+        cached = self._candidates.get(terms)
         if cached is None:
             present = tuple(sorted(self.raw.keys() & self.rules.term_set(terms)))
             starts = self.candidate_starts(terms)
             cached = (starts, Owners(starts, present, self.raw))
-            self._candidates[id(terms)] = cached
+            self._candidates[terms] = cached
         return cached
 
     def keyed(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
         """The candidates of `terms` as sorted key starts and, index for index, their
         terms (for large lists, where `candidates` would search for each owner)."""
-        cached = self._keyed.get(id(terms))
+        cached = self._keyed.get(terms)
         if cached is None:
             pairs = sorted((start, term) for term in self.raw.keys() & self.rules.term_set(terms)
                            for start in self.raw[term])
-            cached = self._keyed[id(terms)] = ([p[0] for p in pairs], [p[1] for p in pairs])
+            cached = self._keyed[terms] = ([p[0] for p in pairs], [p[1] for p in pairs])
         return cached
 
     def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
         """The starts `candidates` gives, without their terms (sorted in C)."""
-        cached = self._candidate_starts.get(id(terms))
+        cached = self._candidate_starts.get(terms)
         if cached is None:
             present = self.raw.keys() & self.rules.term_set(terms)
             if len(present) == 1:
@@ -241,7 +243,7 @@ class Evaluation:
             else:
                 cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__,
                                                                   present)))
-            self._candidate_starts[id(terms)] = cached
+            self._candidate_starts[terms] = cached
         return cached
 
     def sentence(self, pos: int) -> tuple[int, int]:
@@ -369,7 +371,7 @@ def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
           side: str) -> Hit | None:
     """The closest hit of `terms` inside the window around `anchor`, if any; of equally
     close hits, the one whose candidate comes first."""
-    reach = run.rules.list_reach.get(id(terms))
+    reach = run.rules.list_reach.get(terms)
     if within.words is not None and reach is not None:
         return _closest_in_words(run, anchor, terms, within, side, reach)
     if within.words is None:

@@ -133,7 +133,7 @@ def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[
     """The anchors' key starts in the rule's scope, term by term in the rule's order, with
     their terms; None if they are not to be screened. Rules with the same anchor list and
     scope share them (cached per document)."""
-    key = (id(rule.anchor), rule.scope)
+    key = (rule.anchor, rule.scope)
     if key in run.anchor_keys:
         return run.anchor_keys[key]
     raw = run.raw
@@ -159,10 +159,10 @@ def _title_vetoes(rule: Rule, run: Evaluation) -> bool:
     """Whether an `exclude_title` term is in the title (only title candidates verified)."""
     if not rule.exclude_title:
         return False
-    vetoes = run.title_terms.get(rule.exclude_title)
+    vetoes = run.title_vetoes.get(rule.exclude_title)
     if vetoes is None:
         limit = run.title_end + run.rules.max_key_offset
-        vetoes = run.title_terms[rule.exclude_title] = any(
+        vetoes = run.title_vetoes[rule.exclude_title] = any(
             hit is not None and hit.start < run.title_end
             for term in run.raw.keys() & run.rules.term_set(rule.exclude_title)
             for start in itertools.takewhile(limit.__gt__, run.raw[term])

@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.errors import Problems
 from monitor.signals.scan import Scanner, build_scanner
-from monitor.signals.terms import Term, TermError, compile_term
+from monitor.signals.terms import Term, TermError, TermList, compile_term
 
 _TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties",
              "rules"}
@@ -114,7 +114,7 @@ class RuleSet:
     max_key_offset: int = 0  # most characters a phrase starts before its automaton key
     # per term list of the rules: most characters a hit ends after its key start
     # (absent for a list with a regex, whose hits have no such bound)
-    list_reach: dict[int, int] = field(default_factory=dict)  # keyed by id(term list)
+    list_reach: dict[tuple[int, ...], int] = field(default_factory=dict)
     actors: dict[int, Actor] = field(default_factory=dict)  # term -> who it names
     actor_terms: tuple[int, ...] = ()  # Russian, US and "both" actors: scanned for
     # Third parties and the speaker matter only in a sentence that names Russia or the US,
@@ -128,14 +128,11 @@ class RuleSet:
     place_terms: tuple[int, ...] = ()
     # what a rule's `sides` needs in the sentence at least, as term lists (see screen.py)
     side_needs: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
-    _term_sets: dict[int, tuple[tuple[int, ...], frozenset[int]]] = field(default_factory=dict)
 
-    def term_set(self, terms: tuple[int, ...]) -> frozenset[int]:
-        """`terms` as a set, cached per term list object."""
-        found = self._term_sets.get(id(terms))
-        if found is None or found[0] is not terms:
-            found = self._term_sets[id(terms)] = (terms, frozenset(terms))
-        return found[1]
+    @staticmethod
+    def term_set(terms: tuple[int, ...]) -> frozenset[int]:
+        """`terms` as a set (kept with each list the rule set compiled)."""
+        return terms.members if isinstance(terms, TermList) else frozenset(terms)
 
     @property
     def signal_types(self) -> tuple[str, ...]:
@@ -193,24 +190,23 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
         max_key_offset=max((t.key_offset for t in compiler.terms), default=0),
         list_reach=_list_reach(rules, compiler.terms),
         actors=actors,
-        actor_terms=compiler.shared.setdefault(scanned, scanned),
+        actor_terms=compiler.intern(scanned),
         lazy_scanner=build_scanner(compiler.terms, lazy) if lazy else None,
         lazy_regexes=tuple(t for t in lazy if not compiler.terms[t].key),
         exact_terms=frozenset(i for i, t in enumerate(compiler.terms)
                               if len(t.words) == 1 and t.key and not t.stems[0]
                               and t.cased is None),
         places=places,
-        place_terms=compiler.shared.setdefault(tuple(places), tuple(places)),
-        side_needs=_side_needs(actors, compiler.shared),
+        place_terms=compiler.intern(tuple(places)),
+        side_needs=_side_needs(actors, compiler),
     )
 
 
-def _side_needs(actors: dict[int, Actor], shared: dict[tuple[int, ...], tuple[int, ...]]
+def _side_needs(actors: dict[int, Actor], compiler: _TermCompiler
                 ) -> dict[str, tuple[tuple[int, ...], ...]]:
     """Per value of `sides`, term lists of which the sentence must hold one term each."""
     def of(*sides: str) -> tuple[int, ...]:
-        terms = tuple(t for t, actor in actors.items() if actor.side in sides)
-        return shared.setdefault(terms, terms)
+        return compiler.intern(tuple(t for t, actor in actors.items() if actor.side in sides))
 
     return {
         "both": (of("ru", "both"), of("us", "both")),
@@ -268,10 +264,10 @@ def _places(table: dict[str, Any], compiler: _TermCompiler, problems: Problems) 
     return found
 
 
-def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[int, int]:
+def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[tuple[int, ...], int]:
     lists = [r.exclude for r in rules] + [q.terms for r in rules
                                           for q in (*r.requirements, *r.vetoes)]
-    return {id(found): max(terms[t].reach for t in found) for found in lists
+    return {found: max(terms[t].reach for t in found) for found in lists
             if found and all(terms[t].key for t in found)}
 
 
@@ -284,7 +280,7 @@ class _TermCompiler:
         self.terms: list[Term] = []
         self.index: dict[str, int] = {}
         self.named: dict[str, tuple[int, ...]] = {}
-        self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.shared: dict[tuple[int, ...], TermList] = {}
 
     def lists(self, table: dict[str, Any]) -> None:
         for name, value in table.items():
@@ -295,8 +291,7 @@ class _TermCompiler:
 
     def define(self, name: str, terms: list[int]) -> None:
         """A list made by the compiler (actors, places), usable as `@name` by rules."""
-        unique = tuple(dict.fromkeys(terms))
-        self.named[name] = self.shared.setdefault(unique, unique)
+        self.named[name] = self.intern(tuple(dict.fromkeys(terms)))
 
     def refs(self, value: Any, key: str) -> tuple[int, ...]:
         if isinstance(value, str):
@@ -308,10 +303,15 @@ class _TermCompiler:
         found: list[int] = []
         for i, entry in enumerate(value):
             found.extend(self.ref(entry, f"{key}[{i}]"))
-        terms = tuple(dict.fromkeys(found))
-        # Equal lists become one object: a document's candidates, hits and nearness
-        # caches are keyed by the list object, so every rule using it shares them.
-        return self.shared.setdefault(terms, terms)
+        return self.intern(tuple(dict.fromkeys(found)))
+
+    def intern(self, terms: tuple[int, ...]) -> TermList:
+        """Equal lists become one object: a document's candidates, hits and nearness
+        caches are keyed by the list, so every rule using it shares them."""
+        found = self.shared.get(terms)
+        if found is None:
+            found = self.shared[terms] = TermList(terms)
+        return found
 
     def ref(self, entry: Any, key: str) -> tuple[int, ...]:
         if not isinstance(entry, str):

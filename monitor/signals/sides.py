@@ -116,24 +116,25 @@ def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> li
     offset = rules.max_key_offset
     reach = (SENTENCE_REACH if rule.sides_within is None
              else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
-    either = run.candidate_starts(rules.side_needs["one"][0])
+    either = rules.side_needs["one"][0]
     if rule.sides == "one":
         return [_in_sentence(run, either, pos, reach) for pos in positions]
-    ru, us = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
+    ru, us = rules.side_needs["pair"]
     near = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
     speaker = rule.sides == "both-or-speaker"
     # the speaker's counterpart must be one the rule lets it pair with
-    partners = run.candidate_starts(rule.speaker_with) if speaker else either
+    partners = rule.speaker_with if speaker else either
     return [(_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
             or (speaker and _in_sentence(run, partners, pos, near)) for pos in positions]
 
 
-def _in_sentence(run: Evaluation, keys: list[int], pos: int, reach: int) -> bool:
-    """Whether one of the sorted candidate `keys` lies within `reach` characters of `pos`
-    with no sentence boundary between them (the nearest on each side decides)."""
-    key = (id(keys), pos, reach)
+def _in_sentence(run: Evaluation, terms: tuple[int, ...], pos: int, reach: int) -> bool:
+    """Whether a candidate of `terms` lies within `reach` characters of `pos` with no
+    sentence boundary between them (the nearest on each side decides)."""
+    key = (terms, pos, reach)
     found = run.screen_cache.get(key)
     if found is None:
+        keys = run.candidate_starts(terms)
         i = bisect.bisect_left(keys, pos)
         found = run.screen_cache[key] = (
             i < len(keys) and keys[i] < pos + reach and not run.boundary_between(pos, keys[i])
@@ -315,15 +316,15 @@ def _with_their_lists(run: Evaluation, around: Around,
               for i in range(len(named) - 1)]
     if not any(joined):
         return close
-    found = {id(n[0]) for n in close}
+    found = {n[0] for n in close}  # each mention is named once in the sentence
     grown = list(close)
     for i, entry in enumerate(zip(named, around.gaps, around.clear, strict=True)):
-        if id(entry[0]) in found:
+        if entry[0] in found:
             continue
-        if (i and joined[i - 1] and id(named[i - 1]) in found) or (
-                i + 1 < len(named) and joined[i] and id(named[i + 1]) in found):
+        if (i and joined[i - 1] and named[i - 1] in found) or (
+                i + 1 < len(named) and joined[i] and named[i + 1] in found):
             grown.append(entry)
-            found.add(id(entry[0]))
+            found.add(entry[0])
     return grown
 
 
@@ -365,10 +366,10 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     """Whether the item's title reports a contact (one of `contacts`) whose counterpart
     is a third party: "Telephone conversation with the President of France", "Russian-
     Mongolian talks". Its body's mentions of US–Russia contact are then relayed."""
-    key = (-1, id(contacts), within)
-    found = run.title_terms.get(key)
+    key = (contacts, within)
+    found = run.third_party_titles.get(key)
     if found is None:
-        found = run.title_terms[key] = any(
+        found = run.third_party_titles[key] = any(
             _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
                                                        within)) is not None
             for hit in run.title_hits(contacts))

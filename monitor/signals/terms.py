@@ -64,6 +64,26 @@ class Term:
     cased: re.Pattern[str] | None = None
 
 
+class TermList(tuple[int, ...]):
+    """Indices of terms as a rules file lists them. A rule set makes equal lists one
+    object, and a document's caches are keyed by list: the hash of a list of hundreds
+    of terms is computed once, and its terms as a set are kept beside it."""
+
+    members: frozenset[int]
+    _hash: int
+
+    def __new__(cls, terms: tuple[int, ...] = ()) -> TermList:
+        """The list of `terms`, in order."""
+        made = super().__new__(cls, terms)
+        made.members = frozenset(terms)
+        made._hash = tuple.__hash__(made)
+        return made
+
+    def __hash__(self) -> int:
+        """The hash of the equal tuple, computed once."""
+        return self._hash
+
+
 class TermError(ValueError):
     """A term that cannot be compiled; the message says what is wrong."""
 
