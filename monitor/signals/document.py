@@ -11,7 +11,6 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from monitor.signals.normalize import Encoded, Folded
@@ -368,67 +367,123 @@ def verify(term: Term, text: str, key_start: int) -> tuple[int, int] | None:
 
 
 def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-          side: str) -> Hit | None:
+         side: str) -> Hit | None:
     """The closest hit of `terms` inside the window around `anchor`, if any; of equally
-    close hits, the one whose candidate comes first."""
+    close hits, the one whose candidate comes first. Candidates that cannot be closer
+    than a hit already found are not looked at (see `NearSearch`)."""
+    search = NearSearch.around(run, anchor, terms, within, side)
     reach = run.rules.list_reach.get(terms)
-    if within.words is not None and reach is not None:
-        return _closest_in_words(run, anchor, terms, within, side, reach)
     if within.words is None:
-        return _closest_in_sentence(run, anchor, terms, within, side)
-    return near_by_scan(run, anchor, terms, within, side)
+        search.forwards(prune=True)
+    elif reach is not None:
+        search.outwards(reach)
+    else:
+        search.forwards(prune=False)
+    return search.closest
 
 
 def near_by_scan(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
                  side: str) -> Hit | None:
     """`near` by examining every candidate in the window, in order (the reference)."""
-    if within.words is None:
-        lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
-    else:
-        window = (within.words + 1) * CHARS_PER_WORD
-        lo, hi = _passage(run, anchor, anchor.start - window, anchor.end + window)
-    starts, owners = run.candidates(terms)
-    best: tuple[int, Hit] | None = None
-    for i in range(bisect.bisect_left(starts, lo - run.rules.max_key_offset), len(starts)):
-        if starts[i] >= hi:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
-        if distance is not None and (best is None or distance < best[0]):
-            best = (distance, hit)
-            if distance == 0:
-                break
-    return None if best is None else best[1]
+    search = NearSearch.around(run, anchor, terms, within, side)
+    search.forwards(prune=False)
+    return search.closest
 
 
-def _closest_in_sentence(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-                         side: str) -> Hit | None:
-    """What `near_by_scan` finds in the anchor's sentence, stopping early: once a hit
-    after the anchor counts, a candidate whose key starts `max_key_offset` or more past
-    that hit's start has its hit after it too, so it is no closer."""
-    lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
-    starts, owners = run.candidates(terms)
-    offset = run.rules.max_key_offset
-    best: tuple[int, Hit] | None = None
-    stop = hi
-    for i in range(bisect.bisect_left(starts, lo - offset), len(starts)):
-        if starts[i] >= stop:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
+@dataclass(slots=True)
+class NearSearch:
+    """One search for the hit of some terms closest to an anchor. What counts (a
+    verified hit inside the window, on the required side, within the words) and which
+    hit is closest are decided in `consider`; the sweeps only choose which candidates
+    to consider, and stop where none further on can be closer."""
+
+    run: Evaluation
+    anchor: Hit
+    within: Window
+    side: str
+    lo: int  # the window, cut to the anchor's passage
+    hi: int
+    starts: list[int]  # the candidates' key starts, in order
+    owners: Owners
+    best: tuple[int, int, Hit] | None = None  # (words from the anchor, candidate, hit)
+
+    @classmethod
+    def around(cls, run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+               side: str) -> NearSearch:
+        """A search among the candidates of `terms` in the window `within` of `anchor`."""
+        if within.words is None:
+            lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
+        else:
+            window = (within.words + 1) * CHARS_PER_WORD
+            lo, hi = _passage(run, anchor, anchor.start - window, anchor.end + window)
+        starts, owners = run.candidates(terms)
+        return cls(run, anchor, within, side, lo, hi, starts, owners)
+
+    @property
+    def closest(self) -> Hit | None:
+        """The closest hit found, if any."""
+        return None if self.best is None else self.best[2]
+
+    def consider(self, i: int) -> Hit | None:
+        """Candidate `i`'s hit if it counts (kept when it is the closest so far)."""
+        hit = self.run.check(self.owners[i], self.starts[i])
+        if hit is None or hit.start < self.lo or hit.end > self.hi:
+            return None
+        distance = _distance(self.run, self.anchor, hit, self.side, self.within)
         if distance is None:
-            continue
-        if best is None or distance < best[0]:
-            best = (distance, hit)
-            if distance == 0:
+            return None
+        if self.best is None or (distance, i) < self.best[:2]:
+            self.best = (distance, i, hit)
+        return hit
+
+    def forwards(self, prune: bool) -> None:
+        """Consider the candidates in order, until a hit is no word from the anchor.
+        `prune`: once a hit after the anchor counts, also stop at a candidate whose key
+        starts `max_key_offset` or more past that hit's start: its hit is after that
+        one too, so it is no closer."""
+        offset = self.run.rules.max_key_offset
+        starts, stop = self.starts, self.hi
+        for i in range(bisect.bisect_left(starts, self.lo - offset), len(starts)):
+            if starts[i] >= stop:
                 break
-        if hit.start >= anchor.end:
-            stop = min(stop, hit.start + offset)
-    return None if best is None else best[1]
+            hit = self.consider(i)
+            if hit is None:
+                continue
+            if self.best is not None and self.best[0] == 0:
+                break
+            if prune and hit.start >= self.anchor.end:
+                stop = min(stop, hit.start + offset)
+
+    def outwards(self, reach: int) -> None:
+        """Consider the candidates from the anchor outwards, in a window of N words, for
+        terms whose hits end at most `reach` characters after their key start. A hit
+        starts at most max_key_offset characters before its key, so once even that
+        nearest place is outside the window or further away than the closest hit so
+        far, so is every further candidate in that direction."""
+        run, anchor, starts = self.run, self.anchor, self.starts
+        offset = run.rules.max_key_offset
+        window = (self._limit() + 1) * CHARS_PER_WORD
+        after = bisect.bisect_left(starts, anchor.end + offset)
+        before = bisect.bisect_right(starts, anchor.start - reach)
+        for i in range(before, after):  # hits that may overlap the anchor
+            self.consider(i)
+        if self.side != "after":
+            for i in range(before - 1, -1, -1):
+                if (starts[i] < anchor.start - window
+                        or run.words_between(starts[i] + reach, anchor.start) > self._limit()):
+                    break
+                self.consider(i)
+        if self.side != "before":
+            for i in range(after, len(starts)):
+                gap_end = starts[i] - offset
+                if (gap_end > anchor.end + window
+                        or run.words_between(anchor.end, gap_end) > self._limit()):
+                    break
+                self.consider(i)
+
+    def _limit(self) -> int:
+        """The most words from the anchor a hit may still be to be considered."""
+        return (self.within.words or 0) if self.best is None else self.best[0]
 
 
 def _passage(run: Evaluation, anchor: Hit, lo: int, hi: int) -> tuple[int, int]:
@@ -437,53 +492,6 @@ def _passage(run: Evaluation, anchor: Hit, lo: int, hi: int) -> tuple[int, int]:
     if anchor.start < run.title_end:
         return lo, min(hi, run.title_end)
     return max(lo, run.title_end), hi
-
-
-def _closest_in_words(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-                      side: str, reach: int) -> Hit | None:
-    """What `near` finds in a window of N words, examining candidates from the anchor
-    outwards instead of every candidate in the window (see `_nearest_first`)."""
-    window = (within.words or 0) + 1
-    lo, hi = _passage(run, anchor, anchor.start - window * CHARS_PER_WORD,
-                      anchor.end + window * CHARS_PER_WORD)
-    starts, owners = run.candidates(terms)
-    limit = [within.words or 0]
-    best: tuple[int, int, Hit] | None = None
-    for i in _nearest_first(run, anchor, starts, reach, side, limit):
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
-        if distance is not None and (best is None or (distance, i) < best[:2]):
-            best = (distance, i, hit)
-            limit[0] = distance
-    return None if best is None else best[2]
-
-
-def _nearest_first(run: Evaluation, anchor: Hit, starts: list[int], reach: int, side: str,
-                   limit: list[int]) -> Iterator[int]:
-    """Indices of the candidates whose hit may lie at most `limit[0]` words from the
-    anchor (the caller lowers it as it finds closer hits), from the anchor outwards. A
-    hit starts at most max_key_offset characters before its key and ends at most `reach`
-    after it, so once even that nearest place is outside the window or further away
-    than the limit, so is every further candidate in that direction."""
-    offset = run.rules.max_key_offset
-    window = (limit[0] + 1) * CHARS_PER_WORD
-    after = bisect.bisect_left(starts, anchor.end + offset)
-    before = bisect.bisect_right(starts, anchor.start - reach)
-    yield from range(before, after)  # hits that may overlap the anchor
-    if side != "after":
-        for i in range(before - 1, -1, -1):
-            if (starts[i] < anchor.start - window
-                    or run.words_between(starts[i] + reach, anchor.start) > limit[0]):
-                break
-            yield i
-    if side != "before":
-        for i in range(after, len(starts)):
-            gap_end = starts[i] - offset
-            if gap_end > anchor.end + window or run.words_between(anchor.end, gap_end) > limit[0]:
-                break
-            yield i
 
 
 def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window) -> int | None:
