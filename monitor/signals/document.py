@@ -12,10 +12,13 @@ import functools
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.signals.normalize import Encoded, Folded
-from monitor.signals.rules import Actor, Rule, RuleSet, Window
-from monitor.signals.terms import Term
+
+if TYPE_CHECKING:  # a rule set holds the screen's plans, and the screen reads this module
+    from monitor.signals.rules import Actor, Rule, RuleSet, Window
+    from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _WORD_BLOCK = 2048

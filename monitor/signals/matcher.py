@@ -22,7 +22,7 @@ from monitor.signals.document import (
 from monitor.signals.evidence import make_signal
 from monitor.signals.normalize import fold
 from monitor.signals.rules import Requirement, Rule, RuleSet
-from monitor.signals.screen import Plan, may_fire, plans, present_mask, screened
+from monitor.signals.screen import Plan, may_fire, present_mask, screened
 from monitor.signals.sides import check_sides, side_sentences_near, third_party_title
 
 __all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
@@ -44,7 +44,7 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked, encoded=encoded)
     present = present_mask(raw)
-    for rule, plan in zip(rules.rules, plans(rules), strict=True):
+    for rule, plan in zip(rules.rules, rules.plans, strict=True):
         if rule.lang and lang and rule.lang != lang:
             continue
         if explain:

@@ -16,6 +16,7 @@ from typing import Any
 
 from monitor.errors import Problems
 from monitor.signals.scan import Scanner, build_scanner
+from monitor.signals.screen import Plan, make_plans
 from monitor.signals.terms import Term, TermError, TermList, compile_term
 
 _TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties",
@@ -128,6 +129,7 @@ class RuleSet:
     place_terms: tuple[int, ...] = ()
     # what a rule's `sides` needs in the sentence at least, as term lists (see screen.py)
     side_needs: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    plans: tuple[Plan, ...] = ()  # one per rule: what its anchors need around them
 
     @staticmethod
     def term_set(terms: tuple[int, ...]) -> frozenset[int]:
@@ -178,6 +180,7 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
     lazy = [t for t, actor in actors.items() if actor.side in ("third", "speaker")]
     scanned = tuple(t for t, actor in actors.items() if actor.side in ("ru", "us", "both"))
     used = _used_terms(rules) | set(scanned) | set(places)
+    side_needs = _side_needs(actors, compiler)
     return RuleSet(
         version=version,
         threshold=file_threshold if threshold is None else float(threshold),
@@ -198,7 +201,8 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
                               and t.cased is None),
         places=places,
         place_terms=compiler.intern(tuple(places)),
-        side_needs=_side_needs(actors, compiler),
+        side_needs=side_needs,
+        plans=make_plans(rules, compiler.terms, side_needs),
     )
 
 
