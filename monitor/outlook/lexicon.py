@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 _FOLD = str.maketrans(
     {
@@ -307,30 +308,39 @@ SPEAKER = _rx(
 TITLE_SPEAKER = re.compile(r"\s-\s(?P<s3>[^-]{2,60})$")
 
 
-def _one_pass(table: dict[str, re.Pattern[str]]) -> tuple[re.Pattern[str], list[str]]:
-    """All of a table's patterns as one alternation, a named group per entry."""
-    names = list(table)
-    joined = "|".join(f"(?P<n{n}>{table[name].pattern})" for n, name in enumerate(names))
-    return re.compile(joined), names
+@dataclass(frozen=True, slots=True)
+class OnePass:
+    """A table's patterns as one alternation, a named group per entry: every canonical
+    name a text holds is found in one pass."""
+
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, table: Mapping[str, re.Pattern[str]]) -> OnePass:
+        """The one-pass search for the names of `table`."""
+        names = tuple(table)
+        joined = "|".join(f"(?P<n{n}>{table[name].pattern})" for n, name in enumerate(names))
+        return cls(re.compile(joined), names)
+
+    def found(self, text: str) -> set[str]:
+        """The canonical names `text` holds."""
+        return {self.names[int(str(m.lastgroup)[1:])] for m in self.pattern.finditer(text)}
 
 
-_NAMES = {id(t): _one_pass({k: p for k, (_, p) in t.items()}) for t in (LEADERS, OFFICIALS)}
-_PLACES = _one_pass(PLACES)
+LEADER_NAMES = OnePass.of({name: pattern for name, (_, pattern) in LEADERS.items()})
+OFFICIAL_NAMES = OnePass.of({name: pattern for name, (_, pattern) in OFFICIALS.items()})
+_PLACES = OnePass.of(PLACES)
 
 
-def _found(scan: tuple[re.Pattern[str], list[str]], text: str) -> set[str]:
-    pattern, names = scan
-    return {names[int(str(m.lastgroup)[1:])] for m in pattern.finditer(text)}
-
-
-def names_in(text: str, table: dict[str, tuple[str, re.Pattern[str]]]) -> set[str]:
-    """The canonical names of `table` (LEADERS or OFFICIALS) named in folded `text`."""
-    return _found(_NAMES[id(table)], text)
+def names_in(text: str, names: OnePass) -> set[str]:
+    """The canonical names of `names` (LEADER_NAMES or OFFICIAL_NAMES) in folded `text`."""
+    return names.found(text)
 
 
 def places_in(text: str) -> set[str]:
     """Canonical places named in folded `text`; capitals named as a pair do not count."""
-    return _found(_PLACES, CAPITAL_PAIRS.sub(" ", text))
+    return _PLACES.found(CAPITAL_PAIRS.sub(" ", text))
 
 
 def leader_spans(text: str) -> dict[str, list[tuple[int, int]]]:
@@ -355,7 +365,7 @@ def actors_in(texts: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for text in dict.fromkeys(texts):
         folded = fold(text)
-        found |= names_in(folded, LEADERS) | names_in(folded, OFFICIALS)
+        found |= names_in(folded, LEADER_NAMES) | names_in(folded, OFFICIAL_NAMES)
         found |= {f"leader:{side}" for side in leader_sides(folded)}
     return found
 
