@@ -57,6 +57,9 @@ class Verdict:
     problem: str = ""
 
 
+_Entry = tuple[Named, int, bool]  # an actor, its words from the anchor, no clause between
+
+
 _NO_ACTORS = {False: Verdict(problem="no Russian and no US actor in the same sentence"),
               True: Verdict(problem="no Russian or US actor in the same sentence")}
 
@@ -176,16 +179,9 @@ def _gap(anchor: Hit, hit: Hit) -> tuple[int, int]:
 def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> Verdict:
     """Whether the actors of the anchor's sentence [lo, hi) make its contact a
     US–Russia one under `rule.sides`."""
-    main = _main_hits(run, lo, hi)  # first what every text is scanned for
-    if not main:
-        return _NO_ACTORS[rule.sides == "one"]
-    sides = {run.rules.actors[hit.term].side for hit in main}
-    ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
-    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
-            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
-                                                                          main, lo, hi))):
-        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
-                                        [us_seen] if us_seen else [], False))
+    early = _lacking_before_scan(run, rule, anchor, lo, hi)
+    if early is not None:
+        return early
     around = _around(run, anchor, lo, hi)
     limit = rule.sides_within
     heading = _heading_end(run, anchor, lo)
@@ -197,34 +193,71 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
     third = any(n.side == "third" for n, _, _ in named)
     close = _with_their_lists(run, around, [n for n in named
                                             if n[1] <= rule.counterpart_within and n[2]])
-    speaker: list[tuple[Named, int, bool]] = []
+    speaker: list[_Entry] = []
     if rule.sides == "one":
         ok = bool(ru or us)
     elif rule.sides == "pair":
         ok = _named_together(run, around, limit)
     elif rule.sides == "both-or-speaker" and not (ru and us):
-        speaker = [n for n in named if n[0].side == "speaker"
-                   and n[1] <= rule.speaker_within and n[2]]
-        wanted = run.rules.term_set(rule.speaker_with)
-        ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
-              and any(n in close and n[0].hit.term in wanted
-                      and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in ru or us)
-              and not _third_party_voice(run, anchor))
+        ok, speaker = _speaker_stands_in(run, rule, anchor, named, ru or us, third, close)
     else:
         ok = bool(ru and us)
     if not ok:
         return Verdict(problem=_missing(rule, ru, us, third))
+    problem = _someone_elses_contact(run, rule, anchor, around, close, lo)
+    if problem:
+        return Verdict(problem=problem)
+    chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
+    return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+
+
+def _lacking_before_scan(run: Evaluation, rule: Rule, anchor: Hit, lo: int,
+                         hi: int) -> Verdict | None:
+    """The failed verdict that the Russian, US and "both" mentions alone give (what
+    every text is scanned for), before third parties and the speaker are looked for."""
+    main = _main_hits(run, lo, hi)
+    if not main:
+        return _NO_ACTORS[rule.sides == "one"]
+    sides = {run.rules.actors[hit.term].side for hit in main}
+    ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
+    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
+            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
+                                                                          main, lo, hi))):
+        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
+                                        [us_seen] if us_seen else [], False))
+    return None
+
+
+def _speaker_stands_in(run: Evaluation, rule: Rule, anchor: Hit, named: list[_Entry],
+                       one_side: list[_Entry], third: bool,
+                       close: list[_Entry]) -> tuple[bool, list[_Entry]]:
+    """Whether the voice of the text stands in for the side not named ("I", "we", or a
+    title that opens with the contact), with the actors of `one_side` as its
+    counterpart; and the speaker's mentions near the anchor."""
+    speaker = [n for n in named if n[0].side == "speaker"
+               and n[1] <= rule.speaker_within and n[2]]
+    wanted = run.rules.term_set(rule.speaker_with)
+    ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
+          and any(n in close and n[0].hit.term in wanted
+                  and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in one_side)
+          and not _third_party_voice(run, anchor))
+    return ok, speaker
+
+
+def _someone_elses_contact(run: Evaluation, rule: Rule, anchor: Hit, around: Around,
+                           close: list[_Entry], lo: int) -> str:
+    """Why the contact is a third party's, not US–Russian ("" if it is not): a third
+    party urges it on, or is the counterpart."""
     urger = _third_party_urging(run, rule, anchor, around, lo) if rule.urged_by else None
     if urger is not None:
         term = run.rules.terms[urger.hit.term].source
-        return Verdict(problem=f"a third party urges the contact on: {term!r}")
+        return f"a third party urges the contact on: {term!r}"
     counterpart = _third_counterpart(run, anchor, close)
     if counterpart is not None:
         term = run.rules.terms[counterpart.hit.term].source
-        return Verdict(problem=f"the counterpart is a third party: {term!r} within "
-                       f"{rule.counterpart_within} words")
-    chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
-    return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+        return (f"the counterpart is a third party: {term!r} within "
+                f"{rule.counterpart_within} words")
+    return ""
 
 
 def _heading_end(run: Evaluation, anchor: Hit, lo: int) -> int:
@@ -308,7 +341,7 @@ def _named_together(run: Evaluation, around: Around, limit: int | None) -> bool:
 
 
 def _with_their_lists(run: Evaluation, around: Around,
-                      close: list[tuple[Named, int, bool]]) -> list[tuple[Named, int, bool]]:
+                      close: list[_Entry]) -> list[_Entry]:
     """`close`, and every actor listed together with one of them ("Russian, US and
     Ukrainian delegations", "US, Russia, China"): a list is a party as a whole."""
     named, text = around.named, run.folded.text
@@ -329,7 +362,7 @@ def _with_their_lists(run: Evaluation, around: Around,
 
 
 def _third_counterpart(run: Evaluation, anchor: Hit,
-                       close: list[tuple[Named, int, bool]]) -> Named | None:
+                       close: list[_Entry]) -> Named | None:
     """A third party that is a party to the anchor's contact: close to it (`close`:
     the actors within the counterpart window) and not its topic (after it, following
     "on", "about": "talks with the US on Iran"), unless a Russian and a US actor are
@@ -376,7 +409,7 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     return found
 
 
-def _close_actors(around: Around, within: int) -> list[tuple[Named, int, bool]]:
+def _close_actors(around: Around, within: int) -> list[_Entry]:
     return [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
                                                      strict=True) if gap <= within and clear]
 
