@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from monitor.errors import Problems
 from monitor.outlook.levels import LEVELS, DayLevel, level_rank
+
+Table = dict[str, object]  # a table of the ground-truth file, not yet checked
 
 LOOKBACK_DAYS = 28  # the weeks shown before a summit's first public precursor
 _SUMMIT_DATES = ("first_signal", "agreed", "announced", "held", "cancelled")
@@ -66,7 +67,7 @@ def load_ground_truth(path: Path) -> GroundTruth:
     """Read and check a ground-truth file; ConfigError lists every problem at once."""
     problems = Problems(str(path))
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw: Table = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         problems.add("(file)", f"cannot read: {exc.strerror}", "check the path")
         raw = {}
@@ -85,7 +86,7 @@ def load_ground_truth(path: Path) -> GroundTruth:
     return GroundTruth(tuple(s for s in summits if s), tuple(p for p in periods if p))
 
 
-def _list(raw: dict[str, Any], key: str, problems: Problems) -> list[dict[str, Any]]:
+def _list(raw: Table, key: str, problems: Problems) -> list[Table]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         problems.add(key, "must be an array of tables", f"write each one as [[{key}]]")
@@ -93,7 +94,7 @@ def _list(raw: dict[str, Any], key: str, problems: Problems) -> list[dict[str, A
     return value
 
 
-def _date(table: dict[str, Any], key: str, where: str, problems: Problems) -> date | None:
+def _date(table: Table, key: str, where: str, problems: Problems) -> date | None:
     value = table.get(key)
     if value is None or (isinstance(value, date) and not hasattr(value, "hour")):
         return value
@@ -102,7 +103,7 @@ def _date(table: dict[str, Any], key: str, where: str, problems: Problems) -> da
     return None
 
 
-def _name(table: dict[str, Any], where: str, problems: Problems) -> str:
+def _name(table: Table, where: str, problems: Problems) -> str:
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.add(f"{where}.name", "missing or empty", 'write name = "Geneva"')
@@ -110,7 +111,7 @@ def _name(table: dict[str, Any], where: str, problems: Problems) -> str:
     return name
 
 
-def _summit(table: dict[str, Any], where: str, problems: Problems) -> Summit | None:
+def _summit(table: Table, where: str, problems: Problems) -> Summit | None:
     known = {"name", "note", *_SUMMIT_DATES}
     for key in sorted(set(table) - known):
         problems.add(f"{where}.{key}", "unknown key", f"use only {', '.join(sorted(known))}")
@@ -122,7 +123,7 @@ def _summit(table: dict[str, Any], where: str, problems: Problems) -> Summit | N
     return Summit(name, **dates) if name else None
 
 
-def _period(table: dict[str, Any], where: str, problems: Problems) -> Period | None:
+def _period(table: Table, where: str, problems: Problems) -> Period | None:
     for key in sorted(set(table) - {"name", "start", "end", "note"}):
         problems.add(f"{where}.{key}", "unknown key", "use only name, start, end, note")
     name = _name(table, where, problems)

@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from monitor.outlook import lexicon as lx
 from monitor.outlook.grading import GRADE_NAMES, Grade, ItemGrade, grade_item
@@ -77,14 +76,14 @@ class ItemEvidence:
 
 
 def evidence_of(
-    item_id: int, feed: str, side: str, title: str, day: date, signals: Sequence[Any]
+    item_id: int, feed: str, side: str, title: str, day: date, signals: Sequence[object]
 ) -> ItemEvidence:
     """An item's evidence from its flag's signals (dicts as stored in `flags.signals`)."""
-    found = [s for s in signals if isinstance(s, dict) and s.get("type")]
+    found: list[dict[str, object]] = [s for s in signals if isinstance(s, dict) and s.get("type")]
     types = tuple(sorted({str(s["type"]) for s in found}))
-    sentences = [str(t) for s in found for t in s.get("sentences") or ()]
+    sentences = [str(t) for s in found for t in _each(s.get("sentences"))]
     grade = grade_item(title, sentences, types, day, side)
-    texts = [title, *sentences, *(str(t) for s in found for t in s.get("terms") or ())]
+    texts = [title, *sentences, *(str(t) for s in found for t in _each(s.get("terms")))]
     actors = _recorded(found, "actors", texts)
     if side and "leader_call" in types:  # a capital's call readout: its own leader spoke
         actors |= {f"leader:{side}"}
@@ -95,9 +94,15 @@ def evidence_of(
     )  # fmt: skip
 
 
-def _recorded(signals: Sequence[dict[str, Any]], key: str, texts: list[str]) -> frozenset[str]:
+def _each(value: object) -> list[object]:
+    """The entries of a stored list ([] for none)."""
+    return list(value) if value and isinstance(value, Iterable) else []
+
+
+def _recorded(signals: Sequence[dict[str, object]], key: str,
+              texts: list[str]) -> frozenset[str]:
     """The matcher's own `actors` / `places` when it records them, else the lexicon's."""
-    given = {str(v).lower() for s in signals for v in s.get(key) or ()}
+    given = {str(v).lower() for s in signals for v in _each(s.get(key))}
     if key == "actors":
         given |= lx.actors_in(texts) if not given else _roles(given, texts)
     elif not given:
