@@ -30,6 +30,8 @@ _SUMMIT_DATES = ("first_signal", "agreed", "announced", "held", "cancelled")
 
 @dataclass(frozen=True, slots=True)
 class Summit:
+    """A summit of the ground truth and the dates of its public record."""
+
     name: str
     first_signal: date | None = None
     agreed: date | None = None
@@ -39,6 +41,7 @@ class Summit:
 
     @property
     def start(self) -> date:
+        """The first date the record holds."""
         return min(d for d in self._dates() if d is not None)
 
     @property
@@ -52,6 +55,8 @@ class Summit:
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A stretch of the ground truth with no summit in preparation."""
+
     name: str
     start: date
     end: date
@@ -59,6 +64,8 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class GroundTruth:
+    """The summits and quiet periods a replay is measured against."""
+
     summits: tuple[Summit, ...]
     quiet_periods: tuple[Period, ...]
 
@@ -139,6 +146,8 @@ def _period(table: Table, where: str, problems: Problems) -> Period | None:
 
 @dataclass(frozen=True, slots=True)
 class SummitResult:
+    """How the outlook moved before and during one summit."""
+
     summit: Summit
     days: list[DayLevel]  # LOOKBACK_DAYS before its start .. its end
     stored: int  # items stored in that stretch
@@ -149,6 +158,8 @@ class SummitResult:
 
 @dataclass(frozen=True, slots=True)
 class PeriodResult:
+    """How often each level was shown in one stretch of days."""
+
     name: str
     start: date
     end: date
@@ -157,14 +168,18 @@ class PeriodResult:
 
     @property
     def days(self) -> int:
+        """The days of the stretch."""
         return sum(self.levels.values())
 
     def share(self, level: str) -> float:
+        """The share of the days shown at `level`."""
         return self.levels.get(level, 0) / self.days if self.days else 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
+    """A replay measured against the ground truth."""
+
     start: date
     end: date
     items: int

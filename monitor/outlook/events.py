@@ -127,11 +127,13 @@ def kind_of(grade: ItemGrade, types: Iterable[str]) -> str:
 
 
 def shingles(title: str) -> frozenset[str]:
+    """The pairs of neighbouring words of a title, stop words left out."""
     words = [w for w in _SHINGLE_WORD.findall(lx.fold(title)) if w not in _STOP]
     return frozenset(" ".join(pair) for pair in itertools.pairwise(words))
 
 
 def likeness(a: frozenset[str], b: frozenset[str]) -> float:
+    """How alike two titles' shingles are (Jaccard, 0 when either is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
@@ -200,10 +202,12 @@ class Event:
 
     @property
     def first_day(self) -> date:
+        """The day of the event's first item."""
         return min(i.day for i in self.items)
 
     @property
     def last_day(self) -> date:
+        """The day of the event's last item."""
         return max(i.day for i in self.items)
 
     @property
@@ -213,18 +217,22 @@ class Event:
 
     @property
     def kind(self) -> str:
+        """The kind of contact, as its lead item reports it."""
         return self.lead.kind
 
     @property
     def grade(self) -> Grade:
+        """The highest grade of the event's items."""
         return max(i.grade.grade for i in self.items)
 
     @property
     def sources(self) -> tuple[str, ...]:
+        """The feeds that reported the event, each once."""
         return tuple(sorted({i.feed for i in self.items}))
 
     @property
     def label(self) -> str:
+        """A short name for what the event reports (see `describe`)."""
         return describe(self.lead, self.items)
 
 
@@ -252,6 +260,7 @@ def _with(head: str, places: Sequence[str], people: Sequence[str]) -> str:
 
 
 def grade_name(grade: Grade) -> str:
+    """The name of a grade as shown and stored."""
     return GRADE_NAMES[grade]
 
 

@@ -49,6 +49,8 @@ POSITIVE_TYPES = frozenset(
 
 
 class Grade(IntEnum):
+    """How far an item says a summit has come: contact, agreed, placed."""
+
     NONE = 0
     CONTACT = 1
     AGREED = 2
@@ -91,6 +93,7 @@ class ItemGrade:
 
     @property
     def name(self) -> str:
+        """The grade's name."""
         return GRADE_NAMES[self.grade]
 
 

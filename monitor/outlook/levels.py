@@ -58,6 +58,8 @@ class Standing:
 
 @dataclass(frozen=True, slots=True)
 class EventStanding:
+    """What one event adds to the outlook on a day, and until when."""
+
     event: Event
     rank: int
     score: float
@@ -78,6 +80,8 @@ class DayLevel:
 
 @dataclass(frozen=True, slots=True)
 class Outlook:
+    """The summit outlook on a day, with the events and reasons that set it."""
+
     as_of: date
     level: str
     score: float
@@ -160,6 +164,7 @@ def standing(item: ItemEvidence, refusals: Refusals, as_of: date,
 
 
 def in_window(items: Sequence[ItemEvidence], as_of: date, window_days: int) -> list[ItemEvidence]:
+    """The items of the `window_days` days up to and including `as_of`."""
     first = as_of - timedelta(days=window_days - 1)
     return [i for i in items if first <= i.day <= as_of]
 
@@ -181,6 +186,7 @@ def standings(events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[
 
 
 def level_on(events: Sequence[Event], as_of: date, s: OutlookSettings) -> tuple[str, float]:
+    """The level and score the events give on `as_of`."""
     held = standings(events, as_of, s)
     return (LEVELS[held[0].rank], held[0].score) if held else ("quiet", 0.0)
 

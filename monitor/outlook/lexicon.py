@@ -371,4 +371,5 @@ def actors_in(texts: Iterable[str]) -> set[str]:
 
 
 def strip_dateline(text: str) -> str:
+    """`text` without a leading dateline ("MOSCOW, June 1. /TASS/.")."""
     return DATELINE.sub("", text, count=1)

@@ -46,6 +46,8 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 
 @dataclass(frozen=True, slots=True)
 class ReportItem:
+    """One flagged item as the report shows it."""
+
     item_id: int
     feed: str
     url: str | None
@@ -61,6 +63,8 @@ class ReportItem:
 
 @dataclass(frozen=True, slots=True)
 class ReportData:
+    """Everything one HTML report shows."""
+
     generated: datetime
     start: date
     end: date

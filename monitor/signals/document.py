@@ -41,6 +41,8 @@ CHARS_PER_WORD = 30  # generous bound used before counting words exactly
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """A verified occurrence of a term, in folded offsets."""
+
     start: int  # folded offsets
     end: int
     term: int
@@ -55,6 +57,7 @@ class Named:
 
     @property
     def side(self) -> str:
+        """The side the actor is on."""
         return self.actor.side
 
 
@@ -70,6 +73,8 @@ class Around:
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
+    """A rule that fired at one anchor, with its evidence and weight factor."""
+
     rule: Rule
     anchor: Hit
     evidence: tuple[Hit, ...]
@@ -305,6 +310,7 @@ class Evaluation:
         return found
 
     def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span in the original document of a folded span."""
         return self.folded.to_original(start, end)
 
 

@@ -38,6 +38,8 @@ def compose_document(title: str, text: str) -> str:
 
 def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
+    """Evaluate every rule on one item; `explain` also checks anchors that cannot fire and
+    records why each did not."""
     document = compose_document(title, text)
     folded = fold(document)
     raw, checked, encoded = find_candidates(rules, folded.text, folded.encoded)
@@ -239,6 +241,7 @@ def match_document(rules: RuleSet, title: str, text: str, lang: str | None = Non
 
 
 def to_match(run: Evaluation) -> Match:
+    """The match of an evaluation: its signals, heaviest first, and the score."""
     signals = [make_signal(run, found) for found in run.occurrences.values()]
     signals.sort(key=lambda s: (-s.weight, s.rule))
     score = round(_score(signals, run.rules.scoring.repeat_bonus), 4)

@@ -89,6 +89,7 @@ class TermError(ValueError):
 
 
 def compile_term(source: str, stem_suffix: int) -> Term:
+    """Compile one term of a rules file; TermError says what is wrong."""
     if len(source) > MAX_TERM_LENGTH:
         raise TermError(f"term is {len(source)} characters long (limit {MAX_TERM_LENGTH})")
     if source.startswith("re:"):
@@ -155,6 +156,7 @@ def _key_index(literals: list[str]) -> int:
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a `re:` term, refusing the shapes that backtrack catastrophically."""
     if len(pattern) > MAX_REGEX_LENGTH:
         raise TermError(f"regex is {len(pattern)} characters long (limit {MAX_REGEX_LENGTH})")
     try:
@@ -248,4 +250,5 @@ def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str]:
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of first characters may share one."""
     return bool(a & b) or "*any*" in a or "*any*" in b
