@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
+from typing import Final
 
 from monitor.outlook import lexicon as lx
 from monitor.outlook.grading import GRADE_NAMES, Grade, ItemGrade, grade_item
@@ -34,7 +36,7 @@ GROUP_DAYS = 3  # reports of one contact come within days of each other
 MAX_EVENT_DAYS = 7  # a longer run of reports is a series of contacts, not one
 TITLE_LIKENESS = 0.5
 KINDS = ("meeting", "call", "visit", "talks", "stability", "refusal")
-TYPE_KIND = {
+TYPE_KIND: Final = MappingProxyType({
     "summit_planning": "meeting",
     "leader_call": "call",
     "envoy_visit": "visit",
@@ -42,16 +44,16 @@ TYPE_KIND = {
     "strategic_stability": "stability",
     "arms_control": "stability",
     "refusal": "refusal",
-}
+})
 _KIND_ORDER = ("call", "visit", "talks", "stability", "meeting")
-_KIND_WORDS = {
+_KIND_WORDS: Final = MappingProxyType({
     "meeting": "leaders' meeting discussed",
     "call": "leaders' or ministers' call",
     "visit": "envoy visit",
     "talks": "delegation talks",
     "stability": "strategic stability / arms control",
     "refusal": "refusal",
-}
+})
 _SHINGLE_WORD = re.compile(r"\w+")
 _STOP = frozenset("a an the of in on at to for and with by from - и в на с о по к".split())
 

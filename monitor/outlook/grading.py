@@ -35,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum
+from types import MappingProxyType
+from typing import Final
 
 from monitor.outlook import lexicon as lx
 
@@ -57,12 +59,12 @@ class Grade(IntEnum):
     PLACED = 3
 
 
-GRADE_NAMES = {
+GRADE_NAMES: Final = MappingProxyType({
     Grade.NONE: "none",
     Grade.CONTACT: "contact",
     Grade.AGREED: "agreed",
     Grade.PLACED: "placed",
-}
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Final
 from urllib.parse import urlsplit
 
 from monitor.models import OUTLOOK_WINDOW_DAYS, OutlookSettings
@@ -38,11 +40,12 @@ from monitor.outlook.grading import Grade
 LEVELS = ("quiet", "watch", "elevated", "high")
 
 RU, US = "ru", "us"
-_SIDE_HOSTS = {RU: ("kremlin.ru", "mid.ru"), US: ("whitehouse.gov", "state.gov")}
-_SIDE_FEED_NAMES = {
+_SIDE_HOSTS: Final = MappingProxyType({RU: ("kremlin.ru", "mid.ru"),
+                                       US: ("whitehouse.gov", "state.gov")})
+_SIDE_FEED_NAMES: Final = MappingProxyType({
     RU: ("kremlin", "mid-ru", "mid_ru"),
     US: ("whitehouse", "white-house", "white_house", "state-dept", "state_dept", "state-gov"),
-}
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +296,7 @@ def sparkline(values: Sequence[float]) -> str:
     )
 
 
-LEVEL_MARKS = {"quiet": "·", "watch": "w", "elevated": "E", "high": "H"}
+LEVEL_MARKS: Final = MappingProxyType({"quiet": "·", "watch": "w", "elevated": "E", "high": "H"})
 
 
 def level_strip(days: Sequence[DayLevel]) -> str:

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
 
 _FOLD = str.maketrans(
     {
@@ -37,12 +39,12 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 # ---- people --------------------------------------------------------------------------
-LEADERS: dict[str, tuple[str, re.Pattern[str]]] = {
+LEADERS: Final = MappingProxyType({
     "putin": ("ru", _rx(r"\bputin\w*", r"\bпутин\w*")),
     "trump": ("us", _rx(r"\btrump(?:'s)?\b", r"\bтрамп\w*")),
     "biden": ("us", _rx(r"\bbiden\w*", r"\bбайден\w*")),
-}
-LEADER_ROLES: dict[str, re.Pattern[str]] = {
+})
+LEADER_ROLES: Final = MappingProxyType({
     "ru": _rx(
         r"\b(?:russian president|president of russia|president of the russian federation)\b",
         r"\bпрезидент\w* (?:росси\w*|рф)\b", r"\bроссийск\w* президент\w*",
@@ -53,7 +55,7 @@ LEADER_ROLES: dict[str, re.Pattern[str]] = {
         r"\bпрезидент\w* (?:сша|соединенн\w* штат\w*)", r"\bамериканск\w* президент\w*",
         r"\bглав\w* белого дома",
     ),
-}  # fmt: skip
+})  # fmt: skip
 # Both leaders at once: "the two presidents", "лидеры двух стран", a bilateral summit.
 BOTH_LEADERS = _rx(
     r"\b(?:two|both) (?:presidents|leaders|heads of state)\b",
@@ -63,7 +65,7 @@ BOTH_LEADERS = _rx(
     r"\bпрезидент(?:ы|ов|ами|ам) (?:россии|рф|двух)\b", r"\bлидер(?:ы|ов|ами|ам) (?:россии|двух)\b",
     r"\bдвух (?:президентов|лидеров)\b", r"\bглав(?:ы|ами|ам)? двух государств",
 )
-OFFICIALS: dict[str, tuple[str, re.Pattern[str]]] = {
+OFFICIALS: Final = MappingProxyType({
     name: (side, _rx(*patterns))
     for name, side, patterns in (
         ("witkoff", "us", (r"\bwitkoff\w*", r"\b(?:уиткофф|виткофф)\w*")),
@@ -91,7 +93,7 @@ OFFICIALS: dict[str, tuple[str, re.Pattern[str]]] = {
         ("zakharova", "ru", (r"\bzakharova\b", r"\bзахаров(?:а|ой|у)\b")),
         ("shoigu", "ru", (r"\bshoigu\b", r"\bшойгу\b")),
     )
-}
+})
 # Leaders of third countries: a meeting of one of ours with one of them is not ours.
 THIRD_LEADERS = _rx(
     r"\bzelensk\w*", r"\bзеленск\w*", r"\borban\w*", r"\bорбан\w*", r"\berdogan\w*",
@@ -118,7 +120,7 @@ THIRD_SPEAKERS = _rx(
 )  # fmt: skip
 
 # ---- places ----------------------------------------------------------------------------
-PLACES: dict[str, re.Pattern[str]] = {
+PLACES: Final = MappingProxyType({
     name: _rx(*patterns)
     for name, patterns in (
         ("moscow", (r"\bmoscow\b", r"\bмоскв(?:а|е|у|ы|ой)\b")),
@@ -140,7 +142,7 @@ PLACES: dict[str, re.Pattern[str]] = {
         ("hamburg", (r"\bhamburg\b", r"\bгамбург\w*")),
         ("third country", (r"\bthird country\b", r"\bтреть(?:ей|ья|ью) стран\w*")),
     )
-}
+})
 # "Moscow and Washington agreed": the capitals as the two governments, not as a place.
 CAPITAL_PAIRS = _rx(
     r"\b(?:moscow|washington)(?:'s)? and (?:moscow|washington)\b",
@@ -203,7 +205,7 @@ PAIR_TALKS = _rx(
     r"\bпереговор\w* (?:президентов|лидеров)\b",
 )
 # Each side named by its country, capital or government.
-COUNTRY: dict[str, re.Pattern[str]] = {
+COUNTRY: Final = MappingProxyType({
     "us": _rx(
         r"\b(?:us|u\.s\.?|usa|united states|america|american|americans|washington|white house)\b",
         r"\bсша\b", r"\bамерик\w*", r"\bвашингтон\w*", r"\bбел\w* дом\w*",
@@ -211,7 +213,7 @@ COUNTRY: dict[str, re.Pattern[str]] = {
     ),
     "ru": _rx(r"\b(?:russia|russian|russians|moscow|kremlin)\b", r"\bросси\w*", r"\bмоскв\w*",
               r"\bкремл\w*"),
-}
+})
 BILATERAL = _rx(
     r"\b(?:us|u\.s\.|russia|russian|american)-(?:russia|russian|us|u\.s\.|american)\b",
     r"\b(?:российско|русско)-американск\w*", r"\bамерикано-российск\w*",

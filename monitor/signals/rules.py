@@ -10,6 +10,7 @@ import itertools
 import math
 import re
 import tomllib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, TypeGuard
@@ -19,15 +20,15 @@ from monitor.signals.scan import Scanner, build_scanner
 from monitor.signals.screen import Plan, make_plans
 from monitor.signals.terms import Term, TermError, TermList, compile_term
 
-_TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties",
-             "rules"}
-_RULE_KEYS = {"id", "type", "weight", "description", "anchor", "near", "parties",
+_TOP_KEYS: Final = frozenset({"threshold", "stem_suffix", "scoring", "terms", "actors",
+                              "places", "parties", "rules"})
+_RULE_KEYS: Final = frozenset({"id", "type", "weight", "description", "anchor", "near", "parties",
               "party_within", "sides", "sides_within", "speaker_with", "speaker_within",
               "counterpart_within",
               "exclude",
               "exclude_within", "third_party_title", "urged_by",
-              "exclude_title", "scope", "lang"}
-_NEAR_KEYS = {"name", "terms", "within", "side"}
+              "exclude_title", "scope", "lang"})
+_NEAR_KEYS: Final = frozenset({"name", "terms", "within", "side"})
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 # Sides an actor can be on. "both": a compound naming the two ("Russia-US", "Putin and
 # Trump"); "third": anyone else; "speaker": the voice of the text itself ("I", "we").
@@ -642,7 +643,7 @@ def _number(table: Table, name: str, default: float, prefix: str, problems: Prob
     return default
 
 
-def _unknown(table: Table, known: set[str], prefix: str, problems: Problems) -> None:
+def _unknown(table: Table, known: AbstractSet[str], prefix: str, problems: Problems) -> None:
     """Report each key of `table` that is not `known`."""
     for name in table:
         if name not in known:

@@ -19,6 +19,8 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
 
 from monitor.signals.document import (
     CHARS_PER_WORD,
@@ -35,7 +37,7 @@ from monitor.signals.rules import Actor, Rule
 _CLAUSE = re.compile(r" - |[:;] | (?:says|said|told|заявил|сообщил)")
 # Which of two overlapping mentions is kept: "Russia-US-Ukraine" names both sides, not
 # the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
-_RANK = {"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0}
+_RANK: Final = MappingProxyType({"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0})
 # Words after which a mention is what is talked about, not who talks.
 _TOPIC_WORDS = frozenset({"on", "about", "over", "of", "regarding", "concerning", "discuss",
                           "discusses", "discussed", "discussing", "о", "об", "по", "вокруг",
@@ -60,8 +62,9 @@ class Verdict:
 _Entry = tuple[Named, int, bool]  # an actor, its words from the anchor, no clause between
 
 
-_NO_ACTORS = {False: Verdict(problem="no Russian and no US actor in the same sentence"),
-              True: Verdict(problem="no Russian or US actor in the same sentence")}
+_NO_ACTORS: Final = MappingProxyType({
+    False: Verdict(problem="no Russian and no US actor in the same sentence"),
+    True: Verdict(problem="no Russian or US actor in the same sentence")})
 
 
 def actors_in(run: Evaluation, lo: int, hi: int) -> tuple[Named, ...]:
