@@ -8,13 +8,13 @@ see scan.py), so the cost grows with the number of hits, not with terms or text 
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
 
-from monitor.signals.normalize import Encoded, Folded
+from monitor.signals.normalize import ONE_BYTE_SUSPECTS, Encoded, Folded
 
 if TYPE_CHECKING:  # a rule set holds the screen's plans, and the screen reads this module
     from monitor.signals.rules import Actor, Rule, RuleSet, Window
@@ -321,14 +321,22 @@ def count_word_starts(classes: bytes, start: int, end: int) -> int:
     return classes.count(b" a", 0, end) + int(end > 0 and classes[:1] == b"a")
 
 
-@functools.cache
 def word_table(encoding: str) -> bytes:
     """bytes.translate table of a one-byte encoding: word characters (what regex \\w
-    matches) to "a", every other byte to " "."""
+    matches) to "a", every other byte to " " (made once for the encodings scanned)."""
+    made = _WORD_TABLES.get(encoding)
+    return made if made is not None else _make_word_table(encoding)
+
+
+def _make_word_table(encoding: str) -> bytes:
     def word(byte: int) -> bool:
         char = bytes([byte]).decode(encoding, "replace")
         return char.isalnum() or char == "_"
     return bytes(ord("a") if word(byte) else ord(" ") for byte in range(256))
+
+
+_WORD_TABLES: Final = MappingProxyType({encoding: _make_word_table(encoding)
+                                        for encoding, _, _ in ONE_BYTE_SUSPECTS})
 
 
 def find_candidates(rules: RuleSet, text: str, encoded: Encoded | None = None) -> tuple[
