@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from monitor.signals.normalize import ONE_BYTE_SUSPECTS, Encoded, Folded
 
 if TYPE_CHECKING:  # a rule set holds the screen's plans, and the screen reads this module
-    from monitor.signals.rules import Actor, Rule, RuleSet, Window
+    from monitor.signals.rules import Actor, Rule, RuleSet, Side, Window
     from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
@@ -56,7 +56,7 @@ class Named:
     actor: Actor
 
     @property
-    def side(self) -> str:
+    def side(self) -> Side:
         """The side the actor is on."""
         return self.actor.side
 
