@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from monitor.errors import Problems
 from monitor.outlook.levels import LEVELS, DayLevel, level_rank
+
+Table = dict[str, object]  # a table of the ground-truth file, not yet checked
 
 LOOKBACK_DAYS = 28  # the weeks shown before a summit's first public precursor
 _SUMMIT_DATES = ("first_signal", "agreed", "announced", "held", "cancelled")
@@ -29,6 +30,8 @@ _SUMMIT_DATES = ("first_signal", "agreed", "announced", "held", "cancelled")
 
 @dataclass(frozen=True, slots=True)
 class Summit:
+    """A summit of the ground truth and the dates of its public record."""
+
     name: str
     first_signal: date | None = None
     agreed: date | None = None
@@ -38,6 +41,7 @@ class Summit:
 
     @property
     def start(self) -> date:
+        """The first date the record holds."""
         return min(d for d in self._dates() if d is not None)
 
     @property
@@ -51,6 +55,8 @@ class Summit:
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A stretch of the ground truth with no summit in preparation."""
+
     name: str
     start: date
     end: date
@@ -58,6 +64,8 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class GroundTruth:
+    """The summits and quiet periods a replay is measured against."""
+
     summits: tuple[Summit, ...]
     quiet_periods: tuple[Period, ...]
 
@@ -66,7 +74,7 @@ def load_ground_truth(path: Path) -> GroundTruth:
     """Read and check a ground-truth file; ConfigError lists every problem at once."""
     problems = Problems(str(path))
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw: Table = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         problems.add("(file)", f"cannot read: {exc.strerror}", "check the path")
         raw = {}
@@ -85,7 +93,7 @@ def load_ground_truth(path: Path) -> GroundTruth:
     return GroundTruth(tuple(s for s in summits if s), tuple(p for p in periods if p))
 
 
-def _list(raw: dict[str, Any], key: str, problems: Problems) -> list[dict[str, Any]]:
+def _list(raw: Table, key: str, problems: Problems) -> list[Table]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         problems.add(key, "must be an array of tables", f"write each one as [[{key}]]")
@@ -93,7 +101,7 @@ def _list(raw: dict[str, Any], key: str, problems: Problems) -> list[dict[str, A
     return value
 
 
-def _date(table: dict[str, Any], key: str, where: str, problems: Problems) -> date | None:
+def _date(table: Table, key: str, where: str, problems: Problems) -> date | None:
     value = table.get(key)
     if value is None or (isinstance(value, date) and not hasattr(value, "hour")):
         return value
@@ -102,7 +110,7 @@ def _date(table: dict[str, Any], key: str, where: str, problems: Problems) -> da
     return None
 
 
-def _name(table: dict[str, Any], where: str, problems: Problems) -> str:
+def _name(table: Table, where: str, problems: Problems) -> str:
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.add(f"{where}.name", "missing or empty", 'write name = "Geneva"')
@@ -110,7 +118,7 @@ def _name(table: dict[str, Any], where: str, problems: Problems) -> str:
     return name
 
 
-def _summit(table: dict[str, Any], where: str, problems: Problems) -> Summit | None:
+def _summit(table: Table, where: str, problems: Problems) -> Summit | None:
     known = {"name", "note", *_SUMMIT_DATES}
     for key in sorted(set(table) - known):
         problems.add(f"{where}.{key}", "unknown key", f"use only {', '.join(sorted(known))}")
@@ -122,7 +130,7 @@ def _summit(table: dict[str, Any], where: str, problems: Problems) -> Summit | N
     return Summit(name, **dates) if name else None
 
 
-def _period(table: dict[str, Any], where: str, problems: Problems) -> Period | None:
+def _period(table: Table, where: str, problems: Problems) -> Period | None:
     for key in sorted(set(table) - {"name", "start", "end", "note"}):
         problems.add(f"{where}.{key}", "unknown key", "use only name, start, end, note")
     name = _name(table, where, problems)
@@ -138,6 +146,8 @@ def _period(table: dict[str, Any], where: str, problems: Problems) -> Period | N
 
 @dataclass(frozen=True, slots=True)
 class SummitResult:
+    """How the outlook moved before and during one summit."""
+
     summit: Summit
     days: list[DayLevel]  # LOOKBACK_DAYS before its start .. its end
     stored: int  # items stored in that stretch
@@ -148,6 +158,8 @@ class SummitResult:
 
 @dataclass(frozen=True, slots=True)
 class PeriodResult:
+    """How often each level was shown in one stretch of days."""
+
     name: str
     start: date
     end: date
@@ -156,14 +168,18 @@ class PeriodResult:
 
     @property
     def days(self) -> int:
+        """The days of the stretch."""
         return sum(self.levels.values())
 
     def share(self, level: str) -> float:
+        """The share of the days shown at `level`."""
         return self.levels.get(level, 0) / self.days if self.days else 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
+    """A replay measured against the ground truth."""
+
     start: date
     end: date
     items: int

@@ -26,7 +26,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from types import MappingProxyType
+from typing import Final
 
 from monitor.outlook import lexicon as lx
 from monitor.outlook.grading import GRADE_NAMES, Grade, ItemGrade, grade_item
@@ -35,7 +36,7 @@ GROUP_DAYS = 3  # reports of one contact come within days of each other
 MAX_EVENT_DAYS = 7  # a longer run of reports is a series of contacts, not one
 TITLE_LIKENESS = 0.5
 KINDS = ("meeting", "call", "visit", "talks", "stability", "refusal")
-TYPE_KIND = {
+TYPE_KIND: Final = MappingProxyType({
     "summit_planning": "meeting",
     "leader_call": "call",
     "envoy_visit": "visit",
@@ -43,16 +44,16 @@ TYPE_KIND = {
     "strategic_stability": "stability",
     "arms_control": "stability",
     "refusal": "refusal",
-}
+})
 _KIND_ORDER = ("call", "visit", "talks", "stability", "meeting")
-_KIND_WORDS = {
+_KIND_WORDS: Final = MappingProxyType({
     "meeting": "leaders' meeting discussed",
     "call": "leaders' or ministers' call",
     "visit": "envoy visit",
     "talks": "delegation talks",
     "stability": "strategic stability / arms control",
     "refusal": "refusal",
-}
+})
 _SHINGLE_WORD = re.compile(r"\w+")
 _STOP = frozenset("a an the of in on at to for and with by from - и в на с о по к".split())
 
@@ -77,14 +78,14 @@ class ItemEvidence:
 
 
 def evidence_of(
-    item_id: int, feed: str, side: str, title: str, day: date, signals: Sequence[Any]
+    item_id: int, feed: str, side: str, title: str, day: date, signals: Sequence[object]
 ) -> ItemEvidence:
     """An item's evidence from its flag's signals (dicts as stored in `flags.signals`)."""
-    found = [s for s in signals if isinstance(s, dict) and s.get("type")]
+    found: list[dict[str, object]] = [s for s in signals if isinstance(s, dict) and s.get("type")]
     types = tuple(sorted({str(s["type"]) for s in found}))
-    sentences = [str(t) for s in found for t in s.get("sentences") or ()]
+    sentences = [str(t) for s in found for t in _each(s.get("sentences"))]
     grade = grade_item(title, sentences, types, day, side)
-    texts = [title, *sentences, *(str(t) for s in found for t in s.get("terms") or ())]
+    texts = [title, *sentences, *(str(t) for s in found for t in _each(s.get("terms")))]
     actors = _recorded(found, "actors", texts)
     if side and "leader_call" in types:  # a capital's call readout: its own leader spoke
         actors |= {f"leader:{side}"}
@@ -95,9 +96,15 @@ def evidence_of(
     )  # fmt: skip
 
 
-def _recorded(signals: Sequence[dict[str, Any]], key: str, texts: list[str]) -> frozenset[str]:
+def _each(value: object) -> list[object]:
+    """The entries of a stored list ([] for none)."""
+    return list(value) if value and isinstance(value, Iterable) else []
+
+
+def _recorded(signals: Sequence[dict[str, object]], key: str,
+              texts: list[str]) -> frozenset[str]:
     """The matcher's own `actors` / `places` when it records them, else the lexicon's."""
-    given = {str(v).lower() for s in signals for v in s.get(key) or ()}
+    given = {str(v).lower() for s in signals for v in _each(s.get(key))}
     if key == "actors":
         given |= lx.actors_in(texts) if not given else _roles(given, texts)
     elif not given:
@@ -122,11 +129,13 @@ def kind_of(grade: ItemGrade, types: Iterable[str]) -> str:
 
 
 def shingles(title: str) -> frozenset[str]:
+    """The pairs of neighbouring words of a title, stop words left out."""
     words = [w for w in _SHINGLE_WORD.findall(lx.fold(title)) if w not in _STOP]
     return frozenset(" ".join(pair) for pair in itertools.pairwise(words))
 
 
 def likeness(a: frozenset[str], b: frozenset[str]) -> float:
+    """How alike two titles' shingles are (Jaccard, 0 when either is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
@@ -195,10 +204,12 @@ class Event:
 
     @property
     def first_day(self) -> date:
+        """The day of the event's first item."""
         return min(i.day for i in self.items)
 
     @property
     def last_day(self) -> date:
+        """The day of the event's last item."""
         return max(i.day for i in self.items)
 
     @property
@@ -208,18 +219,22 @@ class Event:
 
     @property
     def kind(self) -> str:
+        """The kind of contact, as its lead item reports it."""
         return self.lead.kind
 
     @property
     def grade(self) -> Grade:
+        """The highest grade of the event's items."""
         return max(i.grade.grade for i in self.items)
 
     @property
     def sources(self) -> tuple[str, ...]:
+        """The feeds that reported the event, each once."""
         return tuple(sorted({i.feed for i in self.items}))
 
     @property
     def label(self) -> str:
+        """A short name for what the event reports (see `describe`)."""
         return describe(self.lead, self.items)
 
 
@@ -247,6 +262,7 @@ def _with(head: str, places: Sequence[str], people: Sequence[str]) -> str:
 
 
 def grade_name(grade: Grade) -> str:
+    """The name of a grade as shown and stored."""
     return GRADE_NAMES[grade]
 
 

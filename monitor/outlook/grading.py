@@ -35,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum
+from types import MappingProxyType
+from typing import Final
 
 from monitor.outlook import lexicon as lx
 
@@ -49,18 +51,20 @@ POSITIVE_TYPES = frozenset(
 
 
 class Grade(IntEnum):
+    """How far an item says a summit has come: contact, agreed, placed."""
+
     NONE = 0
     CONTACT = 1
     AGREED = 2
     PLACED = 3
 
 
-GRADE_NAMES = {
+GRADE_NAMES: Final = MappingProxyType({
     Grade.NONE: "none",
     Grade.CONTACT: "contact",
     Grade.AGREED: "agreed",
     Grade.PLACED: "placed",
-}
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ class ItemGrade:
 
     @property
     def name(self) -> str:
+        """The grade's name."""
         return GRADE_NAMES[self.grade]
 
 

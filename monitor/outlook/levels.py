@@ -29,6 +29,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Final
 from urllib.parse import urlsplit
 
 from monitor.models import OUTLOOK_WINDOW_DAYS, OutlookSettings
@@ -38,11 +40,12 @@ from monitor.outlook.grading import Grade
 LEVELS = ("quiet", "watch", "elevated", "high")
 
 RU, US = "ru", "us"
-_SIDE_HOSTS = {RU: ("kremlin.ru", "mid.ru"), US: ("whitehouse.gov", "state.gov")}
-_SIDE_FEED_NAMES = {
+_SIDE_HOSTS: Final = MappingProxyType({RU: ("kremlin.ru", "mid.ru"),
+                                       US: ("whitehouse.gov", "state.gov")})
+_SIDE_FEED_NAMES: Final = MappingProxyType({
     RU: ("kremlin", "mid-ru", "mid_ru"),
     US: ("whitehouse", "white-house", "white_house", "state-dept", "state_dept", "state-gov"),
-}
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class Standing:
 
 @dataclass(frozen=True, slots=True)
 class EventStanding:
+    """What one event adds to the outlook on a day, and until when."""
+
     event: Event
     rank: int
     score: float
@@ -78,6 +83,8 @@ class DayLevel:
 
 @dataclass(frozen=True, slots=True)
 class Outlook:
+    """The summit outlook on a day, with the events and reasons that set it."""
+
     as_of: date
     level: str
     score: float
@@ -160,6 +167,7 @@ def standing(item: ItemEvidence, refusals: Refusals, as_of: date,
 
 
 def in_window(items: Sequence[ItemEvidence], as_of: date, window_days: int) -> list[ItemEvidence]:
+    """The items of the `window_days` days up to and including `as_of`."""
     first = as_of - timedelta(days=window_days - 1)
     return [i for i in items if first <= i.day <= as_of]
 
@@ -181,6 +189,7 @@ def standings(events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[
 
 
 def level_on(events: Sequence[Event], as_of: date, s: OutlookSettings) -> tuple[str, float]:
+    """The level and score the events give on `as_of`."""
     held = standings(events, as_of, s)
     return (LEVELS[held[0].rank], held[0].score) if held else ("quiet", 0.0)
 
@@ -287,7 +296,7 @@ def sparkline(values: Sequence[float]) -> str:
     )
 
 
-LEVEL_MARKS = {"quiet": "·", "watch": "w", "elevated": "E", "high": "H"}
+LEVEL_MARKS: Final = MappingProxyType({"quiet": "·", "watch": "w", "elevated": "E", "high": "H"})
 
 
 def level_strip(days: Sequence[DayLevel]) -> str:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
 
 _FOLD = str.maketrans(
     {
@@ -36,12 +39,12 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 # ---- people --------------------------------------------------------------------------
-LEADERS: dict[str, tuple[str, re.Pattern[str]]] = {
+LEADERS: Final = MappingProxyType({
     "putin": ("ru", _rx(r"\bputin\w*", r"\bпутин\w*")),
     "trump": ("us", _rx(r"\btrump(?:'s)?\b", r"\bтрамп\w*")),
     "biden": ("us", _rx(r"\bbiden\w*", r"\bбайден\w*")),
-}
-LEADER_ROLES: dict[str, re.Pattern[str]] = {
+})
+LEADER_ROLES: Final = MappingProxyType({
     "ru": _rx(
         r"\b(?:russian president|president of russia|president of the russian federation)\b",
         r"\bпрезидент\w* (?:росси\w*|рф)\b", r"\bроссийск\w* президент\w*",
@@ -52,7 +55,7 @@ LEADER_ROLES: dict[str, re.Pattern[str]] = {
         r"\bпрезидент\w* (?:сша|соединенн\w* штат\w*)", r"\bамериканск\w* президент\w*",
         r"\bглав\w* белого дома",
     ),
-}  # fmt: skip
+})  # fmt: skip
 # Both leaders at once: "the two presidents", "лидеры двух стран", a bilateral summit.
 BOTH_LEADERS = _rx(
     r"\b(?:two|both) (?:presidents|leaders|heads of state)\b",
@@ -62,7 +65,7 @@ BOTH_LEADERS = _rx(
     r"\bпрезидент(?:ы|ов|ами|ам) (?:россии|рф|двух)\b", r"\bлидер(?:ы|ов|ами|ам) (?:россии|двух)\b",
     r"\bдвух (?:президентов|лидеров)\b", r"\bглав(?:ы|ами|ам)? двух государств",
 )
-OFFICIALS: dict[str, tuple[str, re.Pattern[str]]] = {
+OFFICIALS: Final = MappingProxyType({
     name: (side, _rx(*patterns))
     for name, side, patterns in (
         ("witkoff", "us", (r"\bwitkoff\w*", r"\b(?:уиткофф|виткофф)\w*")),
@@ -90,7 +93,7 @@ OFFICIALS: dict[str, tuple[str, re.Pattern[str]]] = {
         ("zakharova", "ru", (r"\bzakharova\b", r"\bзахаров(?:а|ой|у)\b")),
         ("shoigu", "ru", (r"\bshoigu\b", r"\bшойгу\b")),
     )
-}
+})
 # Leaders of third countries: a meeting of one of ours with one of them is not ours.
 THIRD_LEADERS = _rx(
     r"\bzelensk\w*", r"\bзеленск\w*", r"\borban\w*", r"\bорбан\w*", r"\berdogan\w*",
@@ -117,7 +120,7 @@ THIRD_SPEAKERS = _rx(
 )  # fmt: skip
 
 # ---- places ----------------------------------------------------------------------------
-PLACES: dict[str, re.Pattern[str]] = {
+PLACES: Final = MappingProxyType({
     name: _rx(*patterns)
     for name, patterns in (
         ("moscow", (r"\bmoscow\b", r"\bмоскв(?:а|е|у|ы|ой)\b")),
@@ -139,7 +142,7 @@ PLACES: dict[str, re.Pattern[str]] = {
         ("hamburg", (r"\bhamburg\b", r"\bгамбург\w*")),
         ("third country", (r"\bthird country\b", r"\bтреть(?:ей|ья|ью) стран\w*")),
     )
-}
+})
 # "Moscow and Washington agreed": the capitals as the two governments, not as a place.
 CAPITAL_PAIRS = _rx(
     r"\b(?:moscow|washington)(?:'s)? and (?:moscow|washington)\b",
@@ -202,7 +205,7 @@ PAIR_TALKS = _rx(
     r"\bпереговор\w* (?:президентов|лидеров)\b",
 )
 # Each side named by its country, capital or government.
-COUNTRY: dict[str, re.Pattern[str]] = {
+COUNTRY: Final = MappingProxyType({
     "us": _rx(
         r"\b(?:us|u\.s\.?|usa|united states|america|american|americans|washington|white house)\b",
         r"\bсша\b", r"\bамерик\w*", r"\bвашингтон\w*", r"\bбел\w* дом\w*",
@@ -210,7 +213,7 @@ COUNTRY: dict[str, re.Pattern[str]] = {
     ),
     "ru": _rx(r"\b(?:russia|russian|russians|moscow|kremlin)\b", r"\bросси\w*", r"\bмоскв\w*",
               r"\bкремл\w*"),
-}
+})
 BILATERAL = _rx(
     r"\b(?:us|u\.s\.|russia|russian|american)-(?:russia|russian|us|u\.s\.|american)\b",
     r"\b(?:российско|русско)-американск\w*", r"\bамерикано-российск\w*",
@@ -307,30 +310,39 @@ SPEAKER = _rx(
 TITLE_SPEAKER = re.compile(r"\s-\s(?P<s3>[^-]{2,60})$")
 
 
-def _one_pass(table: dict[str, re.Pattern[str]]) -> tuple[re.Pattern[str], list[str]]:
-    """All of a table's patterns as one alternation, a named group per entry."""
-    names = list(table)
-    joined = "|".join(f"(?P<n{n}>{table[name].pattern})" for n, name in enumerate(names))
-    return re.compile(joined), names
+@dataclass(frozen=True, slots=True)
+class OnePass:
+    """A table's patterns as one alternation, a named group per entry: every canonical
+    name a text holds is found in one pass."""
+
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, table: Mapping[str, re.Pattern[str]]) -> OnePass:
+        """The one-pass search for the names of `table`."""
+        names = tuple(table)
+        joined = "|".join(f"(?P<n{n}>{table[name].pattern})" for n, name in enumerate(names))
+        return cls(re.compile(joined), names)
+
+    def found(self, text: str) -> set[str]:
+        """The canonical names `text` holds."""
+        return {self.names[int(str(m.lastgroup)[1:])] for m in self.pattern.finditer(text)}
 
 
-_NAMES = {id(t): _one_pass({k: p for k, (_, p) in t.items()}) for t in (LEADERS, OFFICIALS)}
-_PLACES = _one_pass(PLACES)
+LEADER_NAMES = OnePass.of({name: pattern for name, (_, pattern) in LEADERS.items()})
+OFFICIAL_NAMES = OnePass.of({name: pattern for name, (_, pattern) in OFFICIALS.items()})
+_PLACES = OnePass.of(PLACES)
 
 
-def _found(scan: tuple[re.Pattern[str], list[str]], text: str) -> set[str]:
-    pattern, names = scan
-    return {names[int(str(m.lastgroup)[1:])] for m in pattern.finditer(text)}
-
-
-def names_in(text: str, table: dict[str, tuple[str, re.Pattern[str]]]) -> set[str]:
-    """The canonical names of `table` (LEADERS or OFFICIALS) named in folded `text`."""
-    return _found(_NAMES[id(table)], text)
+def names_in(text: str, names: OnePass) -> set[str]:
+    """The canonical names of `names` (LEADER_NAMES or OFFICIAL_NAMES) in folded `text`."""
+    return names.found(text)
 
 
 def places_in(text: str) -> set[str]:
     """Canonical places named in folded `text`; capitals named as a pair do not count."""
-    return _found(_PLACES, CAPITAL_PAIRS.sub(" ", text))
+    return _PLACES.found(CAPITAL_PAIRS.sub(" ", text))
 
 
 def leader_spans(text: str) -> dict[str, list[tuple[int, int]]]:
@@ -355,10 +367,11 @@ def actors_in(texts: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for text in dict.fromkeys(texts):
         folded = fold(text)
-        found |= names_in(folded, LEADERS) | names_in(folded, OFFICIALS)
+        found |= names_in(folded, LEADER_NAMES) | names_in(folded, OFFICIAL_NAMES)
         found |= {f"leader:{side}" for side in leader_sides(folded)}
     return found
 
 
 def strip_dateline(text: str) -> str:
+    """`text` without a leading dateline ("MOSCOW, June 1. /TASS/.")."""
     return DATELINE.sub("", text, count=1)

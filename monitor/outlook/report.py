@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
+from types import MappingProxyType
+from typing import Final
 
 from monitor.clock import iso
 from monitor.models import Signal
@@ -20,7 +22,7 @@ from monitor.outlook.events import Event
 from monitor.outlook.levels import LEVELS, DayLevel, Outlook
 from monitor.parse.text import safe_link, strip_controls
 
-TYPE_COLOURS = {
+TYPE_COLOURS: Final = MappingProxyType({
     "summit_planning": "#b2182b",
     "envoy_visit": "#ef8a62",
     "neutral_venue_meeting": "#f4a582",
@@ -28,13 +30,15 @@ TYPE_COLOURS = {
     "strategic_stability": "#92c5de",
     "arms_control": "#5aae61",
     "refusal": "#555555",
-}
+})
 OTHER_COLOUR = "#bbbbbb"
-GRADE_COLOURS = {"placed": "#b2182b", "agreed": "#ef8a62", "contact": "#4393c3",
-                 "refusal": "#555555"}
-GRADE_HEIGHT = {"placed": 3.0, "agreed": 2.0, "contact": 1.0}
-LEVEL_COLOURS = {"quiet": "#eef5ee", "watch": "#fdf6dc", "elevated": "#fde3cf", "high": "#f9d0d0"}
-LEVEL_TEXT = {"quiet": "#2d6a2d", "watch": "#8a6d00", "elevated": "#b35a00", "high": "#a40000"}
+GRADE_COLOURS: Final = MappingProxyType({"placed": "#b2182b", "agreed": "#ef8a62",
+                                         "contact": "#4393c3", "refusal": "#555555"})
+GRADE_HEIGHT: Final = MappingProxyType({"placed": 3.0, "agreed": 2.0, "contact": 1.0})
+LEVEL_COLOURS: Final = MappingProxyType({"quiet": "#eef5ee", "watch": "#fdf6dc",
+                                         "elevated": "#fde3cf", "high": "#f9d0d0"})
+LEVEL_TEXT: Final = MappingProxyType({"quiet": "#2d6a2d", "watch": "#8a6d00",
+                                      "elevated": "#b35a00", "high": "#a40000"})
 SNIPPET_CONTEXT = 110
 MAX_SNIPPETS = 4
 OUTLOOK_ROWS = 12
@@ -46,6 +50,8 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 
 @dataclass(frozen=True, slots=True)
 class ReportItem:
+    """One flagged item as the report shows it."""
+
     item_id: int
     feed: str
     url: str | None
@@ -61,6 +67,8 @@ class ReportItem:
 
 @dataclass(frozen=True, slots=True)
 class ReportData:
+    """Everything one HTML report shows."""
+
     generated: datetime
     start: date
     end: date

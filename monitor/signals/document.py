@@ -8,15 +8,17 @@ see scan.py), so the cost grows with the number of hits, not with terms or text 
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
 
-from monitor.signals.normalize import Encoded, Folded
-from monitor.signals.rules import Actor, Rule, RuleSet, Window
-from monitor.signals.terms import Term
+from monitor.signals.normalize import ONE_BYTE_SUSPECTS, Encoded, Folded
+
+if TYPE_CHECKING:  # a rule set holds the screen's plans, and the screen reads this module
+    from monitor.signals.rules import Actor, Rule, RuleSet, Side, Window
+    from monitor.signals.terms import Term
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _WORD_BLOCK = 2048
@@ -39,6 +41,8 @@ CHARS_PER_WORD = 30  # generous bound used before counting words exactly
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """A verified occurrence of a term, in folded offsets."""
+
     start: int  # folded offsets
     end: int
     term: int
@@ -52,7 +56,8 @@ class Named:
     actor: Actor
 
     @property
-    def side(self) -> str:
+    def side(self) -> Side:
+        """The side the actor is on."""
         return self.actor.side
 
 
@@ -68,6 +73,8 @@ class Around:
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
+    """A rule that fired at one anchor, with its evidence and weight factor."""
+
     rule: Rule
     anchor: Hit
     evidence: tuple[Hit, ...]
@@ -126,23 +133,25 @@ class Evaluation:
     _sentences: dict[int, tuple[int, int]] = field(default_factory=dict)
     _boundary_blocks: dict[int, list[int]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Hit | None] = field(default_factory=dict)
-    _merged: dict[int, list[Hit]] = field(default_factory=dict)
-    _candidates: dict[int, tuple[list[int], Owners]] = field(default_factory=dict)
-    _candidate_starts: dict[int, list[int]] = field(default_factory=dict)
-    _keyed: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    # per term list (a rule set's lists hash once, see terms.TermList)
+    _merged: dict[tuple[int, ...], list[Hit]] = field(default_factory=dict)
+    _candidates: dict[tuple[int, ...], tuple[list[int], Owners]] = field(default_factory=dict)
+    _candidate_starts: dict[tuple[int, ...], list[int]] = field(default_factory=dict)
+    _keyed: dict[tuple[int, ...], tuple[list[int], list[int]]] = field(default_factory=dict)
     _word_blocks: dict[int, list[int]] = field(default_factory=dict)
-    title_terms: dict[tuple[int, ...], bool] = field(default_factory=dict)
-    # (anchor list id, scope) -> anchor key starts and their terms (see matcher.py)
-    anchor_keys: dict[tuple[int, str], tuple[list[int], list[int]] | None] = field(
+    # per `exclude_title` list: whether one of its terms is in the title (see matcher.py)
+    title_vetoes: dict[tuple[int, ...], bool] = field(default_factory=dict)
+    # per contact list and window: whether the title reports a third party's contact
+    third_party_titles: dict[tuple[tuple[int, ...], int], bool] = field(default_factory=dict)
+    # (anchor list, scope) -> anchor key starts and their terms (see matcher.py)
+    anchor_keys: dict[tuple[tuple[int, ...], str], tuple[list[int], list[int]] | None] = field(
         default_factory=dict)
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
     actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
     main_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
     lazy_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
-    screen_cache: dict[tuple[int, int, int], bool] = field(default_factory=dict)
+    screen_cache: dict[tuple[tuple[int, ...], int, int], bool] = field(default_factory=dict)
     around_cache: dict[tuple[int, int, int, int], Around] = field(default_factory=dict)
-    side_cache: dict[tuple[int, int], tuple[list[int], list[int]]] = field(
-        default_factory=dict)
     _word_classes: bytes | None = None  # encoded, word characters "a", others " "
 
     def words_between(self, start: int, end: int) -> int:
@@ -202,38 +211,38 @@ class Evaluation:
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
-        cached = self._merged.get(id(terms))
+        cached = self._merged.get(terms)
         if cached is None:
             found = [self.check(term, start) for term in terms for start in self.raw.get(term, ())]
             cached = [hit for hit in found if hit is not None]
             cached.sort(key=lambda h: (h.start, -h.end))
-            self._merged[id(terms)] = cached
+            self._merged[terms] = cached
         return cached
 
     def candidates(self, terms: tuple[int, ...]) -> tuple[list[int], Owners]:
         """Unverified key starts of any of `terms` in order, with their term (of equal
         starts, the lower term first)."""
-        cached = self._candidates.get(id(terms))
+        cached = self._candidates.get(terms)
         if cached is None:
             present = tuple(sorted(self.raw.keys() & self.rules.term_set(terms)))
             starts = self.candidate_starts(terms)
             cached = (starts, Owners(starts, present, self.raw))
-            self._candidates[id(terms)] = cached
+            self._candidates[terms] = cached
         return cached
 
     def keyed(self, terms: tuple[int, ...]) -> tuple[list[int], list[int]]:
         """The candidates of `terms` as sorted key starts and, index for index, their
         terms (for large lists, where `candidates` would search for each owner)."""
-        cached = self._keyed.get(id(terms))
+        cached = self._keyed.get(terms)
         if cached is None:
             pairs = sorted((start, term) for term in self.raw.keys() & self.rules.term_set(terms)
                            for start in self.raw[term])
-            cached = self._keyed[id(terms)] = ([p[0] for p in pairs], [p[1] for p in pairs])
+            cached = self._keyed[terms] = ([p[0] for p in pairs], [p[1] for p in pairs])
         return cached
 
     def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
         """The starts `candidates` gives, without their terms (sorted in C)."""
-        cached = self._candidate_starts.get(id(terms))
+        cached = self._candidate_starts.get(terms)
         if cached is None:
             present = self.raw.keys() & self.rules.term_set(terms)
             if len(present) == 1:
@@ -241,7 +250,7 @@ class Evaluation:
             else:
                 cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__,
                                                                   present)))
-            self._candidate_starts[id(terms)] = cached
+            self._candidate_starts[terms] = cached
         return cached
 
     def sentence(self, pos: int) -> tuple[int, int]:
@@ -301,6 +310,7 @@ class Evaluation:
         return found
 
     def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span in the original document of a folded span."""
         return self.folded.to_original(start, end)
 
 
@@ -311,14 +321,22 @@ def count_word_starts(classes: bytes, start: int, end: int) -> int:
     return classes.count(b" a", 0, end) + int(end > 0 and classes[:1] == b"a")
 
 
-@functools.cache
 def word_table(encoding: str) -> bytes:
     """bytes.translate table of a one-byte encoding: word characters (what regex \\w
-    matches) to "a", every other byte to " "."""
+    matches) to "a", every other byte to " " (made once for the encodings scanned)."""
+    made = _WORD_TABLES.get(encoding)
+    return made if made is not None else _make_word_table(encoding)
+
+
+def _make_word_table(encoding: str) -> bytes:
     def word(byte: int) -> bool:
         char = bytes([byte]).decode(encoding, "replace")
         return char.isalnum() or char == "_"
     return bytes(ord("a") if word(byte) else ord(" ") for byte in range(256))
+
+
+_WORD_TABLES: Final = MappingProxyType({encoding: _make_word_table(encoding)
+                                        for encoding, _, _ in ONE_BYTE_SUSPECTS})
 
 
 def find_candidates(rules: RuleSet, text: str, encoded: Encoded | None = None) -> tuple[
@@ -366,67 +384,123 @@ def verify(term: Term, text: str, key_start: int) -> tuple[int, int] | None:
 
 
 def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-          side: str) -> Hit | None:
+         side: str) -> Hit | None:
     """The closest hit of `terms` inside the window around `anchor`, if any; of equally
-    close hits, the one whose candidate comes first."""
-    reach = run.rules.list_reach.get(id(terms))
-    if within.words is not None and reach is not None:
-        return _closest_in_words(run, anchor, terms, within, side, reach)
+    close hits, the one whose candidate comes first. Candidates that cannot be closer
+    than a hit already found are not looked at (see `NearSearch`)."""
+    search = NearSearch.around(run, anchor, terms, within, side)
+    reach = run.rules.list_reach.get(terms)
     if within.words is None:
-        return _closest_in_sentence(run, anchor, terms, within, side)
-    return near_by_scan(run, anchor, terms, within, side)
+        search.forwards(prune=True)
+    elif reach is not None:
+        search.outwards(reach)
+    else:
+        search.forwards(prune=False)
+    return search.closest
 
 
 def near_by_scan(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
                  side: str) -> Hit | None:
     """`near` by examining every candidate in the window, in order (the reference)."""
-    if within.words is None:
-        lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
-    else:
-        window = (within.words + 1) * CHARS_PER_WORD
-        lo, hi = _passage(run, anchor, anchor.start - window, anchor.end + window)
-    starts, owners = run.candidates(terms)
-    best: tuple[int, Hit] | None = None
-    for i in range(bisect.bisect_left(starts, lo - run.rules.max_key_offset), len(starts)):
-        if starts[i] >= hi:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
-        if distance is not None and (best is None or distance < best[0]):
-            best = (distance, hit)
-            if distance == 0:
-                break
-    return None if best is None else best[1]
+    search = NearSearch.around(run, anchor, terms, within, side)
+    search.forwards(prune=False)
+    return search.closest
 
 
-def _closest_in_sentence(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-                         side: str) -> Hit | None:
-    """What `near_by_scan` finds in the anchor's sentence, stopping early: once a hit
-    after the anchor counts, a candidate whose key starts `max_key_offset` or more past
-    that hit's start has its hit after it too, so it is no closer."""
-    lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
-    starts, owners = run.candidates(terms)
-    offset = run.rules.max_key_offset
-    best: tuple[int, Hit] | None = None
-    stop = hi
-    for i in range(bisect.bisect_left(starts, lo - offset), len(starts)):
-        if starts[i] >= stop:
-            break
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
+@dataclass(slots=True)
+class NearSearch:
+    """One search for the hit of some terms closest to an anchor. What counts (a
+    verified hit inside the window, on the required side, within the words) and which
+    hit is closest are decided in `consider`; the sweeps only choose which candidates
+    to consider, and stop where none further on can be closer."""
+
+    run: Evaluation
+    anchor: Hit
+    within: Window
+    side: str
+    lo: int  # the window, cut to the anchor's passage
+    hi: int
+    starts: list[int]  # the candidates' key starts, in order
+    owners: Owners
+    best: tuple[int, int, Hit] | None = None  # (words from the anchor, candidate, hit)
+
+    @classmethod
+    def around(cls, run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
+               side: str) -> NearSearch:
+        """A search among the candidates of `terms` in the window `within` of `anchor`."""
+        if within.words is None:
+            lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
+        else:
+            window = (within.words + 1) * CHARS_PER_WORD
+            lo, hi = _passage(run, anchor, anchor.start - window, anchor.end + window)
+        starts, owners = run.candidates(terms)
+        return cls(run, anchor, within, side, lo, hi, starts, owners)
+
+    @property
+    def closest(self) -> Hit | None:
+        """The closest hit found, if any."""
+        return None if self.best is None else self.best[2]
+
+    def consider(self, i: int) -> Hit | None:
+        """Candidate `i`'s hit if it counts (kept when it is the closest so far)."""
+        hit = self.run.check(self.owners[i], self.starts[i])
+        if hit is None or hit.start < self.lo or hit.end > self.hi:
+            return None
+        distance = _distance(self.run, self.anchor, hit, self.side, self.within)
         if distance is None:
-            continue
-        if best is None or distance < best[0]:
-            best = (distance, hit)
-            if distance == 0:
+            return None
+        if self.best is None or (distance, i) < self.best[:2]:
+            self.best = (distance, i, hit)
+        return hit
+
+    def forwards(self, prune: bool) -> None:
+        """Consider the candidates in order, until a hit is no word from the anchor.
+        `prune`: once a hit after the anchor counts, also stop at a candidate whose key
+        starts `max_key_offset` or more past that hit's start: its hit is after that
+        one too, so it is no closer."""
+        offset = self.run.rules.max_key_offset
+        starts, stop = self.starts, self.hi
+        for i in range(bisect.bisect_left(starts, self.lo - offset), len(starts)):
+            if starts[i] >= stop:
                 break
-        if hit.start >= anchor.end:
-            stop = min(stop, hit.start + offset)
-    return None if best is None else best[1]
+            hit = self.consider(i)
+            if hit is None:
+                continue
+            if self.best is not None and self.best[0] == 0:
+                break
+            if prune and hit.start >= self.anchor.end:
+                stop = min(stop, hit.start + offset)
+
+    def outwards(self, reach: int) -> None:
+        """Consider the candidates from the anchor outwards, in a window of N words, for
+        terms whose hits end at most `reach` characters after their key start. A hit
+        starts at most max_key_offset characters before its key, so once even that
+        nearest place is outside the window or further away than the closest hit so
+        far, so is every further candidate in that direction."""
+        run, anchor, starts = self.run, self.anchor, self.starts
+        offset = run.rules.max_key_offset
+        window = (self._limit() + 1) * CHARS_PER_WORD
+        after = bisect.bisect_left(starts, anchor.end + offset)
+        before = bisect.bisect_right(starts, anchor.start - reach)
+        for i in range(before, after):  # hits that may overlap the anchor
+            self.consider(i)
+        if self.side != "after":
+            for i in range(before - 1, -1, -1):
+                if (starts[i] < anchor.start - window
+                        or run.words_between(starts[i] + reach, anchor.start) > self._limit()):
+                    break
+                self.consider(i)
+        if self.side != "before":
+            for i in range(after, len(starts)):
+                gap_end = starts[i] - offset
+                if (gap_end > anchor.end + window
+                        or run.words_between(anchor.end, gap_end) > self._limit()):
+                    break
+                self.consider(i)
+
+    def _limit(self) -> int:
+        """The most words from the anchor a hit may still be to be considered."""
+        return (self.within.words or 0) if self.best is None else self.best[0]
 
 
 def _passage(run: Evaluation, anchor: Hit, lo: int, hi: int) -> tuple[int, int]:
@@ -435,53 +509,6 @@ def _passage(run: Evaluation, anchor: Hit, lo: int, hi: int) -> tuple[int, int]:
     if anchor.start < run.title_end:
         return lo, min(hi, run.title_end)
     return max(lo, run.title_end), hi
-
-
-def _closest_in_words(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-                      side: str, reach: int) -> Hit | None:
-    """What `near` finds in a window of N words, examining candidates from the anchor
-    outwards instead of every candidate in the window (see `_nearest_first`)."""
-    window = (within.words or 0) + 1
-    lo, hi = _passage(run, anchor, anchor.start - window * CHARS_PER_WORD,
-                      anchor.end + window * CHARS_PER_WORD)
-    starts, owners = run.candidates(terms)
-    limit = [within.words or 0]
-    best: tuple[int, int, Hit] | None = None
-    for i in _nearest_first(run, anchor, starts, reach, side, limit):
-        hit = run.check(owners[i], starts[i])
-        if hit is None or hit.start < lo or hit.end > hi:
-            continue
-        distance = _distance(run, anchor, hit, side, within)
-        if distance is not None and (best is None or (distance, i) < best[:2]):
-            best = (distance, i, hit)
-            limit[0] = distance
-    return None if best is None else best[2]
-
-
-def _nearest_first(run: Evaluation, anchor: Hit, starts: list[int], reach: int, side: str,
-                   limit: list[int]) -> Iterator[int]:
-    """Indices of the candidates whose hit may lie at most `limit[0]` words from the
-    anchor (the caller lowers it as it finds closer hits), from the anchor outwards. A
-    hit starts at most max_key_offset characters before its key and ends at most `reach`
-    after it, so once even that nearest place is outside the window or further away
-    than the limit, so is every further candidate in that direction."""
-    offset = run.rules.max_key_offset
-    window = (limit[0] + 1) * CHARS_PER_WORD
-    after = bisect.bisect_left(starts, anchor.end + offset)
-    before = bisect.bisect_right(starts, anchor.start - reach)
-    yield from range(before, after)  # hits that may overlap the anchor
-    if side != "after":
-        for i in range(before - 1, -1, -1):
-            if (starts[i] < anchor.start - window
-                    or run.words_between(starts[i] + reach, anchor.start) > limit[0]):
-                break
-            yield i
-    if side != "before":
-        for i in range(after, len(starts)):
-            gap_end = starts[i] - offset
-            if gap_end > anchor.end + window or run.words_between(anchor.end, gap_end) > limit[0]:
-                break
-            yield i
 
 
 def _distance(run: Evaluation, anchor: Hit, hit: Hit, side: str, within: Window) -> int | None:

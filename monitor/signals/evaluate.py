@@ -24,6 +24,8 @@ class Labelled:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
+    """A confusion matrix of flags against labels."""
+
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -31,23 +33,28 @@ class Counts:
 
     @property
     def precision(self) -> float:
+        """Share of the flags that are right (1.0 without flags)."""
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
 
     @property
     def recall(self) -> float:
+        """Share of the positives flagged (1.0 without positives)."""
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     @property
     def f1(self) -> float:
+        """The harmonic mean of precision and recall."""
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def flag_rate_of_negatives(self) -> float:
+        """Share of the negatives flagged."""
         negatives = self.fp + self.tn
         return self.fp / negatives if negatives else 0.0
 
     def add(self, item: Labelled) -> Counts:
+        """The counts with one more item."""
         flagged = item.match.flagged
         return Counts(
             self.tp + (flagged and item.label == 1),
@@ -59,6 +66,8 @@ class Counts:
 
 @dataclass(slots=True)
 class Report:
+    """The figures of a labelled set, overall and per language and type."""
+
     overall: Counts = Counts()
     by_lang: dict[str, Counts] = field(default_factory=dict)
     by_type: dict[str, Counts] = field(default_factory=dict)  # labelled type: recall only
@@ -68,6 +77,7 @@ class Report:
 
 
 def evaluate_items(items: Iterable[Labelled]) -> Report:
+    """Count the matcher's flags against the labels of `items`."""
     report = Report()
     for item in items:
         report.overall = report.overall.add(item)
@@ -90,6 +100,7 @@ def off_topic(report: Report) -> list[Labelled]:
 
 
 def misses_by_type(report: Report) -> dict[str, list[Labelled]]:
+    """The missed positives, per labelled signal type."""
     found: dict[str, list[Labelled]] = {}
     for item in report.false_negatives:
         found.setdefault(item.signal or "(unlabelled type)", []).append(item)
@@ -118,12 +129,14 @@ def format_stream(report: Report) -> list[str]:
 
 
 def format_counts(name: str, counts: Counts) -> str:
+    """One line of precision, recall and F1 with the counts behind them."""
     return (f"{name:<28} precision {counts.precision:.3f}  recall {counts.recall:.3f}  "
             f"F1 {counts.f1:.3f}  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn}, "
             f"tn {counts.tn})")
 
 
 def format_report(report: Report) -> list[str]:
+    """The figures of a labelled set, overall, per language and per type."""
     lines = [format_counts("overall", report.overall),
              format_counts("without borderline items", report.without_borderline)]
     lines += [format_counts(f"lang {lang}", c) for lang, c in sorted(report.by_lang.items())]

@@ -20,6 +20,7 @@ def safe(text: str) -> str:
 
 
 def one_line(text: str, limit: int = 300) -> str:
+    """Terminal-safe text on one line, cut to `limit` characters."""
     flat = " ".join(safe(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

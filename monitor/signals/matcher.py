@@ -10,7 +10,6 @@ import bisect
 import itertools
 
 from monitor.models import Match, Signal
-from monitor.signals import screen
 from monitor.signals.document import (
     Evaluation,
     Hit,
@@ -23,6 +22,7 @@ from monitor.signals.document import (
 from monitor.signals.evidence import make_signal
 from monitor.signals.normalize import fold
 from monitor.signals.rules import Requirement, Rule, RuleSet
+from monitor.signals.screen import Plan, may_fire, present_mask, screened
 from monitor.signals.sides import check_sides, side_sentences_near, third_party_title
 
 __all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
@@ -38,18 +38,20 @@ def compose_document(title: str, text: str) -> str:
 
 def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
              explain: bool = False) -> Evaluation:
+    """Evaluate every rule on one item; `explain` also checks anchors that cannot fire and
+    records why each did not."""
     document = compose_document(title, text)
     folded = fold(document)
     raw, checked, encoded = find_candidates(rules, folded.text, folded.encoded)
     run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
                      _checked=checked, encoded=encoded)
-    present = screen.present_mask(raw)
-    for rule, plan in zip(rules.rules, screen.plans(rules), strict=True):
+    present = present_mask(raw)
+    for rule, plan in zip(rules.rules, rules.plans, strict=True):
         if rule.lang and lang and rule.lang != lang:
             continue
         if explain:
             anchors = _explained_anchors(rule, run)
-        elif not screen.may_fire(plan, present):
+        elif not may_fire(plan, present):
             continue  # a requirement without any candidate: the rule cannot fire
         else:
             anchors = _screened_anchors(rule, plan, run)
@@ -92,7 +94,7 @@ def _explained_anchors(rule: Rule, run: Evaluation) -> list[Hit]:
     return anchors[:_MAX_ANCHORS]
 
 
-def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hit]:
+def _screened_anchors(rule: Rule, plan: Plan, run: Evaluation) -> list[Hit]:
     """The anchors `_explained_anchors` gives, in the same order, less those that cannot
     fire: none of a requirement's candidates near them (screen.py)."""
     keyed = _anchor_keys(rule, plan, run)
@@ -104,7 +106,7 @@ def _screened_anchors(rule: Rule, plan: screen.Plan, run: Evaluation) -> list[Hi
         found = found[:_MAX_ANCHORS]
     else:
         starts, owners = keyed
-        chosen = screen.screened(plan.bounds, starts, run.candidate_starts)
+        chosen = screened(plan.bounds, starts, run.candidate_starts)
         if rule.sides:
             keep = side_sentences_near(run, rule, [starts[i] for i in chosen])
             chosen = [i for i, ok in zip(chosen, keep, strict=True) if ok]
@@ -128,12 +130,12 @@ def _body_ruled_out(rule: Rule, run: Evaluation) -> str:
     return ""
 
 
-def _anchor_keys(rule: Rule, plan: screen.Plan, run: Evaluation) -> tuple[
+def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[
         list[int], list[int]] | None:
     """The anchors' key starts in the rule's scope, term by term in the rule's order, with
     their terms; None if they are not to be screened. Rules with the same anchor list and
     scope share them (cached per document)."""
-    key = (id(rule.anchor), rule.scope)
+    key = (rule.anchor, rule.scope)
     if key in run.anchor_keys:
         return run.anchor_keys[key]
     raw = run.raw
@@ -159,10 +161,10 @@ def _title_vetoes(rule: Rule, run: Evaluation) -> bool:
     """Whether an `exclude_title` term is in the title (only title candidates verified)."""
     if not rule.exclude_title:
         return False
-    vetoes = run.title_terms.get(rule.exclude_title)
+    vetoes = run.title_vetoes.get(rule.exclude_title)
     if vetoes is None:
         limit = run.title_end + run.rules.max_key_offset
-        vetoes = run.title_terms[rule.exclude_title] = any(
+        vetoes = run.title_vetoes[rule.exclude_title] = any(
             hit is not None and hit.start < run.title_end
             for term in run.raw.keys() & run.rules.term_set(rule.exclude_title)
             for start in itertools.takewhile(limit.__gt__, run.raw[term])
@@ -239,6 +241,7 @@ def match_document(rules: RuleSet, title: str, text: str, lang: str | None = Non
 
 
 def to_match(run: Evaluation) -> Match:
+    """The match of an evaluation: its signals, heaviest first, and the score."""
     signals = [make_signal(run, found) for found in run.occurrences.values()]
     signals.sort(key=lambda s: (-s.weight, s.rule))
     score = round(_score(signals, run.rules.scoring.repeat_bonus), 4)

@@ -28,7 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201a\u201b\u02bc\u2032"
@@ -37,14 +38,14 @@ SPACES = " \u00a0\u2007\u2009\u200a\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u2
 YO = "ё"
 
 # canonical character -> every character folded to it (canonical first)
-VARIANTS: dict[str, str] = {
+VARIANTS: Final = MappingProxyType({
     "-": DASHES,
     "'": APOSTROPHES,
     '"': DOUBLE_QUOTES,
     " ": SPACES,
     "е": "е" + YO,
-}
-_CANONICAL = {v: canon for canon, group in VARIANTS.items() for v in group}
+})
+_CANONICAL: Final = MappingProxyType({v: canon for canon, group in VARIANTS.items() for v in group})
 _FORMAT_CHARS = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
                            r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
 _ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
@@ -66,7 +67,7 @@ _FAST_REPLACEMENTS = (("ё", "е"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010",
                       ("\u2011", "-"), ("\u00a0", " "), ("\u202f", " "),
                       ("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
                       ("\u00ab", '"'), ("\u00bb", '"'), ("\u2026", "."))
-_FAST_MAP = dict(_FAST_REPLACEMENTS)
+_FAST_MAP: Final = MappingProxyType(dict(_FAST_REPLACEMENTS))
 _BEFORE_LOWER = (*_FAST_REPLACEMENTS, ("Ё", "Е"))
 
 

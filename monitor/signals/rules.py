@@ -10,35 +10,46 @@ import itertools
 import math
 import re
 import tomllib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Final, Literal, TypeGuard
 
 from monitor.errors import Problems
 from monitor.signals.scan import Scanner, build_scanner
-from monitor.signals.terms import Term, TermError, compile_term
+from monitor.signals.screen import Plan, make_plans
+from monitor.signals.terms import Term, TermError, TermList, compile_term
 
-_TOP_KEYS = {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties",
-             "rules"}
-_RULE_KEYS = {"id", "type", "weight", "description", "anchor", "near", "parties",
+_TOP_KEYS: Final = frozenset({"threshold", "stem_suffix", "scoring", "terms", "actors",
+                              "places", "parties", "rules"})
+_RULE_KEYS: Final = frozenset({"id", "type", "weight", "description", "anchor", "near", "parties",
               "party_within", "sides", "sides_within", "speaker_with", "speaker_within",
               "counterpart_within",
               "exclude",
               "exclude_within", "third_party_title", "urged_by",
-              "exclude_title", "scope", "lang"}
-_NEAR_KEYS = {"name", "terms", "within", "side"}
+              "exclude_title", "scope", "lang"})
+_NEAR_KEYS: Final = frozenset({"name", "terms", "within", "side"})
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 # Sides an actor can be on. "both": a compound naming the two ("Russia-US", "Putin and
 # Trump"); "third": anyone else; "speaker": the voice of the text itself ("I", "we").
-SIDES = ("ru", "us", "both", "third", "speaker")
-# What a rule asks of the actors in the anchor's sentence (see matcher.py).
-SIDE_RULES = ("both", "pair", "both-or-speaker", "one")
+Side = Literal["ru", "us", "both", "third", "speaker"]
+SIDES: Final[tuple[Side, ...]] = ("ru", "us", "both", "third", "speaker")
+# What a rule asks of the actors in the anchor's sentence (see sides.py).
+SideRule = Literal["both", "pair", "both-or-speaker", "one"]
+SIDE_RULES: Final[tuple[SideRule, ...]] = ("both", "pair", "both-or-speaker", "one")
+Scope = Literal["any", "title", "body"]  # where a rule's anchor may be
+SCOPES: Final[tuple[Scope, ...]] = ("any", "title", "body")
+Direction = Literal["either", "before", "after"]  # where a requirement is, from the anchor
+DIRECTIONS: Final[tuple[Direction, ...]] = ("either", "before", "after")
+Table = dict[str, object]  # a table of the rules file as TOML gives it, not yet checked
 MAX_EXPANSION = 5000  # terms one entry with @lists inside may stand for
 _EMBEDDED = re.compile(r"(@[a-z][a-z0-9_]*)")  # a list named inside a phrase or a word
 
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
+    """How the hits of the rules that fired add up to an item's score."""
+
     title_factor: float = 2.0  # a hit in the title weighs this much more
     lead_chars: int = 3000  # body hits this close to the start count fully
     deep_chars: int = 40000  # body hits this deep count only deep_factor
@@ -55,15 +66,18 @@ class Window:
     words: int | None  # None means "the same sentence"
 
     def __str__(self) -> str:
+        """The window as a near miss names it."""
         return "the same sentence" if self.words is None else f"{self.words} words"
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
+    """Terms a rule needs near its anchor (or, as a veto, must not find there)."""
+
     name: str
     terms: tuple[int, ...]
     within: Window
-    side: str  # "either" | "before" | "after"
+    side: Direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +85,14 @@ class Actor:
     """Who an actor term names: its side and canonical names ("putin"; a compound
     naming both sides has two, "putin" and "trump")."""
 
-    side: str
+    side: Side
     names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One compiled rule: its anchor, what it needs around it, and what vetoes it."""
+
     id: str
     type: str
     weight: float
@@ -85,11 +101,11 @@ class Rule:
     exclude: tuple[int, ...] = ()
     exclude_within: Window = Window(None)
     exclude_title: tuple[int, ...] = ()
-    scope: str = "any"  # "any" | "title" | "body"
+    scope: Scope = "any"
     lang: str | None = None
     description: str = ""
     vetoes: tuple[Requirement, ...] = ()  # exclude entries with their own window
-    sides: str = ""  # "" (no actors needed) or one of SIDE_RULES
+    sides: SideRule | Literal[""] = ""  # "": no actors needed
     counterpart_within: int = 4  # a third party this close to the anchor is its counterpart
     speaker_with: tuple[int, ...] = ()  # named actors the speaker may complete a pair with
     speaker_within: int = 6  # how near the anchor the speaker ("I", "we") must be
@@ -114,7 +130,7 @@ class RuleSet:
     max_key_offset: int = 0  # most characters a phrase starts before its automaton key
     # per term list of the rules: most characters a hit ends after its key start
     # (absent for a list with a regex, whose hits have no such bound)
-    list_reach: dict[int, int] = field(default_factory=dict)  # keyed by id(term list)
+    list_reach: dict[tuple[int, ...], int] = field(default_factory=dict)
     actors: dict[int, Actor] = field(default_factory=dict)  # term -> who it names
     actor_terms: tuple[int, ...] = ()  # Russian, US and "both" actors: scanned for
     # Third parties and the speaker matter only in a sentence that names Russia or the US,
@@ -128,17 +144,16 @@ class RuleSet:
     place_terms: tuple[int, ...] = ()
     # what a rule's `sides` needs in the sentence at least, as term lists (see screen.py)
     side_needs: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
-    _term_sets: dict[int, tuple[tuple[int, ...], frozenset[int]]] = field(default_factory=dict)
+    plans: tuple[Plan, ...] = ()  # one per rule: what its anchors need around them
 
-    def term_set(self, terms: tuple[int, ...]) -> frozenset[int]:
-        """`terms` as a set, cached per term list object."""
-        found = self._term_sets.get(id(terms))
-        if found is None or found[0] is not terms:
-            found = self._term_sets[id(terms)] = (terms, frozenset(terms))
-        return found[1]
+    @staticmethod
+    def term_set(terms: tuple[int, ...]) -> frozenset[int]:
+        """`terms` as a set (kept with each list the rule set compiled)."""
+        return terms.members if isinstance(terms, TermList) else frozenset(terms)
 
     @property
     def signal_types(self) -> tuple[str, ...]:
+        """The rules' signal types, each once, in the order of the rules."""
         return tuple(dict.fromkeys(rule.type for rule in self.rules))
 
 
@@ -147,7 +162,7 @@ def load_rules(path: Path, threshold: float | None = None) -> RuleSet:
     problems = Problems(str(path))
     try:
         content = path.read_bytes()
-        raw = tomllib.loads(content.decode("utf-8"))
+        raw: Table = tomllib.loads(content.decode("utf-8"))
     except OSError as exc:
         problems.add("(file)", f"cannot be read: {exc.strerror or exc}", "check the path")
         problems.raise_if_any()
@@ -160,8 +175,50 @@ def load_rules(path: Path, threshold: float | None = None) -> RuleSet:
     return build_rules(raw, problems, version, threshold)
 
 
-def build_rules(raw: dict[str, Any], problems: Problems, version: str,
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A rules file checked and its terms compiled, before the automata are built."""
+
+    threshold: float
+    scoring: Scoring
+    compiler: _TermCompiler
+    actors: dict[int, Actor]
+    places: dict[int, str]
+    rules: list[Rule]
+
+
+def build_rules(raw: Table, problems: Problems, version: str,
                 threshold: float | None = None) -> RuleSet:
+    """Validate and compile a parsed rules file; ConfigError lists every problem found."""
+    parsed = _parse(raw, problems, threshold)
+    problems.raise_if_any()
+    compiler, actors, places, rules = (parsed.compiler, parsed.actors, parsed.places,
+                                       parsed.rules)
+    terms = compiler.terms
+    lazy = [t for t, actor in actors.items() if actor.side in ("third", "speaker")]
+    scanned = tuple(t for t, actor in actors.items() if actor.side in ("ru", "us", "both"))
+    used = _used_terms(rules) | set(scanned) | set(places)
+    side_needs = _side_needs(actors, compiler)
+    return RuleSet(
+        version=version, threshold=parsed.threshold, rules=tuple(rules), terms=tuple(terms),
+        scoring=parsed.scoring,
+        scanner=build_scanner(terms, used),
+        regex_terms=tuple(i for i in sorted(used) if not terms[i].key),
+        term_lists=dict(compiler.named),
+        max_key_offset=max((t.key_offset for t in terms), default=0),
+        list_reach=_list_reach(rules, terms),
+        actors=actors, actor_terms=compiler.intern(scanned),
+        lazy_scanner=build_scanner(terms, lazy) if lazy else None,
+        lazy_regexes=tuple(t for t in lazy if not terms[t].key),
+        exact_terms=frozenset(i for i, t in enumerate(terms) if len(t.words) == 1 and t.key
+                              and not t.stems[0] and t.cased is None),
+        places=places, place_terms=compiler.intern(tuple(places)),
+        side_needs=side_needs, plans=make_plans(rules, terms, side_needs),
+    )
+
+
+def _parse(raw: Table, problems: Problems, threshold: float | None) -> _Parsed:
+    """Check every table of the file and compile its terms, collecting every problem."""
     _unknown(raw, _TOP_KEYS, "", problems)
     file_threshold = _number(raw, "threshold", 1.0, "", problems)
     stem_suffix = int(_number(raw, "stem_suffix", 4, "", problems, integer=True))
@@ -177,40 +234,15 @@ def build_rules(raw: dict[str, Any], problems: Problems, version: str,
         problems.add("actors", "rules with `sides` need actors", "add [actors.ru] and [actors.us]")
     if threshold is not None and threshold <= 0:
         problems.add("signals.threshold", f"must be above 0, not {threshold}", "use e.g. 1.0")
-    problems.raise_if_any()
-    lazy = [t for t, actor in actors.items() if actor.side in ("third", "speaker")]
-    scanned = tuple(t for t, actor in actors.items() if actor.side in ("ru", "us", "both"))
-    used = _used_terms(rules) | set(scanned) | set(places)
-    return RuleSet(
-        version=version,
-        threshold=file_threshold if threshold is None else float(threshold),
-        rules=tuple(rules),
-        terms=tuple(compiler.terms),
-        scoring=scoring,
-        scanner=build_scanner(compiler.terms, used),
-        regex_terms=tuple(i for i in sorted(used) if not compiler.terms[i].key),
-        term_lists=dict(compiler.named),
-        max_key_offset=max((t.key_offset for t in compiler.terms), default=0),
-        list_reach=_list_reach(rules, compiler.terms),
-        actors=actors,
-        actor_terms=compiler.shared.setdefault(scanned, scanned),
-        lazy_scanner=build_scanner(compiler.terms, lazy) if lazy else None,
-        lazy_regexes=tuple(t for t in lazy if not compiler.terms[t].key),
-        exact_terms=frozenset(i for i, t in enumerate(compiler.terms)
-                              if len(t.words) == 1 and t.key and not t.stems[0]
-                              and t.cased is None),
-        places=places,
-        place_terms=compiler.shared.setdefault(tuple(places), tuple(places)),
-        side_needs=_side_needs(actors, compiler.shared),
-    )
+    return _Parsed(file_threshold if threshold is None else float(threshold), scoring,
+                   compiler, actors, places, rules)
 
 
-def _side_needs(actors: dict[int, Actor], shared: dict[tuple[int, ...], tuple[int, ...]]
+def _side_needs(actors: dict[int, Actor], compiler: _TermCompiler
                 ) -> dict[str, tuple[tuple[int, ...], ...]]:
     """Per value of `sides`, term lists of which the sentence must hold one term each."""
     def of(*sides: str) -> tuple[int, ...]:
-        terms = tuple(t for t, actor in actors.items() if actor.side in sides)
-        return shared.setdefault(terms, terms)
+        return compiler.intern(tuple(t for t, actor in actors.items() if actor.side in sides))
 
     return {
         "both": (of("ru", "both"), of("us", "both")),
@@ -220,14 +252,14 @@ def _side_needs(actors: dict[int, Actor], shared: dict[tuple[int, ...], tuple[in
     }
 
 
-def _actors(table: dict[str, Any], compiler: _TermCompiler,
+def _actors(table: Table, compiler: _TermCompiler,
             problems: Problems) -> dict[int, Actor]:
     """[actors.<side>] tables: canonical name -> terms. Each side becomes a term list
     `@actors_<side>`; each term remembers whom it names."""
     found: dict[int, Actor] = {}
     for side, entries in table.items():
         key = f"actors.{side}"
-        if side not in SIDES:
+        if not _is_side(side):
             problems.add(key, "unknown side", f"use one of: {', '.join(SIDES)}")
             continue
         if not isinstance(entries, dict):
@@ -247,7 +279,7 @@ def _actors(table: dict[str, Any], compiler: _TermCompiler,
     return found
 
 
-def _places(table: dict[str, Any], compiler: _TermCompiler, problems: Problems) -> dict[int, str]:
+def _places(table: Table, compiler: _TermCompiler, problems: Problems) -> dict[int, str]:
     """[places.<group>] tables: canonical place name -> terms; lists `@places_<group>`
     and `@places`."""
     found: dict[int, str] = {}
@@ -268,10 +300,12 @@ def _places(table: dict[str, Any], compiler: _TermCompiler, problems: Problems) 
     return found
 
 
-def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[int, int]:
+def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[tuple[int, ...], int]:
+    """Per term list of the rules: most characters a hit ends after its key start
+    (absent for a list with a regex, whose hits have no such bound)."""
     lists = [r.exclude for r in rules] + [q.terms for r in rules
                                           for q in (*r.requirements, *r.vetoes)]
-    return {id(found): max(terms[t].reach for t in found) for found in lists
+    return {found: max(terms[t].reach for t in found) for found in lists
             if found and all(terms[t].key for t in found)}
 
 
@@ -284,9 +318,10 @@ class _TermCompiler:
         self.terms: list[Term] = []
         self.index: dict[str, int] = {}
         self.named: dict[str, tuple[int, ...]] = {}
-        self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.shared: dict[tuple[int, ...], TermList] = {}
 
-    def lists(self, table: dict[str, Any]) -> None:
+    def lists(self, table: Table) -> None:
+        """The named lists of [terms], usable as `@name` by those below and by rules."""
         for name, value in table.items():
             if not _NAME.match(name):
                 self.problems.add(f"terms.{name}", "list names use a-z, 0-9, _ and -",
@@ -295,10 +330,10 @@ class _TermCompiler:
 
     def define(self, name: str, terms: list[int]) -> None:
         """A list made by the compiler (actors, places), usable as `@name` by rules."""
-        unique = tuple(dict.fromkeys(terms))
-        self.named[name] = self.shared.setdefault(unique, unique)
+        self.named[name] = self.intern(tuple(dict.fromkeys(terms)))
 
-    def refs(self, value: Any, key: str) -> tuple[int, ...]:
+    def refs(self, value: object, key: str) -> tuple[int, ...]:
+        """The terms a list of entries (or one entry) stands for, each once, in order."""
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value:
@@ -308,12 +343,18 @@ class _TermCompiler:
         found: list[int] = []
         for i, entry in enumerate(value):
             found.extend(self.ref(entry, f"{key}[{i}]"))
-        terms = tuple(dict.fromkeys(found))
-        # Equal lists become one object: a document's candidates, hits and nearness
-        # caches are keyed by the list object, so every rule using it shares them.
-        return self.shared.setdefault(terms, terms)
+        return self.intern(tuple(dict.fromkeys(found)))
 
-    def ref(self, entry: Any, key: str) -> tuple[int, ...]:
+    def intern(self, terms: tuple[int, ...]) -> TermList:
+        """Equal lists become one object: a document's candidates, hits and nearness
+        caches are keyed by the list, so every rule using it shares them."""
+        found = self.shared.get(terms)
+        if found is None:
+            found = self.shared[terms] = TermList(terms)
+        return found
+
+    def ref(self, entry: object, key: str) -> tuple[int, ...]:
+        """The terms one entry stands for: a term, a `@list`, or a phrase with lists."""
         if not isinstance(entry, str):
             self.problems.add(key, f"must be a string, not {entry!r}", "quote the term")
             return ()
@@ -358,8 +399,9 @@ class _TermCompiler:
         return ["".join(parts) for parts in itertools.product(*options)]
 
 
-def _rules(value: Any, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
+def _rules(value: object, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
            problems: Problems) -> list[Rule]:
+    """The [[rules]] tables, each rule id once."""
     if not isinstance(value, list) or not value:
         problems.add("rules", "there must be at least one [[rules]] table", "add a rule")
         return []
@@ -376,80 +418,112 @@ def _rules(value: Any, compiler: _TermCompiler, parties: dict[str, tuple[int, ..
     return rules
 
 
-def _rule(table: Any, key: str, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
-          problems: Problems) -> Rule | None:
-    if not isinstance(table, dict):
+def _rule(value: object, key: str, compiler: _TermCompiler,
+          parties: dict[str, tuple[int, ...]], problems: Problems) -> Rule | None:
+    """One [[rules]] table as a rule (None if it is not a table)."""
+    if not isinstance(value, dict):
         problems.add(key, "must be a table", "write it as [[rules]]")
         return None
+    table: Table = value
     _unknown(table, _RULE_KEYS, key + ".", problems)
     rule_id = _string(table, "id", key, problems, required=True)
     key = f"{key} ({rule_id})" if rule_id else key
+    return _compile_rule(table, rule_id, key, compiler, parties, problems)
+
+
+def _compile_rule(table: Table, rule_id: str, key: str, compiler: _TermCompiler,
+                  parties: dict[str, tuple[int, ...]], problems: Problems) -> Rule:
+    """The rule of a [[rules]] table, read in the order problems are reported and terms
+    numbered (of two candidates at one place, the lower term comes first)."""
     kind = _string(table, "type", key, problems, required=True)
-    requirements = [_near(n, f"{key}.near[{j}]", compiler, problems)
-                    for j, n in enumerate(_list(table, "near", key, problems))]
-    party_within = _window(table.get("party_within", "sentence"), f"{key}.party_within",
-                           problems)
-    for name in _list(table, "parties", key, problems):
-        if name not in parties:
-            problems.add(f"{key}.parties", f"no party named {name!r}", "define it in [parties]")
-        else:
-            requirements.append(Requirement(f"{name} side", parties[name], party_within,
-                                            "either"))
-    scope = _string(table, "scope", key, problems) or "any"
-    if scope not in ("any", "title", "body"):
-        problems.add(f"{key}.scope", f"must be any, title or body, not {scope!r}")
-    sides = _string(table, "sides", key, problems)
-    if sides and sides not in SIDE_RULES:
-        problems.add(f"{key}.sides", f"must be one of {', '.join(SIDE_RULES)}, not {sides!r}",
-                     'write sides = "both"')
-    if (sides == "both-or-speaker") != ("speaker_with" in table):
-        problems.add(f"{key}.speaker_with", 'goes with sides = "both-or-speaker", and only '
-                     "with it", "name the actors the speaker may complete a pair with")
+    requirements = _requirements(table, key, compiler, parties, problems)
+    scope, sides = _scope(table, key, problems), _sides(table, key, problems)
     return Rule(
         id=rule_id,
         type=kind,
         weight=_number(table, "weight", 1.0, key + ".", problems),
         anchor=compiler.refs(table.get("anchor"), f"{key}.anchor"),
-        requirements=tuple(r for r in requirements if r is not None),
+        requirements=requirements,
         exclude=_exclude_terms(table, key, compiler),
         vetoes=_vetoes(table, key, compiler, problems),
-        exclude_within=_window(table.get("exclude_within", "sentence"),
-                               f"{key}.exclude_within", problems),
-        exclude_title=(compiler.refs(table["exclude_title"], f"{key}.exclude_title")
-                       if "exclude_title" in table else ()),
+        exclude_within=_window(table.get("exclude_within", "sentence"), f"{key}.exclude_within",
+                               problems),
+        exclude_title=_optional_refs(table, "exclude_title", key, compiler),
         scope=scope,
         lang=_string(table, "lang", key, problems) or None,
         description=_string(table, "description", key, problems),
-        sides=sides if sides in SIDE_RULES else "",
-        counterpart_within=int(_number(table, "counterpart_within", 4, key + ".", problems,
-                                       integer=True)),
-        speaker_with=(compiler.refs(table["speaker_with"], f"{key}.speaker_with")
-                      if "speaker_with" in table else ()),
-        speaker_within=int(_number(table, "speaker_within", 6, key + ".", problems,
-                                   integer=True)),
+        sides=sides,
+        counterpart_within=_whole(table, "counterpart_within", 4, key, problems),
+        speaker_with=_optional_refs(table, "speaker_with", key, compiler),
+        speaker_within=_whole(table, "speaker_within", 6, key, problems),
         sides_within=_window(table.get("sides_within", "sentence"), f"{key}.sides_within",
                              problems).words,
-        third_party_title=(compiler.refs(table["third_party_title"],
-                                         f"{key}.third_party_title")
-                           if "third_party_title" in table else ()),
-        urged_by=compiler.refs(table["urged_by"], f"{key}.urged_by") if "urged_by" in table
-        else (),
+        third_party_title=_optional_refs(table, "third_party_title", key, compiler),
+        urged_by=_optional_refs(table, "urged_by", key, compiler),
     )
 
 
-def _exclude_terms(table: dict[str, Any], key: str, compiler: _TermCompiler) -> tuple[int, ...]:
+def _optional_refs(table: Table, name: str, key: str, compiler: _TermCompiler
+                   ) -> tuple[int, ...]:
+    """The terms of a list the rule may leave out."""
+    return compiler.refs(table[name], f"{key}.{name}") if name in table else ()
+
+
+def _whole(table: Table, name: str, default: int, key: str, problems: Problems) -> int:
+    """A whole number of the rule, `default` if absent or wrong (reported)."""
+    return int(_number(table, name, default, key + ".", problems, integer=True))
+
+
+def _requirements(table: Table, key: str, compiler: _TermCompiler,
+                  parties: dict[str, tuple[int, ...]],
+                  problems: Problems) -> tuple[Requirement, ...]:
+    """A rule's `near` tables, then one requirement per party it names."""
+    requirements = [_near(n, f"{key}.near[{j}]", compiler, problems)
+                    for j, n in enumerate(_list(table, "near", key, problems))]
+    party_within = _window(table.get("party_within", "sentence"), f"{key}.party_within",
+                           problems)
+    for name in _list(table, "parties", key, problems):
+        if not isinstance(name, str) or name not in parties:
+            problems.add(f"{key}.parties", f"no party named {name!r}", "define it in [parties]")
+        else:
+            requirements.append(Requirement(f"{name} side", parties[name], party_within,
+                                            "either"))
+    return tuple(r for r in requirements if r is not None)
+
+
+def _scope(table: Table, key: str, problems: Problems) -> Scope:
+    """Where the rule's anchor may be (a wrong value is reported, and read as "any")."""
+    scope = _string(table, "scope", key, problems) or "any"
+    if not _is_scope(scope):
+        problems.add(f"{key}.scope", f"must be any, title or body, not {scope!r}")
+        return "any"
+    return scope
+
+
+def _sides(table: Table, key: str, problems: Problems) -> SideRule | Literal[""]:
+    """What the rule asks of the actors ("" for nothing, or a wrong value, reported)."""
+    sides = _string(table, "sides", key, problems)
+    if sides and not _is_side_rule(sides):
+        problems.add(f"{key}.sides", f"must be one of {', '.join(SIDE_RULES)}, not {sides!r}",
+                     'write sides = "both"')
+    if (sides == "both-or-speaker") != ("speaker_with" in table):
+        problems.add(f"{key}.speaker_with", 'goes with sides = "both-or-speaker", and only '
+                     "with it", "name the actors the speaker may complete a pair with")
+    return sides if _is_side_rule(sides) else ""
+
+
+def _exclude_terms(table: Table, key: str, compiler: _TermCompiler) -> tuple[int, ...]:
     """The plain entries of `exclude` (vetoing within `exclude_within`)."""
     value = table.get("exclude")
     if value is None:
         return ()
-    plain = [entry for entry in value if not isinstance(entry, dict)] \
-        if isinstance(value, list) else value
-    if isinstance(value, list) and not plain:
-        return ()
-    return compiler.refs(plain, f"{key}.exclude")
+    if not isinstance(value, list):
+        return compiler.refs(value, f"{key}.exclude")
+    plain = [entry for entry in value if not isinstance(entry, dict)]
+    return compiler.refs(plain, f"{key}.exclude") if plain else ()
 
 
-def _vetoes(table: dict[str, Any], key: str, compiler: _TermCompiler,
+def _vetoes(table: Table, key: str, compiler: _TermCompiler,
             problems: Problems) -> tuple[Requirement, ...]:
     """The table entries of `exclude`: { terms = [...], within = N }, each its own window."""
     value = table.get("exclude")
@@ -460,22 +534,27 @@ def _vetoes(table: dict[str, Any], key: str, compiler: _TermCompiler,
     return tuple(veto for veto in found if veto is not None)
 
 
-def _near(table: Any, key: str, compiler: _TermCompiler,
+def _near(value: object, key: str, compiler: _TermCompiler,
           problems: Problems) -> Requirement | None:
-    if not isinstance(table, dict):
+    """One `near` (or `exclude`) table as a requirement (None if it is not a table)."""
+    if not isinstance(value, dict):
         problems.add(key, "must be a table", 'write { terms = ["@us_side"], within = 8 }')
         return None
+    table: Table = value
     _unknown(table, _NEAR_KEYS, key + ".", problems)
     side = table.get("side", "either")
-    if side not in ("either", "before", "after"):
+    if not _is_direction(side):
         problems.add(f"{key}.side", f"must be either, before or after, not {side!r}")
     terms = compiler.refs(table.get("terms"), f"{key}.terms")
-    name = table.get("name") or ", ".join(str(t) for t in table.get("terms", []))[:60]
+    listed = table.get("terms", [])
+    name = table.get("name") or ", ".join(
+        str(t) for t in (listed if isinstance(listed, (list, str)) else ()))[:60]
     within = _window(table.get("within", "sentence"), f"{key}.within", problems)
-    return Requirement(str(name), terms, within, str(side))
+    return Requirement(str(name), terms, within, side if _is_direction(side) else "either")
 
 
-def _window(value: Any, key: str, problems: Problems) -> Window:
+def _window(value: object, key: str, problems: Problems) -> Window:
+    """A window: "sentence" or a number of words (a wrong value is reported)."""
     if value == "sentence":
         return Window(None)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 200:
@@ -485,7 +564,8 @@ def _window(value: Any, key: str, problems: Problems) -> Window:
     return Window(None)
 
 
-def _scoring(table: dict[str, Any], problems: Problems) -> Scoring:
+def _scoring(table: Table, problems: Problems) -> Scoring:
+    """The [scoring] table, each value defaulted."""
     defaults = Scoring()
     _unknown(table, set(Scoring.__slots__), "scoring.", problems)
     values = {name: _number(table, name, getattr(defaults, name), "scoring.", problems,
@@ -505,7 +585,24 @@ def _used_terms(rules: list[Rule]) -> set[int]:
     return used
 
 
-def _table(raw: dict[str, Any], name: str, problems: Problems) -> dict[str, Any]:
+def _is_side(value: str) -> TypeGuard[Side]:
+    return value in SIDES
+
+
+def _is_side_rule(value: str) -> TypeGuard[SideRule]:
+    return value in SIDE_RULES
+
+
+def _is_scope(value: str) -> TypeGuard[Scope]:
+    return value in SCOPES
+
+
+def _is_direction(value: object) -> TypeGuard[Direction]:
+    return value in DIRECTIONS
+
+
+def _table(raw: Table, name: str, problems: Problems) -> Table:
+    """A sub-table, {} if absent (or not a table, reported)."""
     value = raw.get(name, {})
     if not isinstance(value, dict):
         problems.add(name, "must be a table", f"write it as [{name}]")
@@ -513,7 +610,8 @@ def _table(raw: dict[str, Any], name: str, problems: Problems) -> dict[str, Any]
     return value
 
 
-def _list(table: dict[str, Any], name: str, key: str, problems: Problems) -> list[Any]:
+def _list(table: Table, name: str, key: str, problems: Problems) -> list[object]:
+    """A list value, [] if absent (or not a list, reported)."""
     value = table.get(name, [])
     if not isinstance(value, list):
         problems.add(f"{key}.{name}", "must be a list", f"write {name} = [ ... ]")
@@ -521,8 +619,9 @@ def _list(table: dict[str, Any], name: str, key: str, problems: Problems) -> lis
     return value
 
 
-def _string(table: dict[str, Any], name: str, key: str, problems: Problems,
+def _string(table: Table, name: str, key: str, problems: Problems,
             required: bool = False) -> str:
+    """A string value ("" if absent); `required`: a name of a-z, 0-9, _ and -."""
     value = table.get(name, "")
     if not isinstance(value, str) or (required and not _NAME.match(value)):
         problems.add(f"{key}.{name}", f"must be a name (a-z, 0-9, _, -), not {value!r}"
@@ -531,20 +630,21 @@ def _string(table: dict[str, Any], name: str, key: str, problems: Problems,
     return value
 
 
-def _number(table: dict[str, Any], name: str, default: float, prefix: str, problems: Problems,
+def _number(table: Table, name: str, default: float, prefix: str, problems: Problems,
             integer: bool = False) -> float:
+    """A number of at least 0 (a weight above 0), `default` if absent or wrong (reported)."""
     value = table.get(name, default)
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or value < 0 or (not integer and value == 0
-                                                                and name == "weight"):
-        kind = "a whole number" if integer else "a positive number"
-        problems.add(f"{prefix}{name}", f"must be {kind}, not {value!r}",
-                     f"set {name} = {default}")
-        return default
-    return float(value) if not integer else int(value)
+    if (isinstance(value, int) or (isinstance(value, float) and not integer)) and not (
+            isinstance(value, bool) or value < 0
+            or (not integer and value == 0 and name == "weight")):
+        return float(value) if not integer else int(value)
+    kind = "a whole number" if integer else "a positive number"
+    problems.add(f"{prefix}{name}", f"must be {kind}, not {value!r}", f"set {name} = {default}")
+    return default
 
 
-def _unknown(table: dict[str, Any], known: set[str], prefix: str, problems: Problems) -> None:
+def _unknown(table: Table, known: AbstractSet[str], prefix: str, problems: Problems) -> None:
+    """Report each key of `table` that is not `known`."""
     for name in table:
         if name not in known:
             problems.add(f"{prefix}{name}", "unknown key",

@@ -25,7 +25,6 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import ahocorasick_rs
 
@@ -43,17 +42,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 Candidates = dict[int, list[int]]  # term -> key starts, ascending
 
 
-def _automaton(patterns: Iterable[str]) -> Any:
+def _automaton(patterns: Iterable[str]) -> ahocorasick_rs.AhoCorasick:
+    """A deterministic automaton over `patterns` that reads str."""
     return ahocorasick_rs.AhoCorasick(list(patterns),
                                       implementation=ahocorasick_rs.Implementation.DFA)
 
 
-def _matches(automaton: Any, text: str) -> list[tuple[int, int, int]]:
+def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int, int]]:
     """(pattern, start, end) of every match, overlapping ones included."""
     try:
-        return automaton.find_matches_as_indexes(text, overlapping=True)  # type: ignore[no-any-return]
+        return automaton.find_matches_as_indexes(text, overlapping=True)
     except UnicodeEncodeError:  # lone surrogates: no key holds one, so scan a stand-in
-        return automaton.find_matches_as_indexes(  # type: ignore[no-any-return]
+        return automaton.find_matches_as_indexes(
             _SURROGATE.sub("\ufffd", text), overlapping=True)
 
 
@@ -64,7 +64,7 @@ class Route:
     offsets, so the automaton reads bytes and nothing converts offsets; a spelling the
     encoding cannot hold cannot occur in a text that it can."""
 
-    automaton: Any
+    automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
     runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
     encoding: str | None  # None: the automaton reads str
     # per run spelling: whether it ends a word in every term it serves (its last word is
@@ -75,6 +75,7 @@ class Route:
     @classmethod
     def build(cls, spellings: dict[str, list[tuple[int, int]]],
               encoding: str | None, ends_word: frozenset[str] = frozenset()) -> Route:
+        """The route over the run spellings that `encoding` can hold (None: any str)."""
         def holds(pattern: str) -> bool:
             if encoding is None:
                 return True
@@ -87,6 +88,7 @@ class Route:
         runs = [(spelling, tuple(pairs)) for spelling, pairs in spellings.items()
                 if holds(spelling)]
         patterns = [spelling for spelling, _ in runs] + [g for g in IRREGULAR_GAPS if holds(g)]
+        automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
         if encoding is None:
             automaton = _automaton(patterns)
         else:
@@ -97,10 +99,14 @@ class Route:
                    tuple(spelling in ends_word for spelling, _ in runs))
 
     def matches(self, text: str, encoded: Encoded | None) -> list[tuple[int, int, int]]:
+        """(run or gap, start, end) of every match in `text`, read as `encoded` if the
+        route reads bytes."""
+        automaton = self.automaton
+        if isinstance(automaton, ahocorasick_rs.AhoCorasick):
+            return _matches(automaton, text)
         if encoded is None:
-            return _matches(self.automaton, text)
-        return self.automaton.find_matches_as_indexes(  # type: ignore[no-any-return]
-            encoded.data, overlapping=True)
+            raise ValueError(f"the {self.encoding} route reads the text's bytes")
+        return automaton.find_matches_as_indexes(encoded.data, overlapping=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +115,7 @@ class Scanner:
 
     by_str: Route  # reads any text
     by_bytes: tuple[Route, ...]  # one-byte encodings, in the order tried
-    plain: Any  # key spellings: the reference definition
+    plain: ahocorasick_rs.AhoCorasick  # key spellings: the reference definition
     keys: tuple[tuple[int, ...], ...]  # key spelling -> terms
     phrases: frozenset[int]  # terms of several words
     gap_before: int  # a phrase candidate lies at most this far after a gap inside it
@@ -196,6 +202,7 @@ class Scanner:
         return found
 
 def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
+    """The automata that find the candidates of the `used` terms."""
     keyed = [i for i in sorted(used) if terms[i].key]
     spellings: dict[str, list[tuple[int, int]]] = {}
     for i in keyed:

@@ -13,12 +13,15 @@ the rest. A rule whose anchors are regexes (no bound on their length) is not scr
 from __future__ import annotations
 
 import bisect
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.signals.document import CHARS_PER_WORD, SENTENCE_REACH
-from monitor.signals.rules import Requirement, Rule, RuleSet, Window
+
+if TYPE_CHECKING:  # the rule set holds its plans: rules.py makes them with `make_plans`
+    from monitor.signals.rules import Rule
+    from monitor.signals.terms import Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,8 @@ class Bound:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """What one rule's anchors need around them to be able to fire."""
+
     needs: tuple[frozenset[int], ...]  # anchor terms, then each requirement's terms
     need_masks: tuple[int, ...]  # the same as bit sets (bit i: term i), see `present_mask`
     bounds: tuple[Bound, ...] | None  # None: anchors are not screened
@@ -39,20 +44,28 @@ class Plan:
     anchor_rank: dict[int, int] = field(default_factory=dict, compare=False)  # term -> place
 
 
-_PLANS: weakref.WeakKeyDictionary[RuleSet, tuple[Plan, ...]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _Need:
+    """A requirement as the screen sees it."""
+
+    terms: tuple[int, ...]
+    words: int | None  # the window in words; None: the sentence
+    side: str  # of the anchor: "either" | "before" | "after"
 
 
-def plans(rules: RuleSet) -> tuple[Plan, ...]:
-    """One plan per rule of `rules`, in order (made once per rule set)."""
-    found = _PLANS.get(rules)
-    if found is None:
-        found = _PLANS[rules] = tuple(_make_plan(rules, rule) for rule in rules.rules)
-    return found
+def make_plans(rules: Sequence[Rule], terms: Sequence[Term],
+               side_needs: Mapping[str, tuple[tuple[int, ...], ...]]) -> tuple[Plan, ...]:
+    """One plan per rule, in order (`side_needs`: what each value of `sides` needs)."""
+    return tuple(_make_plan(terms, side_needs, rule) for rule in rules)
 
 
-def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
-    terms = rules.terms
-    requirements = (*rule.requirements, *_side_requirements(rules, rule))
+def _make_plan(terms: Sequence[Term], side_needs: Mapping[str, tuple[tuple[int, ...], ...]],
+               rule: Rule) -> Plan:
+    requirements = [_Need(r.terms, r.within.words, r.side) for r in rule.requirements]
+    # what `sides` needs at least, in the sentence (an empty list of terms can never be
+    # met: no actors, no firing)
+    if rule.sides:
+        requirements += [_Need(needed, None, "either") for needed in side_needs[rule.sides]]
     needs = (frozenset(rule.anchor), *(frozenset(r.terms) for r in requirements))
     offset = max((terms[t].key_offset for t in rule.anchor), default=0)
     rank = {term: place for place, term in enumerate(rule.anchor)}
@@ -63,15 +76,6 @@ def _make_plan(rules: RuleSet, rule: Rule) -> Plan:
     bounds = tuple(_bound(r, offset, reach, max((terms[t].key_offset for t in r.terms), default=0))
                    for r in requirements)
     return Plan(needs, masks, bounds, offset, rank)
-
-
-def _side_requirements(rules: RuleSet, rule: Rule) -> tuple[Requirement, ...]:
-    """What `sides` needs at least, as requirements in the sentence (an empty list of
-    terms can never be met: no actors, no firing)."""
-    if not rule.sides:
-        return ()
-    return tuple(Requirement("side", terms, Window(None), "either")
-                 for terms in rules.side_needs[rule.sides])
 
 
 def present_mask(terms: Iterable[int]) -> int:
@@ -90,16 +94,16 @@ def may_fire(plan: Plan, present: int) -> bool:
     return True
 
 
-def _bound(requirement: Requirement, offset: int, reach: int, its_offset: int) -> Bound:
-    words = requirement.within.words
+def _bound(requirement: _Need, offset: int, reach: int, its_offset: int) -> Bound:
+    words, side = requirement.words, requirement.side
     if words is None:
         before, after = offset + SENTENCE_REACH, SENTENCE_REACH + its_offset
     else:
         window = (words + 1) * CHARS_PER_WORD
         before, after = offset + window, reach + window + its_offset
-    if requirement.side == "after":  # the hit starts after the anchor, or is the anchor
+    if side == "after":  # the hit starts after the anchor, or is the anchor
         before = min(before, offset)
-    elif requirement.side == "before":
+    elif side == "before":
         after = min(after, its_offset + 1)
     return Bound(requirement.terms, before, after)
 

@@ -19,6 +19,8 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
 
 from monitor.signals.document import (
     CHARS_PER_WORD,
@@ -35,7 +37,7 @@ from monitor.signals.rules import Actor, Rule
 _CLAUSE = re.compile(r" - |[:;] | (?:says|said|told|заявил|сообщил)")
 # Which of two overlapping mentions is kept: "Russia-US-Ukraine" names both sides, not
 # the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
-_RANK = {"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0}
+_RANK: Final = MappingProxyType({"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0})
 # Words after which a mention is what is talked about, not who talks.
 _TOPIC_WORDS = frozenset({"on", "about", "over", "of", "regarding", "concerning", "discuss",
                           "discusses", "discussed", "discussing", "о", "об", "по", "вокруг",
@@ -57,8 +59,12 @@ class Verdict:
     problem: str = ""
 
 
-_NO_ACTORS = {False: Verdict(problem="no Russian and no US actor in the same sentence"),
-              True: Verdict(problem="no Russian or US actor in the same sentence")}
+_Entry = tuple[Named, int, bool]  # an actor, its words from the anchor, no clause between
+
+
+_NO_ACTORS: Final = MappingProxyType({
+    False: Verdict(problem="no Russian and no US actor in the same sentence"),
+    True: Verdict(problem="no Russian or US actor in the same sentence")})
 
 
 def actors_in(run: Evaluation, lo: int, hi: int) -> tuple[Named, ...]:
@@ -116,24 +122,25 @@ def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> li
     offset = rules.max_key_offset
     reach = (SENTENCE_REACH if rule.sides_within is None
              else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
-    either = run.candidate_starts(rules.side_needs["one"][0])
+    either = rules.side_needs["one"][0]
     if rule.sides == "one":
         return [_in_sentence(run, either, pos, reach) for pos in positions]
-    ru, us = (run.candidate_starts(terms) for terms in rules.side_needs["pair"])
+    ru, us = rules.side_needs["pair"]
     near = (rule.counterpart_within + 1) * CHARS_PER_WORD + offset
     speaker = rule.sides == "both-or-speaker"
     # the speaker's counterpart must be one the rule lets it pair with
-    partners = run.candidate_starts(rule.speaker_with) if speaker else either
+    partners = rule.speaker_with if speaker else either
     return [(_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
             or (speaker and _in_sentence(run, partners, pos, near)) for pos in positions]
 
 
-def _in_sentence(run: Evaluation, keys: list[int], pos: int, reach: int) -> bool:
-    """Whether one of the sorted candidate `keys` lies within `reach` characters of `pos`
-    with no sentence boundary between them (the nearest on each side decides)."""
-    key = (id(keys), pos, reach)
+def _in_sentence(run: Evaluation, terms: tuple[int, ...], pos: int, reach: int) -> bool:
+    """Whether a candidate of `terms` lies within `reach` characters of `pos` with no
+    sentence boundary between them (the nearest on each side decides)."""
+    key = (terms, pos, reach)
     found = run.screen_cache.get(key)
     if found is None:
+        keys = run.candidate_starts(terms)
         i = bisect.bisect_left(keys, pos)
         found = run.screen_cache[key] = (
             i < len(keys) and keys[i] < pos + reach and not run.boundary_between(pos, keys[i])
@@ -175,16 +182,9 @@ def _gap(anchor: Hit, hit: Hit) -> tuple[int, int]:
 def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> Verdict:
     """Whether the actors of the anchor's sentence [lo, hi) make its contact a
     US–Russia one under `rule.sides`."""
-    main = _main_hits(run, lo, hi)  # first what every text is scanned for
-    if not main:
-        return _NO_ACTORS[rule.sides == "one"]
-    sides = {run.rules.actors[hit.term].side for hit in main}
-    ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
-    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
-            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
-                                                                          main, lo, hi))):
-        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
-                                        [us_seen] if us_seen else [], False))
+    early = _lacking_before_scan(run, rule, anchor, lo, hi)
+    if early is not None:
+        return early
     around = _around(run, anchor, lo, hi)
     limit = rule.sides_within
     heading = _heading_end(run, anchor, lo)
@@ -196,34 +196,71 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
     third = any(n.side == "third" for n, _, _ in named)
     close = _with_their_lists(run, around, [n for n in named
                                             if n[1] <= rule.counterpart_within and n[2]])
-    speaker: list[tuple[Named, int, bool]] = []
+    speaker: list[_Entry] = []
     if rule.sides == "one":
         ok = bool(ru or us)
     elif rule.sides == "pair":
         ok = _named_together(run, around, limit)
     elif rule.sides == "both-or-speaker" and not (ru and us):
-        speaker = [n for n in named if n[0].side == "speaker"
-                   and n[1] <= rule.speaker_within and n[2]]
-        wanted = run.rules.term_set(rule.speaker_with)
-        ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
-              and any(n in close and n[0].hit.term in wanted
-                      and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in ru or us)
-              and not _third_party_voice(run, anchor))
+        ok, speaker = _speaker_stands_in(run, rule, anchor, named, ru or us, third, close)
     else:
         ok = bool(ru and us)
     if not ok:
         return Verdict(problem=_missing(rule, ru, us, third))
+    problem = _someone_elses_contact(run, rule, anchor, around, close, lo)
+    if problem:
+        return Verdict(problem=problem)
+    chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
+    return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+
+
+def _lacking_before_scan(run: Evaluation, rule: Rule, anchor: Hit, lo: int,
+                         hi: int) -> Verdict | None:
+    """The failed verdict that the Russian, US and "both" mentions alone give (what
+    every text is scanned for), before third parties and the speaker are looked for."""
+    main = _main_hits(run, lo, hi)
+    if not main:
+        return _NO_ACTORS[rule.sides == "one"]
+    sides = {run.rules.actors[hit.term].side for hit in main}
+    ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
+    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
+            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
+                                                                          main, lo, hi))):
+        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
+                                        [us_seen] if us_seen else [], False))
+    return None
+
+
+def _speaker_stands_in(run: Evaluation, rule: Rule, anchor: Hit, named: list[_Entry],
+                       one_side: list[_Entry], third: bool,
+                       close: list[_Entry]) -> tuple[bool, list[_Entry]]:
+    """Whether the voice of the text stands in for the side not named ("I", "we", or a
+    title that opens with the contact), with the actors of `one_side` as its
+    counterpart; and the speaker's mentions near the anchor."""
+    speaker = [n for n in named if n[0].side == "speaker"
+               and n[1] <= rule.speaker_within and n[2]]
+    wanted = run.rules.term_set(rule.speaker_with)
+    ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
+          and any(n in close and n[0].hit.term in wanted
+                  and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in one_side)
+          and not _third_party_voice(run, anchor))
+    return ok, speaker
+
+
+def _someone_elses_contact(run: Evaluation, rule: Rule, anchor: Hit, around: Around,
+                           close: list[_Entry], lo: int) -> str:
+    """Why the contact is a third party's, not US–Russian ("" if it is not): a third
+    party urges it on, or is the counterpart."""
     urger = _third_party_urging(run, rule, anchor, around, lo) if rule.urged_by else None
     if urger is not None:
         term = run.rules.terms[urger.hit.term].source
-        return Verdict(problem=f"a third party urges the contact on: {term!r}")
+        return f"a third party urges the contact on: {term!r}"
     counterpart = _third_counterpart(run, anchor, close)
     if counterpart is not None:
         term = run.rules.terms[counterpart.hit.term].source
-        return Verdict(problem=f"the counterpart is a third party: {term!r} within "
-                       f"{rule.counterpart_within} words")
-    chosen = [min(group, key=lambda n: n[1])[0] for group in (ru, us, speaker) if group]
-    return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
+        return (f"the counterpart is a third party: {term!r} within "
+                f"{rule.counterpart_within} words")
+    return ""
 
 
 def _heading_end(run: Evaluation, anchor: Hit, lo: int) -> int:
@@ -307,7 +344,7 @@ def _named_together(run: Evaluation, around: Around, limit: int | None) -> bool:
 
 
 def _with_their_lists(run: Evaluation, around: Around,
-                      close: list[tuple[Named, int, bool]]) -> list[tuple[Named, int, bool]]:
+                      close: list[_Entry]) -> list[_Entry]:
     """`close`, and every actor listed together with one of them ("Russian, US and
     Ukrainian delegations", "US, Russia, China"): a list is a party as a whole."""
     named, text = around.named, run.folded.text
@@ -315,20 +352,20 @@ def _with_their_lists(run: Evaluation, around: Around,
               for i in range(len(named) - 1)]
     if not any(joined):
         return close
-    found = {id(n[0]) for n in close}
+    found = {n[0] for n in close}  # each mention is named once in the sentence
     grown = list(close)
     for i, entry in enumerate(zip(named, around.gaps, around.clear, strict=True)):
-        if id(entry[0]) in found:
+        if entry[0] in found:
             continue
-        if (i and joined[i - 1] and id(named[i - 1]) in found) or (
-                i + 1 < len(named) and joined[i] and id(named[i + 1]) in found):
+        if (i and joined[i - 1] and named[i - 1] in found) or (
+                i + 1 < len(named) and joined[i] and named[i + 1] in found):
             grown.append(entry)
-            found.add(id(entry[0]))
+            found.add(entry[0])
     return grown
 
 
 def _third_counterpart(run: Evaluation, anchor: Hit,
-                       close: list[tuple[Named, int, bool]]) -> Named | None:
+                       close: list[_Entry]) -> Named | None:
     """A third party that is a party to the anchor's contact: close to it (`close`:
     the actors within the counterpart window) and not its topic (after it, following
     "on", "about": "talks with the US on Iran"), unless a Russian and a US actor are
@@ -365,17 +402,17 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     """Whether the item's title reports a contact (one of `contacts`) whose counterpart
     is a third party: "Telephone conversation with the President of France", "Russian-
     Mongolian talks". Its body's mentions of US–Russia contact are then relayed."""
-    key = (-1, id(contacts), within)
-    found = run.title_terms.get(key)
+    key = (contacts, within)
+    found = run.third_party_titles.get(key)
     if found is None:
-        found = run.title_terms[key] = any(
+        found = run.third_party_titles[key] = any(
             _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
                                                        within)) is not None
             for hit in run.title_hits(contacts))
     return found
 
 
-def _close_actors(around: Around, within: int) -> list[tuple[Named, int, bool]]:
+def _close_actors(around: Around, within: int) -> list[_Entry]:
     return [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
                                                      strict=True) if gap <= within and clear]
 

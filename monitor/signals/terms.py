@@ -12,7 +12,7 @@ A term is either a phrase or a regex:
 - regex: `re:<pattern>`, searched over the folded (lower-case) text. Patterns are
   checked at load: at most MAX_REGEX_LENGTH characters, and no quantifier over an
   expression that itself repeats or has overlapping alternatives (`(a+)+`, `(a|ab)*`,
-  `\\s*\\s*`), the shapes that backtrack catastrophically.
+  `\\s*\\s*`), the shapes that backtrack catastrophically (see backtrack.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from re import _parser as sre_parse  # type: ignore[attr-defined]
-from typing import Any
 
+from monitor.signals.backtrack import backtracking_problem
 from monitor.signals.normalize import SPACES, VARIANTS, fold_unit, variant_class
 
 MAX_REGEX_LENGTH = 200
@@ -113,11 +112,32 @@ class Term:
     cased: Verifier | None = None
 
 
+class TermList(tuple[int, ...]):
+    """Indices of terms as a rules file lists them. A rule set makes equal lists one
+    object, and a document's caches are keyed by list: the hash of a list of hundreds
+    of terms is computed once, and its terms as a set are kept beside it."""
+
+    members: frozenset[int]
+    _hash: int
+
+    def __new__(cls, terms: tuple[int, ...] = ()) -> TermList:
+        """The list of `terms`, in order."""
+        made = super().__new__(cls, terms)
+        made.members = frozenset(terms)
+        made._hash = tuple.__hash__(made)
+        return made
+
+    def __hash__(self) -> int:
+        """The hash of the equal tuple, computed once."""
+        return self._hash
+
+
 class TermError(ValueError):
     """A term that cannot be compiled; the message says what is wrong."""
 
 
 def compile_term(source: str, stem_suffix: int) -> Term:
+    """Compile one term of a rules file; TermError says what is wrong."""
     if len(source) > MAX_TERM_LENGTH:
         raise TermError(f"term is {len(source)} characters long (limit {MAX_TERM_LENGTH})")
     if source.startswith("re:"):
@@ -184,97 +204,16 @@ def _key_index(literals: list[str]) -> int:
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a `re:` term, refusing the shapes that backtrack catastrophically."""
     if len(pattern) > MAX_REGEX_LENGTH:
         raise TermError(f"regex is {len(pattern)} characters long (limit {MAX_REGEX_LENGTH})")
     try:
-        parsed = sre_parse.parse(pattern)
         compiled = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         raise TermError(f"regex does not compile: {exc}") from None
-    problem = _backtracking_problem(list(parsed), inside_repeat=False)
+    problem = backtracking_problem(pattern)
     if problem:
         raise TermError(f"regex may backtrack catastrophically: {problem}")
     if compiled.search("") is not None:
         raise TermError("regex matches the empty string")
     return compiled
-
-
-def _backtracking_problem(items: list[tuple[Any, Any]], inside_repeat: bool) -> str:
-    previous_repeat: tuple[Any, Any, Any] | None = None
-    for op, arg in items:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            _, high, body = arg
-            unbounded = high is sre_parse.MAXREPEAT or high > 10
-            if unbounded and inside_repeat and name != "POSSESSIVE_REPEAT":
-                return "a repeated group contains another unbounded repeat, e.g. (a+)+"
-            if unbounded and _alternatives_overlap(list(body)):
-                return "a repeated group has alternatives that can start alike, e.g. (a|ab)*"
-            if unbounded and previous_repeat is not None and _first_chars_overlap(
-                list(previous_repeat[2]), list(body)
-            ):
-                return "two adjacent unbounded repeats can match the same text, e.g. \\s*\\s*"
-            found = _backtracking_problem(list(body), inside_repeat or unbounded)
-            if found:
-                return found
-            previous_repeat = arg if unbounded else None
-            continue
-        previous_repeat = None
-        for sub in _children(name, arg):
-            found = _backtracking_problem(sub, inside_repeat)
-            if found:
-                return found
-    return ""
-
-
-def _children(name: str, arg: Any) -> list[list[tuple[Any, Any]]]:
-    if name == "SUBPATTERN":
-        return [list(arg[-1])]
-    if name == "BRANCH":
-        return [list(branch) for branch in arg[1]]
-    if name in ("ASSERT", "ASSERT_NOT"):
-        return [list(arg[1])]
-    if name == "ATOMIC_GROUP":
-        return [list(arg)]
-    return []
-
-
-def _alternatives_overlap(body: list[tuple[Any, Any]]) -> bool:
-    """True when some alternation inside `body` has branches that can start alike."""
-    for op, arg in body:
-        name = str(op)
-        if name == "BRANCH":
-            firsts = [_first_chars(list(branch)) for branch in arg[1]]
-            if any(overlap(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1:]):
-                return True
-        if any(_alternatives_overlap(sub) for sub in _children(name, arg)):
-            return True
-    return False
-
-
-def _first_chars_overlap(a: list[tuple[Any, Any]], b: list[tuple[Any, Any]]) -> bool:
-    return overlap(_first_chars(a), _first_chars(b))
-
-
-_ANY = frozenset({"*any*"})
-
-
-def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str]:
-    """A coarse set of what the first character can be; "*any*" overlaps everything."""
-    if not items:
-        return _ANY
-    op, arg = items[0]
-    name = str(op)
-    if name == "LITERAL":
-        return frozenset({chr(arg).lower()})
-    if name == "SUBPATTERN":
-        return _first_chars(list(arg[-1]))
-    if name == "BRANCH":
-        return frozenset().union(*(_first_chars(list(b)) for b in arg[1]))
-    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        return _first_chars(list(arg[2]))
-    return _ANY
-
-
-def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
-    return bool(a & b) or "*any*" in a or "*any*" in b
