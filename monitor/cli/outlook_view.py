@@ -9,18 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from monitor.cli.output import cell
 from monitor.outlook.backtest import BacktestResult, PeriodResult, SummitResult
 from monitor.outlook.events import Event, ItemEvidence
 from monitor.outlook.levels import LEVELS, DayLevel, EventStanding, Outlook, level_strip
-from monitor.parse.text import one_line
 
 STRIP_LEGEND = "· quiet, w watch, E elevated, H high"
 STRIP_WIDTH = 60
 EVENT_ROWS = 12
-
-
-def cell(value: object, limit: int = 80) -> str:
-    return one_line("" if value is None else str(value), limit)
 
 
 def item_json(item: ItemEvidence) -> dict[str, Any]:

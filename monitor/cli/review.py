@@ -17,7 +17,7 @@ import click
 
 from monitor.cli import review_view as view
 from monitor.cli.known import require_feed, require_signal_type
-from monitor.cli.output import colour_wanted, safe_json, write_file
+from monitor.cli.output import cell, colour_wanted, echo_json, write_file
 from monitor.cli.period import SINCE_HELP, UNTIL_HELP, period
 from monitor.errors import MonitorError
 from monitor.parse.text import one_line, strip_controls
@@ -32,10 +32,6 @@ class ReviewApp(Protocol):
     def now(self) -> datetime: ...
     def config(self) -> Any: ...
     def rules(self) -> Any: ...
-
-
-def echo_json(value: object) -> None:
-    click.echo(safe_json(value))
 
 
 def reviewer(by: str | None) -> str:
@@ -191,7 +187,7 @@ def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
         sys.stdout.write(strip_controls(text) if sys.stdout.isatty() else text)
         return
     write_file(output, text)
-    click.echo(f"exported {len(rows)} flag(s) to {view.cell(output, 300)}", err=True)
+    click.echo(f"exported {len(rows)} flag(s) to {cell(output, 300)}", err=True)
 
 
 @click.command("import")
@@ -214,15 +210,15 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors and not items:
-        raise MonitorError(f"no usable lines in {view.cell(file.name, 300)}: "
+        raise MonitorError(f"no usable lines in {cell(file.name, 300)}: "
                            f"rejected {len(errors)} line(s)", "fix them and import it again")
     totals = _ingest(app, items, feed_name, alert, batch)
-    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)} "
+    click.echo(f"imported {len(items)} item(s) into feed {cell(feed_name, 40)} "
                f"(new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}), "
                f"rejected {len(errors)} line(s)")
     if errors:
         raise MonitorError(
-            f"rejected {len(errors)} line(s) of {view.cell(file.name, 300)}",
+            f"rejected {len(errors)} line(s) of {cell(file.name, 300)}",
             "fix them and import the file again: items already imported are not added twice")
 
 

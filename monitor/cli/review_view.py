@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
-from monitor.cli.output import safe_json, when
+from monitor.cli.output import cell, safe_json, when
 from monitor.outlook.report import segments
-from monitor.parse.text import one_line, strip_controls
+from monitor.parse.text import strip_controls
 from monitor.signals.explain import mark_sentence, who_and_where
 
 FLAG_JSON_FIELDS = (
@@ -30,10 +30,6 @@ CSV_FIELDS = (
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item can exist
-
-
-def cell(value: object, limit: int = 80) -> str:
-    return one_line("" if value is None else str(value), limit)
 
 
 def flag_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -6,31 +6,23 @@ Each gets the active rules from `ctx.obj.rules()`; none needs a database.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
 import click
 
+from monitor.cli.output import echo_json
 from monitor.errors import ConfigError
 from monitor.models import Match
 from monitor.signals import RuleSet, match_document
 from monitor.signals.evaluate import Labelled, evaluate_items, format_report, format_stream
 from monitor.signals.explain import describe_signals, explain, one_line, safe
 
-_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
 
 def _rules(ctx: click.Context) -> RuleSet:
     rules: RuleSet = ctx.obj.rules()
     return rules
-
-
-def json_line(value: object) -> str:
-    """Compact JSON, readable Cyrillic, but no raw C1 or bidi characters for the terminal."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def read_items(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -89,7 +81,7 @@ def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
             continue
         match = _match(rules, item)
         if as_json:
-            click.echo(json_line(match_json(item.get("id"), match)))
+            echo_json(match_json(item.get("id"), match))
         else:
             kinds = ", ".join(dict.fromkeys(s.type for s in match.signals)) or "-"
             mark = "FLAG" if match.flagged else "    "
