@@ -10,7 +10,8 @@ the receiver's answer and our record leaves the row `sending`; `recover_sending`
 
 Channels run in parallel threads, one per channel, so a slow or dead mail server
 never delays a webhook. They share the store's single connection, so every
-database step takes `_DB_GATE`; network calls happen outside it.
+database step takes the run's gate (a lock owned by the run); network calls happen
+outside it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 JITTER = 0.2  # each delay is spread over +-20 %
 MAX_ROWS_PER_CHANNEL = 200  # per dispatch run: a backlog never holds a run for long
-_DB_GATE = threading.Lock()
 
 
 @dataclass
@@ -85,8 +85,7 @@ def dispatch_due(
     (`warned` remembers what was said).
     """
     report = DispatchReport()
-    with _DB_GATE:
-        report.digests = len(fold_due_digests(store, alerts, now))
+    report.digests = len(fold_due_digests(store, alerts, now))  # before the threads start
     said = set() if warned is None else warned
     names = [
         name
@@ -118,6 +117,8 @@ def _secrets_ready(alerts: AlertsConfig, channel: str, warned: set[str]) -> bool
 
 @dataclass
 class _ChannelJob:
+    """One dispatch run: its channel threads share the store's connection through `gate`."""
+
     store: Store
     alerts: AlertsConfig
     fetcher: WebhookPoster
@@ -125,18 +126,19 @@ class _ChannelJob:
     rng: random.Random
     clock: Callable[[], float]
     stop: Callable[[], bool]
+    gate: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, channel: str) -> DispatchReport:
         report = DispatchReport()
         for _ in range(MAX_ROWS_PER_CHANNEL):
             if self.stop():
                 break
-            with _DB_GATE:
+            with self.gate:
                 row = outbox.claim_next(self.store, channel, iso(self.now))
             if row is None:
                 break
             outcome = self._attempt(row)
-            with _DB_GATE:
+            with self.gate:
                 self._record(row, outcome, report)
         return report
 
@@ -248,8 +250,7 @@ def recover_sending(store: Store, now: datetime, *, stale_after: float = 0.0) ->
     """Rows left `sending` by a crash (attempt started `stale_after` s or more ago) go back
     to pending now, same id, marked as possible duplicates. Call it when the daemon starts."""
     started_before = iso(now - timedelta(seconds=stale_after))
-    with _DB_GATE:
-        count = outbox.recover_sending(store, iso(now), started_before)
+    count = outbox.recover_sending(store, iso(now), started_before)
     if count:
         log.warning(
             "event=alerts_recovered count=%d (will be re-sent as possible duplicates)", count
