@@ -27,10 +27,11 @@ import json
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, Final, Protocol
 
 from monitor.alerts.payload import webhook_body
 from monitor.alerts.render import email_bytes, render_email, render_slack
@@ -244,14 +245,14 @@ def sign(key: bytes, alert_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-_TRANSPORT = {
+_TRANSPORT: Final[Mapping[str, str]] = MappingProxyType({
     "timeout": "no complete answer within the deadline",
     "dns": "cannot resolve the host",
     "connect": "cannot connect",
     "tls": "TLS failure",
     "protocol": "broken HTTP exchange",
     "blocked": "refused by the network policy (not a public address, or not http(s))",
-}
+})
 
 
 def _transport_failure(hook: WebhookConfig, exc: FetchError) -> Outcome:

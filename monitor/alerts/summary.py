@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 MAX_SIGNALS = 20
 MAX_SENTENCES = 3
@@ -163,11 +164,12 @@ def _unknown(doc: dict[str, Any]) -> tuple[str, list[Line]]:
     return f"alert ({doc.get('kind')})", [Line("An alert of an unknown kind.")]
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any]], tuple[str, list[Line]]]] = {
+_Builder = Callable[[dict[str, Any]], tuple[str, list[Line]]]
+_BUILDERS: Final[Mapping[str, _Builder]] = MappingProxyType({
     "item": _item,
     "digest": _digest,
     "health": _health,
     "outlook": _outlook,
     "churn": _churn,
     "test": _test,
-}
+})
