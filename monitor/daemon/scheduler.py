@@ -263,6 +263,10 @@ class Daemon:
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
             self._add_dispatch_job(channel, now)
+        self._add_housekeeping_jobs(now)
+
+    def _add_housekeeping_jobs(self, now: datetime) -> None:
+        """The search index, the retention policy and systemd's watchdog ping."""
         self.scheduler.add_job(
             self.index,
             IntervalTrigger(seconds=INDEX_INTERVAL_S, timezone="UTC"),
