@@ -11,7 +11,7 @@ import pwd
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import click
 
@@ -20,9 +20,13 @@ from monitor.cli.known import require_feed, require_signal_type
 from monitor.cli.output import cell, colour_wanted, echo_json, write_file
 from monitor.cli.period import SINCE_HELP, UNTIL_HELP, period
 from monitor.errors import MonitorError
+from monitor.models import ParsedItem
 from monitor.parse.text import one_line, strip_controls
 from monitor.store import Store
 from monitor.store import review as rq
+
+if TYPE_CHECKING:
+    from monitor.pipeline.batch_import import ImportTotals
 
 
 class ReviewApp(Protocol):
@@ -214,7 +218,7 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
                            f"rejected {len(errors)} line(s)", "fix them and import it again")
     totals = _ingest(app, items, feed_name, alert, batch)
     click.echo(f"imported {len(items)} item(s) into feed {cell(feed_name, 40)} "
-               f"(new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}), "
+               f"(new={totals.new} updated={totals.updated} flagged={totals.flagged}), "
                f"rejected {len(errors)} line(s)")
     if errors:
         raise MonitorError(
@@ -222,25 +226,16 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
             "fix them and import the file again: items already imported are not added twice")
 
 
-def _ingest(app: ReviewApp, items: Sequence[Any], feed_name: str, alert: bool,
-            batch: int) -> dict[str, int]:
-    """Store and match the items in batches; how many were new, updated and flagged."""
-    from monitor.pipeline.ingest import ingest_items
-    from monitor.store.items import index_pending
+def _ingest(app: ReviewApp, items: Sequence[ParsedItem], feed_name: str, alert: bool,
+            batch: int) -> ImportTotals:
+    """Store and match the items in batches, with a progress bar on a terminal."""
+    from monitor.pipeline.batch_import import import_items as import_batches
 
     store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
-    totals = {"new": 0, "updated": 0, "flagged": 0}
-    chunks = [items[n: n + batch] for n in range(0, len(items), batch)]
     with click.progressbar(length=len(items), label="importing", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
-        for chunk in chunks:
-            report = ingest_items(store, rules, feed_name, chunk, now, origin="import",
-                                  alert=alert, alerts=alerts)
-            for key in totals:
-                totals[key] += int(getattr(report, key))
-            bar.update(len(chunk))
-    index_pending(store)
-    return totals
+        return import_batches(store, rules, feed_name, items, now, alert=alert, alerts=alerts,
+                              batch=batch, progress=bar.update)
 
 
 COMMANDS: list[click.Command] = [
