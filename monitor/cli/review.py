@@ -22,11 +22,13 @@ from monitor.cli.period import SINCE_HELP, UNTIL_HELP, period
 from monitor.errors import MonitorError
 from monitor.models import ParsedItem
 from monitor.parse.text import one_line, strip_controls
+from monitor.pipeline.export import EXPORT_FORMATS
 from monitor.store import Store
 from monitor.store import review as rq
 
 if TYPE_CHECKING:
     from monitor.pipeline.batch_import import ImportTotals
+    from monitor.pipeline.export import ExportFormat
 
 
 class ReviewApp(Protocol):
@@ -176,22 +178,23 @@ def note(app: ReviewApp, item_id: int, text: str, by: str | None) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="jsonl",
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
               show_default=True)
 @filter_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write to FILE instead of standard output.")
 @click.pass_obj
-def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
+def export(app: ReviewApp, /, fmt: ExportFormat, output: str, **params: Any) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
-    rows = rq.export_rows(app.store(), make_filter(app, params))
-    text = {"csv": view.export_csv, "json": view.export_json, "jsonl": view.export_jsonl}[fmt](rows)
+    from monitor.pipeline.export import export_flags
+
+    text, count = export_flags(app.store(), make_filter(app, params), fmt)
     if output == "-":
         # CSV has no escapes: files and pipes get the exact text, a terminal a safe one.
         sys.stdout.write(strip_controls(text) if sys.stdout.isatty() else text)
         return
     write_file(output, text)
-    click.echo(f"exported {len(rows)} flag(s) to {cell(output, 300)}", err=True)
+    click.echo(f"exported {count} flag(s) to {cell(output, 300)}", err=True)
 
 
 @click.command("import")

@@ -7,14 +7,12 @@ the only escape sequences in the output are ours.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
-from monitor.cli.output import cell, safe_json, when
+from monitor.cli.output import cell, when
 from monitor.outlook.report import segments
 from monitor.parse.text import strip_controls
 from monitor.signals.explain import mark_sentence, who_and_where
@@ -23,12 +21,6 @@ FLAG_JSON_FIELDS = (
     "id", "feed", "url", "title", "published", "first_seen", "score", "signal_types",
     "signals", "status", "status_at", "status_by",
 )  # fmt: skip
-CSV_FIELDS = (
-    "id", "feed", "url", "title", "published", "first_seen", "lang", "origin", "score",
-    "signal_types", "status", "status_at", "status_by", "first_flagged", "rules_version",
-    "signals",
-)  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item can exist
 
 
@@ -170,34 +162,3 @@ def _history_block(item: dict[str, Any]) -> list[str]:
         text = f"  {cell(h['note'], 160)}" if h["note"] else ""
         lines.append(f"  {h['at']}  {h['action']:<8}  by {cell(h['user'], 30)}{text}")
     return lines
-
-
-def export_json(rows: Sequence[dict[str, Any]]) -> str:
-    return safe_json(list(rows)) + "\n"
-
-
-def export_jsonl(rows: Sequence[dict[str, Any]]) -> str:
-    return "".join(safe_json(r) + "\n" for r in rows)
-
-
-def export_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """CSV with evidence as a JSON cell; text cells that a spreadsheet would run as a
-    formula get a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({
-            name: _csv_cell(name, row.get(name)) for name in CSV_FIELDS
-        })
-    return out.getvalue()
-
-
-def _csv_cell(name: str, value: object) -> object:
-    if name == "signals":
-        return safe_json(value)
-    if name == "signal_types":
-        return " ".join(value) if isinstance(value, list) else value
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
