@@ -94,8 +94,8 @@ def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | 
 def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, html_path: str,
            limit: int) -> None:
     """One self-contained HTML file: outlook, level timeline, events, flagged items."""
-    from monitor.cli.report_data import report_data
     from monitor.outlook.report import render_report
+    from monitor.pipeline.report import report_data
 
     now = app.now()
     end = as_of_day(as_of, now)

@@ -15,6 +15,7 @@ import click
 from monitor.cli.output import cell, when
 from monitor.outlook.report import segments
 from monitor.parse.text import strip_controls
+from monitor.pipeline.report import document_of
 from monitor.signals.explain import mark_sentence, who_and_where
 
 FLAG_JSON_FIELDS = (
@@ -42,20 +43,6 @@ def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
             f"{cell(r['title'], 90)}"
         )
     return lines
-
-
-def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
-    """(title, body, which) of the revision the flag's spans point into, if still stored."""
-    flag = item.get("flag")
-    if not flag:
-        return None
-    if flag["content_hash"] == item["content_hash"]:
-        return str(item["title"]), str(item["body"]), "current text"
-    for revision in reversed(item["revisions"]):
-        if revision["content_hash"] == flag["content_hash"]:
-            which = f"revision replaced {revision['replaced_at']}"
-            return str(revision["title"]), str(revision["body"]), which
-    return None
 
 
 def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offset: int = 0) -> str:
