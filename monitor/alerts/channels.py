@@ -49,11 +49,14 @@ class WebhookPoster(Protocol):
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
-    ) -> tuple[int, dict[str, str], bytes]: ...
+    ) -> tuple[int, dict[str, str], bytes]:
+        """POST `body` to `url`; the status, the headers and the body of the answer."""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What one delivery attempt came to, as the outbox records it."""
+
     delivered: bool
     permanent: bool = False
     error: str = ""  # for the row and the operator; never a secret
@@ -89,6 +92,7 @@ def deliver(
 def send_email(
     cfg: EmailConfig, document: dict[str, Any], recipients: tuple[str, ...], now: datetime
 ) -> Outcome:
+    """One SMTP session delivering `document` to `recipients`; refusals per recipient."""
     data = email_bytes(
         render_email(
             document, sender=cfg.sender, to=cfg.to, message_id_domain=cfg.message_id_domain, now=now
@@ -195,6 +199,7 @@ def send_webhook(
     *,
     clock: Callable[[], float] = time.time,
 ) -> Outcome:
+    """One signed POST of `document` to the webhook, judged by the receiver's status."""
     url = hook.resolve_url()
     if hook.format == "slack":
         body = json.dumps(render_slack(document), ensure_ascii=False).encode("utf-8")
@@ -240,6 +245,7 @@ def signing_key(secret: str, key_name: str) -> bytes:
 
 
 def sign(key: bytes, alert_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature (`v1,` + base64 HMAC-SHA256 of id.timestamp.body)."""
     signed = f"{alert_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")

@@ -44,6 +44,8 @@ MAX_ROWS_PER_CHANNEL = 200  # per dispatch run: a backlog never holds a run for 
 
 @dataclass
 class DispatchReport:
+    """What one dispatch run did: rows sent, retried, dead, digests folded, failures."""
+
     sent: int = 0
     partial: int = 0  # sent, but some recipients refused for good
     retried: int = 0
@@ -52,6 +54,7 @@ class DispatchReport:
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # channel, id, error
 
     def merge(self, other: DispatchReport) -> None:
+        """Add another channel's figures to these."""
         self.sent += other.sent
         self.partial += other.partial
         self.retried += other.retried

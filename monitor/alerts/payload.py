@@ -142,6 +142,7 @@ def build_churn_payload(feed_name: str, detail: str) -> dict[str, Any]:
 
 
 def build_test_payload(channel: str) -> dict[str, Any]:
+    """The payload of `monitor alerts test` for `channel`."""
     return {
         "schema": SCHEMA,
         "kind": "test",

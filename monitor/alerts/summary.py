@@ -15,6 +15,8 @@ SENTENCE_LIMIT = 400
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """One line of an alert's body, with how a channel should show it."""
+
     text: str
     link: str | None = None
     heading: bool = False
@@ -24,6 +26,8 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """An alert as subject and lines, the same for email and chat."""
+
     subject: str
     lines: list[Line]
 

@@ -15,8 +15,13 @@ LISTED = 30  # names shown at most; the rest are counted
 
 
 class KnowsConfig(Protocol):
-    def config(self) -> Any: ...
-    def rules(self) -> Any: ...
+    """What the checks need from `monitor.app.App`: the configuration and the rules."""
+
+    def config(self) -> Any:
+        """The loaded configuration."""
+
+    def rules(self) -> Any:
+        """The loaded signal rules."""
 
 
 def require_feed(app: KnowsConfig, store: Store, name: str) -> None:
@@ -41,6 +46,7 @@ def require_signal_type(app: KnowsConfig, store: Store, kind: str) -> None:
 
 
 def listing(names: Iterable[str]) -> str:
+    """Names sorted and joined for an error message; past `LISTED`, only counted."""
     ordered = sorted(names)
     if not ordered:
         return "none yet"

@@ -21,6 +21,7 @@ class MonitorGroup(click.Group):
     """Turns monitor errors into `error: …` on stderr and exit code 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command: a monitor error ends in `error: …` and exit 1, an interrupt in 130."""
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
@@ -94,4 +95,5 @@ _register()
 
 
 def main() -> None:
+    """The `monitor` console script."""
     cli(prog_name="monitor")

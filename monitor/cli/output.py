@@ -27,6 +27,7 @@ def cell(value: object, limit: int = 80) -> str:
 
 
 def echo_rows(rows: Sequence[Sequence[object]], widths: Sequence[int]) -> None:
+    """Print rows as aligned columns of safe cells (the last column is not padded)."""
     for row in rows:
         parts = [
             cell(v, w).ljust(w) if i < len(widths) - 1 else cell(v, w)

@@ -34,10 +34,17 @@ if TYPE_CHECKING:
 class ReviewApp(Protocol):
     """What these commands need from `monitor.app.App`."""
 
-    def store(self, *, create: bool = False) -> Store: ...
-    def now(self) -> datetime: ...
-    def config(self) -> Any: ...
-    def rules(self) -> Any: ...
+    def store(self, *, create: bool = False) -> Store:
+        """The database (created when `create`)."""
+
+    def now(self) -> datetime:
+        """The current time (MONITOR_NOW in tests)."""
+
+    def config(self) -> Any:
+        """The loaded configuration."""
+
+    def rules(self) -> Any:
+        """The loaded signal rules."""
 
 
 def reviewer(by: str | None) -> str:
@@ -71,6 +78,7 @@ _filter_options = [
 
 
 def filter_options(func: Any) -> Any:
+    """Add the filter options `flagged` and `export` share to a command."""
     for option in reversed(_filter_options):
         func = option(func)
     return func

@@ -26,6 +26,7 @@ ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item ca
 
 
 def flag_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A flagged item's row as the JSON `monitor flagged --json` prints."""
     return {name: row.get(name) for name in FLAG_JSON_FIELDS}
 
 
@@ -46,6 +47,7 @@ def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offset: int = 0) -> str:
+    """`text` made safe, the spans (shifted by `offset`) marked in colour or [[brackets]]."""
     out = []
     for piece, hit in segments(text, spans, offset):
         safe = strip_controls(piece)
@@ -57,10 +59,12 @@ def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offse
 
 
 def all_spans(flag: dict[str, Any]) -> list[tuple[int, int]]:
+    """Every matched span of every signal of a flag."""
     return [(int(s), int(e)) for sig in flag["signals"] for s, e in sig.get("spans") or []]
 
 
 def show_text(item: dict[str, Any], colour: bool) -> str:
+    """The whole of `monitor show`: head, evidence, text, revisions, deliveries, history."""
     flag = item.get("flag")
     status = flag["status"] if flag else "not flagged"
     score = f"score {float(flag['score']):.2f}" if flag else ""

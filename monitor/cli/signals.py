@@ -57,6 +57,7 @@ def _match(rules: RuleSet, item: dict[str, Any]) -> Match:
 
 
 def match_json(item_id: object, match: Match) -> dict[str, Any]:
+    """A scored item as the JSON line `monitor score --json` prints."""
     return {
         "id": item_id,
         "flagged": match.flagged,

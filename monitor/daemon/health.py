@@ -25,11 +25,14 @@ ALERT_WAIT = timedelta(hours=1)  # a pending alert older than this: its channel 
 
 @dataclass(frozen=True, slots=True)
 class Health:
+    """The monitor's status (ok, degraded, down) and what is wrong."""
+
     status: Status
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def exit_code(self) -> int:
+        """The exit code `monitor health` ends with: 0, 1 or 2."""
         return EXIT_CODES[self.status]
 
 

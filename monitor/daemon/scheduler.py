@@ -118,6 +118,8 @@ class Settings:
 
 
 class Daemon:
+    """The running daemon: its settings, one store per thread, the scheduler and its jobs."""
+
     def __init__(self, app: App) -> None:
         self.app = app
         self.settings = Settings(app.config(), app.rules(), app.fetcher())
@@ -157,6 +159,7 @@ class Daemon:
 
     # ---- jobs ---------------------------------------------------------------------
     def poll(self, name: str) -> None:
+        """Poll one feed if due, then its notices, the outlook and the next due time."""
         if self.stop.is_set():
             return
         settings = self.settings
@@ -185,6 +188,7 @@ class Daemon:
             self.wake_dispatchers()
 
     def dispatch(self, channel: str) -> None:
+        """Deliver the due rows of one alert channel."""
         if self.stop.is_set():
             return
         settings = self.settings
@@ -237,6 +241,7 @@ class Daemon:
         self.wake.set()
 
     def wake_dispatchers(self) -> None:
+        """Run every channel's dispatch now (after a poll that may have queued alerts)."""
         if self.stop.is_set():  # the scheduler may be shutting down
             return
         for channel in self.settings.config.alerts.channels():
@@ -340,6 +345,7 @@ class Daemon:
             notify(f"READY=1\nSTATUS={self.status()}")
 
     def status(self) -> str:
+        """The status line systemd shows."""
         config = self.settings.config
         return f"polling {len(config.feeds)} feed(s), {len(config.alerts.channels())} channel(s)"
 
@@ -405,6 +411,7 @@ class Daemon:
             log.warning("event=job_still_running job=%s (this run skipped)", event.job_id)
 
     def close(self) -> None:
+        """Stop the metrics server and the workers; close the stores and retired clients."""
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
