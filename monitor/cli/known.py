@@ -4,10 +4,12 @@ is an error naming the ones that do, never a silently empty listing."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from monitor.cli.output import cell
+from monitor.config.load import Config
 from monitor.errors import MonitorError
+from monitor.signals import RuleSet
 from monitor.store import Store
 from monitor.store import review as rq
 
@@ -17,10 +19,10 @@ LISTED = 30  # names shown at most; the rest are counted
 class KnowsConfig(Protocol):
     """What the checks need from `monitor.app.App`: the configuration and the rules."""
 
-    def config(self) -> Any:
+    def config(self) -> Config:
         """The loaded configuration."""
 
-    def rules(self) -> Any:
+    def rules(self) -> RuleSet:
         """The loaded signal rules."""
 
 

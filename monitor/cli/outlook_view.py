@@ -19,7 +19,7 @@ STRIP_WIDTH = 60
 EVENT_ROWS = 12
 
 
-def item_json(item: ItemEvidence) -> dict[str, Any]:
+def item_json(item: ItemEvidence) -> dict[str, object]:
     """An event's item as JSON: where it came from, how it was graded and grouped."""
     return {
         "id": item.item_id, "feed": item.feed, "side": item.side, "day": item.day.isoformat(),
@@ -31,9 +31,9 @@ def item_json(item: ItemEvidence) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def event_json(event: Event, held: EventStanding | None = None) -> dict[str, Any]:
+def event_json(event: Event, held: EventStanding | None = None) -> dict[str, object]:
     """An event as JSON, with its standing in the outlook when it holds the level."""
-    doc: dict[str, Any] = {
+    doc: dict[str, object] = {
         "id": event.id, "kind": event.kind, "grade": event.lead.grade.name,
         "refusal": event.lead.grade.refusal or None, "label": event.label,
         "first_day": event.first_day.isoformat(), "last_day": event.last_day.isoformat(),
@@ -46,13 +46,13 @@ def event_json(event: Event, held: EventStanding | None = None) -> dict[str, Any
     return doc
 
 
-def day_json(day: DayLevel) -> dict[str, Any]:
+def day_json(day: DayLevel) -> dict[str, object]:
     """One day's level and score as JSON."""
     return {"day": day.day.isoformat(), "level": day.level, "score": day.score,
             "reported": day.reported}
 
 
-def outlook_json(result: Outlook) -> dict[str, Any]:
+def outlook_json(result: Outlook) -> dict[str, object]:
     """The outlook of a day as JSON: level, since when, why, events and days."""
     return {
         "as_of": result.as_of.isoformat(), "level": result.level, "score": result.score,
@@ -185,7 +185,7 @@ def _period_line(period: PeriodResult) -> str:
             f"high on {period.share('high'):.1%} of days")
 
 
-def backtest_json(result: BacktestResult) -> dict[str, Any]:
+def backtest_json(result: BacktestResult) -> dict[str, object]:
     """The backtest as JSON."""
     return {
         "start": result.start.isoformat(), "end": result.end.isoformat(), "items": result.items,
@@ -198,7 +198,7 @@ def backtest_json(result: BacktestResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _period_json(period: PeriodResult) -> dict[str, Any]:
+def _period_json(period: PeriodResult) -> dict[str, object]:
     return {"name": period.name, "start": period.start.isoformat(),
             "end": period.end.isoformat(), "days": period.days, "stored": period.stored,
             "levels": period.levels, "high_share": round(period.share("high"), 4)}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import pwd
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, TypedDict, TypeVar, Unpack
 
 import click
 
@@ -19,10 +19,12 @@ from monitor.cli import review_view as view
 from monitor.cli.known import require_feed, require_signal_type
 from monitor.cli.output import cell, colour_wanted, echo_json, write_file
 from monitor.cli.period import SINCE_HELP, UNTIL_HELP, period
+from monitor.config.load import Config
 from monitor.errors import MonitorError
 from monitor.models import ParsedItem
 from monitor.parse.text import one_line, strip_controls
 from monitor.pipeline.export import EXPORT_FORMATS
+from monitor.signals import RuleSet
 from monitor.store import Store
 from monitor.store import review as rq
 
@@ -40,11 +42,23 @@ class ReviewApp(Protocol):
     def now(self) -> datetime:
         """The current time (MONITOR_NOW in tests)."""
 
-    def config(self) -> Any:
+    def config(self) -> Config:
         """The loaded configuration."""
 
-    def rules(self) -> Any:
+    def rules(self) -> RuleSet:
         """The loaded signal rules."""
+
+
+class FilterParams(TypedDict):
+    """The filter options as click passes them."""
+
+    since: str | None
+    until: str | None
+    status: str | None
+    signal: str | None
+    feed: str | None
+    search: str | None
+    min_score: float | None
 
 
 def reviewer(by: str | None) -> str:
@@ -77,14 +91,18 @@ _filter_options = [
 ]
 
 
-def filter_options(func: Any) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def filter_options(func: _Command) -> _Command:
     """Add the filter options `flagged` and `export` share to a command."""
     for option in reversed(_filter_options):
         func = option(func)
     return func
 
 
-def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.FlagFilter:
+def make_filter(app: ReviewApp, params: FilterParams, *, limit: int | None = None,
+                sort: str = "newest") -> rq.FlagFilter:
     """The filter the options name; an unknown feed or signal type is an error."""
     span = period(params["since"], params["until"], app.now())
     if params["feed"] is not None:
@@ -94,7 +112,7 @@ def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.Flag
     return rq.FlagFilter(
         since=span.since, until=span.until, status=params["status"],
         signal=params["signal"], feed=params["feed"], search=params["search"],
-        min_score=params["min_score"], **extra,
+        min_score=params["min_score"], limit=limit, sort=sort,
     )
 
 
@@ -105,7 +123,8 @@ def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.Flag
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
-def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: Any) -> None:
+def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool,
+            **params: Unpack[FilterParams]) -> None:
     """Flagged items, newest first by their own time: time (UTC), feed, score, signal types,
     status, title."""
     rows = rq.list_flagged(app.store(), make_filter(app, params, limit=limit, sort=sort))
@@ -192,7 +211,8 @@ def note(app: ReviewApp, item_id: int, text: str, by: str | None) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write to FILE instead of standard output.")
 @click.pass_obj
-def export(app: ReviewApp, /, fmt: ExportFormat, output: str, **params: Any) -> None:
+def export(app: ReviewApp, /, fmt: ExportFormat, output: str,
+           **params: Unpack[FilterParams]) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
     from monitor.pipeline.export import export_flags
 

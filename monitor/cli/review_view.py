@@ -25,7 +25,7 @@ FLAG_JSON_FIELDS = (
 ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item can exist
 
 
-def flag_json(row: dict[str, Any]) -> dict[str, Any]:
+def flag_json(row: dict[str, Any]) -> dict[str, object]:
     """A flagged item's row as the JSON `monitor flagged --json` prints."""
     return {name: row.get(name) for name in FLAG_JSON_FIELDS}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, cast
 
 import click
 
@@ -19,27 +19,30 @@ from monitor.signals import RuleSet, match_document
 from monitor.signals.evaluate import Labelled, evaluate_items, format_report, format_stream
 from monitor.signals.explain import describe_signals, explain, one_line, safe
 
+# One line of a JSON Lines file once checked to be an object.
+JSONItem = dict[str, object]
+
 
 def _rules(ctx: click.Context) -> RuleSet:
     rules: RuleSet = ctx.obj.rules()
     return rules
 
 
-def read_items(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def read_items(stream: IO[str]) -> Iterator[tuple[int, JSONItem | str]]:
     """(line number, item) for each non-blank line, or (line number, error message)."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item: object = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
             continue
         problem = _item_problem(item)
-        yield number, problem if problem else item
+        yield number, item if isinstance(item, dict) and not problem else problem
 
 
-def _item_problem(item: Any) -> str:
+def _item_problem(item: object) -> str:
     if not isinstance(item, dict):
         return "must be a JSON object"
     for key in ("title", "text"):
@@ -52,11 +55,14 @@ def _item_problem(item: Any) -> str:
     return ""
 
 
-def _match(rules: RuleSet, item: dict[str, Any]) -> Match:
-    return match_document(rules, item.get("title", ""), item.get("text", ""), item.get("lang"))
+def _match(rules: RuleSet, item: JSONItem) -> Match:
+    """Match a checked item: title and text are strings, lang a string or absent."""
+    lang = item.get("lang")
+    return match_document(rules, str(item.get("title", "")), str(item.get("text", "")),
+                          lang if isinstance(lang, str) else None)
 
 
-def match_json(item_id: object, match: Match) -> dict[str, Any]:
+def match_json(item_id: object, match: Match) -> dict[str, object]:
     """A scored item as the JSON line `monitor score --json` prints."""
     return {
         "id": item_id,
@@ -148,8 +154,10 @@ def _labelled(rules: RuleSet, file: IO[str]) -> tuple[list[Labelled], dict[str, 
             "BORDERLINE")
         item_id = str(item.get("id", number))
         titles[item_id] = str(item.get("title", ""))
-        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), int(item["label"]),
-                                 item.get("signal"), borderline, _match(rules, item)))
+        label = 1 if item["label"] == 1 else 0  # checked above: 1 or 0
+        signal = cast("str | None", item.get("signal"))  # as given; only compared
+        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), label, signal,
+                                 borderline, _match(rules, item)))
     return labelled, titles, bad
 
 
