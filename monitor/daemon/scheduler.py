@@ -28,13 +28,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
+    JobEvent,
     JobExecutionEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -399,7 +399,7 @@ class Daemon:
                 self._add_dispatch_job(channel, now)
 
     # ---- events and shutdown -------------------------------------------------------------
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobExecutionEvent) and event.exception is not None:
             log.error("event=job_failed job=%s error=%r", event.job_id, str(event.exception))
         elif event.code == EVENT_JOB_MISSED:
