@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
-from monitor.alerts.payload import webhook_body
+from monitor.alerts.payload import Payload, webhook_body
 from monitor.alerts.render import email_bytes, render_email, render_slack
 from monitor.config.alerts import AlertsConfig, EmailConfig, WebhookConfig
 from monitor.config.secrets import SecretRef
@@ -70,7 +70,7 @@ class Outcome:
 def deliver(
     alerts: AlertsConfig,
     channel: str,
-    document: dict[str, Any],
+    document: Payload,
     poster: WebhookPoster,
     now: datetime,
     *,
@@ -90,7 +90,7 @@ def deliver(
 
 
 def send_email(
-    cfg: EmailConfig, document: dict[str, Any], recipients: tuple[str, ...], now: datetime
+    cfg: EmailConfig, document: Payload, recipients: tuple[str, ...], now: datetime
 ) -> Outcome:
     """One SMTP session delivering `document` to `recipients`; refusals per recipient."""
     data = email_bytes(
@@ -193,7 +193,7 @@ def _reply(text: bytes | str) -> str:
 
 def send_webhook(
     hook: WebhookConfig,
-    document: dict[str, Any],
+    document: Payload,
     poster: WebhookPoster,
     retry_after_max: float,
     *,

@@ -24,11 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.alerts.channels import Outcome, WebhookPoster, deliver
 from monitor.alerts.digest import fold_due_digests
-from monitor.alerts.payload import envelope
+from monitor.alerts.payload import Payload, envelope
 from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
@@ -188,7 +187,7 @@ class _ChannelJob:
 
     def _payload_with(
         self, row: OutboxRow, outcome: Outcome, refused: dict[str, str]
-    ) -> dict[str, Any] | None:
+    ) -> Payload | None:
         if not (outcome.remaining or refused):
             return None
         remaining = list(outcome.remaining)
@@ -198,7 +197,7 @@ class _ChannelJob:
         self,
         row: OutboxRow,
         outcome: Outcome,
-        payload: dict[str, Any] | None,
+        payload: Payload | None,
         report: DispatchReport,
     ) -> None:
         delay = max(backoff(row.attempts, self.rng), outcome.retry_after or 0.0)
@@ -229,7 +228,7 @@ class _ChannelJob:
         )
 
     def _dead(
-        self, row: OutboxRow, error: str, payload: dict[str, Any] | None, report: DispatchReport
+        self, row: OutboxRow, error: str, payload: Payload | None, report: DispatchReport
     ) -> None:
         outbox.mark_dead(self.store, row.id, error, payload)
         report.dead += 1
