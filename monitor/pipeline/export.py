@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from monitor.store import Store
 from monitor.store import review as rq
@@ -47,17 +47,17 @@ def export_flags(store: Store, filters: rq.FlagFilter, fmt: ExportFormat) -> tup
     return _WRITERS[fmt](rows), len(rows)
 
 
-def export_json(rows: Sequence[Mapping[str, Any]]) -> str:
+def export_json(rows: Sequence[Mapping[str, object]]) -> str:
     """One JSON array, ending in a newline."""
     return safe_json(list(rows)) + "\n"
 
 
-def export_jsonl(rows: Sequence[Mapping[str, Any]]) -> str:
+def export_jsonl(rows: Sequence[Mapping[str, object]]) -> str:
     """One JSON object per line."""
     return "".join(safe_json(r) + "\n" for r in rows)
 
 
-def export_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+def export_csv(rows: Sequence[Mapping[str, object]]) -> str:
     """CSV with evidence as a JSON cell; text cells that a spreadsheet would run as a
     formula get a leading apostrophe."""
     out = io.StringIO()
@@ -80,6 +80,6 @@ def _csv_cell(name: str, value: object) -> object:
     return "" if value is None else value
 
 
-_WRITERS: Final[Mapping[str, Callable[[Sequence[Mapping[str, Any]]], str]]] = MappingProxyType(
+_WRITERS: Final[Mapping[str, Callable[[Sequence[Mapping[str, object]]], str]]] = MappingProxyType(
     {"csv": export_csv, "json": export_json, "jsonl": export_jsonl}
 )
