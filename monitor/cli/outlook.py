@@ -214,4 +214,4 @@ def backtest(app: ReviewApp, ground_truth: str, start: str | None, end: str | No
             click.echo(line)
 
 
-COMMANDS: list[click.Command] = [outlook, report, events_group, backtest]
+COMMANDS: tuple[click.Command, ...] = (outlook, report, events_group, backtest)

@@ -80,7 +80,7 @@ def reviewer(by: str | None) -> str:
 by_option = click.option("--by", metavar="NAME",
                          help="Record NAME as the reviewer (default: your login name).")
 
-_filter_options = [
+_filter_options = (
     click.option("--since", metavar="WHEN", help=SINCE_HELP),
     click.option("--until", metavar="WHEN", help=UNTIL_HELP),
     click.option("--status", type=click.Choice(rq.STATUSES), help="Only this review status."),
@@ -88,7 +88,7 @@ _filter_options = [
     click.option("--feed", metavar="NAME", help="Only items of this feed."),
     click.option("--search", metavar="TEXT", help="Only titles containing TEXT (literally)."),
     click.option("--min-score", type=float, help="Only items scoring at least X."),
-]
+)
 
 
 _Command = TypeVar("_Command", bound=Callable[..., None])
@@ -269,6 +269,6 @@ def _ingest(app: ReviewApp, items: Sequence[ParsedItem], feed_name: str, alert: 
                               batch=batch, progress=bar.update)
 
 
-COMMANDS: list[click.Command] = [
+COMMANDS: tuple[click.Command, ...] = (
     flagged, show, ack, dismiss, escalate, note, export, import_items,
-]
+)

@@ -203,4 +203,4 @@ def rules_check(ctx: click.Context) -> None:
     click.echo("ok")
 
 
-COMMANDS: list[click.Command] = [score, eval_command, rules_group]
+COMMANDS: tuple[click.Command, ...] = (score, eval_command, rules_group)

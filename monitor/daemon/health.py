@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from types import MappingProxyType
+from typing import Final, Literal
 
 from monitor.clock import parse_iso
 from monitor.models import FeedSpec, HealthSnapshot
 
 Status = Literal["ok", "degraded", "down"]
-EXIT_CODES: dict[Status, int] = {"ok": 0, "degraded": 1, "down": 2}
+EXIT_CODES: Final[Mapping[Status, int]] = MappingProxyType({"ok": 0, "degraded": 1, "down": 2})
 SUCCESS_WINDOW_INTERVALS = 3  # a feed without a success for this many intervals is failing
 MIN_SUCCESS_WINDOW = timedelta(minutes=30)
 OVERDUE_GRACE = timedelta(minutes=1)
