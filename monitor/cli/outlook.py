@@ -13,7 +13,6 @@ from monitor.cli.output import echo_json, write_file
 from monitor.cli.period import as_of_day, day, moment, period, window_days
 from monitor.cli.review import ReviewApp, by_option, reviewer
 from monitor.cli.review_view import ITEM_ID
-from monitor.errors import MonitorError
 from monitor.models import OutlookSettings
 from monitor.pipeline import replay
 from monitor.store import Store
@@ -144,19 +143,12 @@ def events_list(app: ReviewApp, since: str | None, until: str | None, as_json: b
 @click.pass_obj
 def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
     """One event: its items, why each was grouped with the others and how each was graded."""
-    store = app.store()
-    eq.ensure_events(store, app.now())
-    info, rows = eq.event_info(store, event_id), eq.event_rows(store, event_id)
-    if info is None or not rows:
-        raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
-    found = eq.load_events(store, event_ids=[event_id])
-    if not found:
-        raise MonitorError(f"event {event_id} has no flagged item that counts (all dismissed "
-                           "or no longer flagged)", f"see `monitor show {rows[0]['item_id']}`")
+    detail = replay.event_detail(app.store(), event_id, app.now())
     if as_json:
-        echo_json({**view.event_json(found[0]), "placement": rows, "review": info})
+        echo_json({**view.event_json(detail.event), "placement": detail.placement,
+                   "review": detail.review})
         return
-    click.echo(view.event_text(found[0], rows, info))
+    click.echo(view.event_text(detail.event, detail.placement, detail.review))
 
 
 @events_group.command("split")

@@ -7,7 +7,9 @@ the window before the first day, up to the last.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.models import OutlookSettings
@@ -47,6 +49,29 @@ def recent_events(store: Store, first: date, last: date, now: datetime) -> list[
     events = events_between(store, first, last, now)
     events.sort(key=lambda e: (e.last_day, e.id), reverse=True)
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetail:
+    """One event as `events show` presents it: the event, its placements, its review."""
+
+    event: Event
+    placement: list[dict[str, Any]]  # the store's rows, one per item placed in the event
+    review: dict[str, Any]  # who split or merged it, and when
+
+
+def event_detail(store: Store, event_id: int, now: datetime) -> EventDetail:
+    """Event `event_id` with why each item was placed in it; an error when there is no
+    such event or no flagged item of it still counts."""
+    eq.ensure_events(store, now)
+    info, rows = eq.event_info(store, event_id), eq.event_rows(store, event_id)
+    if info is None or not rows:
+        raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
+    found = eq.load_events(store, event_ids=[event_id])
+    if not found:
+        raise MonitorError(f"event {event_id} has no flagged item that counts (all dismissed "
+                           "or no longer flagged)", f"see `monitor show {rows[0]['item_id']}`")
+    return EventDetail(found[0], rows, info)
 
 
 def backtest(store: Store, truth: GroundTruth, settings: OutlookSettings, now: datetime,
