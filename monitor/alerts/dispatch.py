@@ -250,7 +250,8 @@ def _span(seconds: float) -> str:
 
 def recover_sending(store: Store, now: datetime, *, stale_after: float = 0.0) -> int:
     """Rows left `sending` by a crash (attempt started `stale_after` s or more ago) go back
-    to pending now, same id, marked as possible duplicates. Call it when the daemon starts."""
+    to pending now, same id, marked as possible duplicates. Call it when the daemon starts,
+    before any dispatch run shares the store with its channel threads."""
     started_before = iso(now - timedelta(seconds=stale_after))
     count = outbox.recover_sending(store, iso(now), started_before)
     if count:
