@@ -27,12 +27,13 @@ import json
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Final, Protocol
 
-from monitor.alerts.payload import webhook_body
+from monitor.alerts.payload import Payload, webhook_body
 from monitor.alerts.render import email_bytes, render_email, render_slack
 from monitor.config.alerts import AlertsConfig, EmailConfig, WebhookConfig
 from monitor.config.secrets import SecretRef
@@ -48,11 +49,14 @@ class WebhookPoster(Protocol):
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
-    ) -> tuple[int, dict[str, str], bytes]: ...
+    ) -> tuple[int, dict[str, str], bytes]:
+        """POST `body` to `url`; the status, the headers and the body of the answer."""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What one delivery attempt came to, as the outbox records it."""
+
     delivered: bool
     permanent: bool = False
     error: str = ""  # for the row and the operator; never a secret
@@ -66,7 +70,7 @@ class Outcome:
 def deliver(
     alerts: AlertsConfig,
     channel: str,
-    document: dict[str, Any],
+    document: Payload,
     poster: WebhookPoster,
     now: datetime,
     *,
@@ -86,8 +90,9 @@ def deliver(
 
 
 def send_email(
-    cfg: EmailConfig, document: dict[str, Any], recipients: tuple[str, ...], now: datetime
+    cfg: EmailConfig, document: Payload, recipients: tuple[str, ...], now: datetime
 ) -> Outcome:
+    """One SMTP session delivering `document` to `recipients`; refusals per recipient."""
     data = email_bytes(
         render_email(
             document, sender=cfg.sender, to=cfg.to, message_id_domain=cfg.message_id_domain, now=now
@@ -188,12 +193,13 @@ def _reply(text: bytes | str) -> str:
 
 def send_webhook(
     hook: WebhookConfig,
-    document: dict[str, Any],
+    document: Payload,
     poster: WebhookPoster,
     retry_after_max: float,
     *,
     clock: Callable[[], float] = time.time,
 ) -> Outcome:
+    """One signed POST of `document` to the webhook, judged by the receiver's status."""
     url = hook.resolve_url()
     if hook.format == "slack":
         body = json.dumps(render_slack(document), ensure_ascii=False).encode("utf-8")
@@ -239,19 +245,20 @@ def signing_key(secret: str, key_name: str) -> bytes:
 
 
 def sign(key: bytes, alert_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature (`v1,` + base64 HMAC-SHA256 of id.timestamp.body)."""
     signed = f"{alert_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-_TRANSPORT = {
+_TRANSPORT: Final[Mapping[str, str]] = MappingProxyType({
     "timeout": "no complete answer within the deadline",
     "dns": "cannot resolve the host",
     "connect": "cannot connect",
     "tls": "TLS failure",
     "protocol": "broken HTTP exchange",
     "blocked": "refused by the network policy (not a public address, or not http(s))",
-}
+})
 
 
 def _transport_failure(hook: WebhookConfig, exc: FetchError) -> Outcome:

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from monitor.alerts.enqueue import new_alert_id, window_start
-from monitor.alerts.payload import build_digest_payload
+from monitor.alerts.payload import Payload, build_digest_payload, json_object
 from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
 
 
-def _reason(updates_go: str, payloads: Iterable[dict[str, Any]]) -> str:
+def _reason(updates_go: str, payloads: Iterable[Payload]) -> str:
     """"update" when every held row was held as a further report of an alerted event
     (the channel's `updates = "digest"`), else "budget"."""
-    flags = [bool((p.get("event") or {}).get("update_of")) for p in payloads]
+    flags = [bool(json_object(p.get("event")).get("update_of")) for p in payloads]
     return "update" if updates_go == "digest" and flags and all(flags) else "budget"
 
 

@@ -10,7 +10,8 @@ the receiver's answer and our record leaves the row `sending`; `recover_sending`
 
 Channels run in parallel threads, one per channel, so a slow or dead mail server
 never delays a webhook. They share the store's single connection, so every
-database step takes `_DB_GATE`; network calls happen outside it.
+database step takes the run's gate (a lock owned by the run); network calls happen
+outside it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.alerts.channels import Outcome, WebhookPoster, deliver
 from monitor.alerts.digest import fold_due_digests
-from monitor.alerts.payload import envelope
+from monitor.alerts.payload import Payload, envelope
 from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
@@ -39,11 +39,12 @@ log = logging.getLogger(__name__)
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 JITTER = 0.2  # each delay is spread over +-20 %
 MAX_ROWS_PER_CHANNEL = 200  # per dispatch run: a backlog never holds a run for long
-_DB_GATE = threading.Lock()
 
 
 @dataclass
 class DispatchReport:
+    """What one dispatch run did: rows sent, retried, dead, digests folded, failures."""
+
     sent: int = 0
     partial: int = 0  # sent, but some recipients refused for good
     retried: int = 0
@@ -52,6 +53,7 @@ class DispatchReport:
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # channel, id, error
 
     def merge(self, other: DispatchReport) -> None:
+        """Add another channel's figures to these."""
         self.sent += other.sent
         self.partial += other.partial
         self.retried += other.retried
@@ -85,8 +87,7 @@ def dispatch_due(
     (`warned` remembers what was said).
     """
     report = DispatchReport()
-    with _DB_GATE:
-        report.digests = len(fold_due_digests(store, alerts, now))
+    report.digests = len(fold_due_digests(store, alerts, now))  # before the threads start
     said = set() if warned is None else warned
     names = [
         name
@@ -118,6 +119,8 @@ def _secrets_ready(alerts: AlertsConfig, channel: str, warned: set[str]) -> bool
 
 @dataclass
 class _ChannelJob:
+    """One dispatch run: its channel threads share the store's connection through `gate`."""
+
     store: Store
     alerts: AlertsConfig
     fetcher: WebhookPoster
@@ -125,18 +128,19 @@ class _ChannelJob:
     rng: random.Random
     clock: Callable[[], float]
     stop: Callable[[], bool]
+    gate: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, channel: str) -> DispatchReport:
         report = DispatchReport()
         for _ in range(MAX_ROWS_PER_CHANNEL):
             if self.stop():
                 break
-            with _DB_GATE:
+            with self.gate:
                 row = outbox.claim_next(self.store, channel, iso(self.now))
             if row is None:
                 break
             outcome = self._attempt(row)
-            with _DB_GATE:
+            with self.gate:
                 self._record(row, outcome, report)
         return report
 
@@ -183,7 +187,7 @@ class _ChannelJob:
 
     def _payload_with(
         self, row: OutboxRow, outcome: Outcome, refused: dict[str, str]
-    ) -> dict[str, Any] | None:
+    ) -> Payload | None:
         if not (outcome.remaining or refused):
             return None
         remaining = list(outcome.remaining)
@@ -193,7 +197,7 @@ class _ChannelJob:
         self,
         row: OutboxRow,
         outcome: Outcome,
-        payload: dict[str, Any] | None,
+        payload: Payload | None,
         report: DispatchReport,
     ) -> None:
         delay = max(backoff(row.attempts, self.rng), outcome.retry_after or 0.0)
@@ -224,7 +228,7 @@ class _ChannelJob:
         )
 
     def _dead(
-        self, row: OutboxRow, error: str, payload: dict[str, Any] | None, report: DispatchReport
+        self, row: OutboxRow, error: str, payload: Payload | None, report: DispatchReport
     ) -> None:
         outbox.mark_dead(self.store, row.id, error, payload)
         report.dead += 1
@@ -246,10 +250,10 @@ def _span(seconds: float) -> str:
 
 def recover_sending(store: Store, now: datetime, *, stale_after: float = 0.0) -> int:
     """Rows left `sending` by a crash (attempt started `stale_after` s or more ago) go back
-    to pending now, same id, marked as possible duplicates. Call it when the daemon starts."""
+    to pending now, same id, marked as possible duplicates. Call it when the daemon starts,
+    before any dispatch run shares the store with its channel threads."""
     started_before = iso(now - timedelta(seconds=stale_after))
-    with _DB_GATE:
-        count = outbox.recover_sending(store, iso(now), started_before)
+    count = outbox.recover_sending(store, iso(now), started_before)
     if count:
         log.warning(
             "event=alerts_recovered count=%d (will be re-sent as possible duplicates)", count

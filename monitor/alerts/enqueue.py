@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.alerts.payload import build_health_payload
+from monitor.alerts.payload import Payload, build_health_payload, json_object
 from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Transaction, outbox
@@ -56,7 +56,7 @@ def enqueue_item_alerts(
     alerts: AlertsConfig,
     *,
     item_id: int,
-    payload: dict[str, Any],
+    payload: Payload,
     score: float,
     content_hash: str,
     now: datetime,
@@ -64,15 +64,15 @@ def enqueue_item_alerts(
 ) -> list[str]:
     """Queue one alert per eligible channel; the ids of the rows actually created."""
     key = f"item:{item_id}"
-    item = {**(payload.get("item") or {}), "content_hash": content_hash}
-    snapshot = {**payload, "item": item}
+    item: Payload = {**json_object(payload.get("item")), "content_hash": content_hash}
+    snapshot: Payload = {**payload, "item": item}
     created: list[str] = []
     for channel in alerts.channels():
         policy = alerts.policy(channel)
         if policy is None or score < policy.min_score or outbox.exists(db, channel, key):
             continue
         update_of = event_alert(db, event.event_id, channel, item_id) if event else None
-        body = snapshot if event is None else {
+        body: Payload = snapshot if event is None else {
             **snapshot, "event": {"id": event.event_id, "update_of": update_of}}
         quiet_update = update_of is not None and policy.updates == "digest"
         held = quiet_update or policy.digest is not None or _over_budget(
@@ -97,7 +97,7 @@ def enqueue_notice(
     *,
     kind: str,
     dedupe_key: str,
-    payload: dict[str, Any],
+    payload: Payload,
     now: datetime,
 ) -> list[str]:
     """Queue an operator notice on every channel that takes notices."""
@@ -119,7 +119,7 @@ def _insert(
     channel: str,
     kind: str,
     dedupe_key: str,
-    payload: dict[str, Any],
+    payload: Payload,
     now: datetime,
     *,
     item_id: int | None = None,

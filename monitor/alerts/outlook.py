@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from monitor.alerts.enqueue import enqueue_notice
-from monitor.alerts.payload import build_outlook_payload
+from monitor.alerts.payload import JSONValue, Payload, build_outlook_payload
 from monitor.config.load import Config
 from monitor.outlook.levels import LEVELS, Outlook, compute_outlook
 from monitor.store import Store
@@ -50,9 +50,9 @@ def alert_on_outlook_change(store: Store, config: Config, now: datetime) -> str 
     return outlook.level
 
 
-def outlook_payload(outlook: Outlook, previous: str) -> dict[str, object]:
+def outlook_payload(outlook: Outlook, previous: str) -> Payload:
     """The notice: the level, since when, the reasons and the events that set it."""
-    events = [
+    events: list[JSONValue] = [
         {"id": h.event.id, "level": LEVELS[h.rank], "label": h.event.label,
          "grade": h.event.lead.grade.name, "first_day": h.event.first_day.isoformat(),
          "last_day": h.event.last_day.isoformat(), "sources": list(h.event.sources),

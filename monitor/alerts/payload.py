@@ -41,16 +41,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
+
+# A JSON document as json.loads returns it: what a stored payload really is.
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
+Payload: TypeAlias = dict[str, JSONValue]
 
 SCHEMA = "monitor.alert/1"
 KINDS = ("item", "digest", "health", "outlook", "churn", "test")
 _ITEM_FIELDS = ("id", "title", "url", "published", "first_seen", "lang", "content_hash")
 
 
+def json_object(value: JSONValue) -> Payload:
+    """A nested object of a document; absent, null or another type reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def json_list(value: JSONValue) -> list[JSONValue]:
+    """A nested array of a document; absent, null or another type reads as empty."""
+    return value if isinstance(value, list) else []
+
+
+def json_number(value: JSONValue) -> float:
+    """A number of a document (a numeric string too); absent, null or empty as 0."""
+    return float(value or 0.0) if isinstance(value, str | int | float) else 0.0
+
+
 def build_item_payload(
     item: dict[str, Any], feed: dict[str, Any], flag: dict[str, Any], outlook_level: str | None
-) -> dict[str, Any]:
+) -> Payload:
     """The payload of one flagged item; `flag["signals"]` may be JSON text or a list."""
     signals = flag.get("signals") or []
     if isinstance(signals, str):
@@ -66,7 +85,7 @@ def build_item_payload(
     }
 
 
-def _signal(signal: dict[str, Any]) -> dict[str, Any]:
+def _signal(signal: dict[str, Any]) -> Payload:
     return {
         "type": str(signal.get("type", "")),
         "rule": str(signal.get("rule", "")),
@@ -78,8 +97,8 @@ def _signal(signal: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_digest_payload(
-    entries: Sequence[tuple[str, dict[str, Any]]], start: str, end: str, reason: str
-) -> dict[str, Any]:
+    entries: Sequence[tuple[str, Payload]], start: str, end: str, reason: str
+) -> Payload:
     """One message for many item alerts: `entries` are (alert id, item payload) pairs."""
     return {
         "schema": SCHEMA,
@@ -91,8 +110,9 @@ def build_digest_payload(
     }
 
 
-def _digest_entry(alert_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-    types = sorted({s.get("type", "") for s in payload.get("signals") or ()})
+def _digest_entry(alert_id: str, payload: Payload) -> Payload:
+    types: list[JSONValue] = list(
+        sorted({str(json_object(s).get("type", "")) for s in json_list(payload.get("signals"))}))
     return {
         "alert_id": alert_id,
         "item": payload.get("item") or {},
@@ -103,7 +123,7 @@ def _digest_entry(alert_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_health_payload(feed: dict[str, Any], state: str) -> dict[str, Any]:
+def build_health_payload(feed: dict[str, Any], state: str) -> Payload:
     """A feed started failing ("failing") or works again ("recovered")."""
     return {
         "schema": SCHEMA,
@@ -122,8 +142,8 @@ def build_outlook_payload(
     reasons: Sequence[str],
     *,
     since: str | None = None,
-    events: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
+    events: Sequence[JSONValue] = (),
+) -> Payload:
     """A change of the summit outlook: the level, since when, why, and the events."""
     return {
         "schema": SCHEMA,
@@ -136,12 +156,13 @@ def build_outlook_payload(
     }
 
 
-def build_churn_payload(feed_name: str, detail: str) -> dict[str, Any]:
+def build_churn_payload(feed_name: str, detail: str) -> Payload:
     """A feed whose item keys all changed at once: items were stored without alerting."""
     return {"schema": SCHEMA, "kind": "churn", "feed": {"name": feed_name}, "detail": detail}
 
 
-def build_test_payload(channel: str) -> dict[str, Any]:
+def build_test_payload(channel: str) -> Payload:
+    """The payload of `monitor alerts test` for `channel`."""
     return {
         "schema": SCHEMA,
         "kind": "test",
@@ -151,8 +172,8 @@ def build_test_payload(channel: str) -> dict[str, Any]:
 
 
 def envelope(
-    payload: dict[str, Any], alert_id: str, attempt: int, possible_duplicate: bool, created: str
-) -> dict[str, Any]:
+    payload: Payload, alert_id: str, attempt: int, possible_duplicate: bool, created: str
+) -> Payload:
     """The payload with its delivery fields, as sent; private keys (`_...`) left out."""
     public = {k: v for k, v in payload.items() if not k.startswith("_")}
     head = {
@@ -166,6 +187,6 @@ def envelope(
     return {**head, **public}
 
 
-def webhook_body(document: dict[str, Any]) -> bytes:
+def webhook_body(document: Payload) -> bytes:
     """The exact bytes signed and sent: compact, UTF-8, key order as built."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

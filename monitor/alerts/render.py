@@ -19,8 +19,8 @@ from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
 
+from monitor.alerts.payload import Payload, json_number
 from monitor.alerts.summary import Line, summarize
 from monitor.errors import DeliveryError
 from monitor.parse.text import one_line, safe_link, strip_controls
@@ -56,7 +56,7 @@ def has_header_fix() -> bool:
 
 
 def render_email(
-    document: dict[str, Any],
+    document: Payload,
     *,
     sender: str,
     to: tuple[str, ...] | list[str],
@@ -73,7 +73,7 @@ def render_email(
     msg["Message-ID"] = f"<{document['id']}@{message_id_domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Monitor-Kind"] = header_text(str(document.get("kind", "")), 20)
-    msg["X-Monitor-Attempt"] = str(int(document.get("attempt", 1)))
+    msg["X-Monitor-Attempt"] = str(int(json_number(document.get("attempt", 1))))
     msg.set_content(_text_body(summary.lines), cte="quoted-printable")
     msg.add_alternative(
         _html_body(summary.subject, summary.lines), subtype="html", cte="quoted-printable"
@@ -132,7 +132,7 @@ def _esc(text: str) -> str:
     return html.escape(strip_controls(text, keep_newlines=False), quote=True)
 
 
-def render_slack(document: dict[str, Any]) -> dict[str, str]:
+def render_slack(document: Payload) -> dict[str, str]:
     """A Slack/Mattermost incoming-webhook body: {"text": mrkdwn}."""
     summary = summarize(document)
     out = [f"*{_mrkdwn(one_line(summary.subject, SUBJECT_LIMIT))}*"]

@@ -290,7 +290,7 @@ def backup(app: App, target: Path) -> None:
     click.echo(f"backed up {store.path} to {target} ({size:,} bytes)")
 
 
-COMMANDS: list[click.Command] = [
+COMMANDS: tuple[click.Command, ...] = (
     run,
     feeds,
     items,
@@ -300,4 +300,4 @@ COMMANDS: list[click.Command] = [
     health,
     prune,
     backup,
-]
+)

@@ -4,10 +4,12 @@ is an error naming the ones that do, never a silently empty listing."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from monitor.cli.output import cell
+from monitor.config.load import Config
 from monitor.errors import MonitorError
+from monitor.signals import RuleSet
 from monitor.store import Store
 from monitor.store import review as rq
 
@@ -15,8 +17,13 @@ LISTED = 30  # names shown at most; the rest are counted
 
 
 class KnowsConfig(Protocol):
-    def config(self) -> Any: ...
-    def rules(self) -> Any: ...
+    """What the checks need from `monitor.app.App`: the configuration and the rules."""
+
+    def config(self) -> Config:
+        """The loaded configuration."""
+
+    def rules(self) -> RuleSet:
+        """The loaded signal rules."""
 
 
 def require_feed(app: KnowsConfig, store: Store, name: str) -> None:
@@ -41,6 +48,7 @@ def require_signal_type(app: KnowsConfig, store: Store, kind: str) -> None:
 
 
 def listing(names: Iterable[str]) -> str:
+    """Names sorted and joined for an error message; past `LISTED`, only counted."""
     ordered = sorted(names)
     if not ordered:
         return "none yet"

@@ -38,9 +38,12 @@ def _utc(seconds: float | None) -> time.struct_time:
 
 
 class LogfmtFormatter(logging.Formatter):
+    """One logfmt line per record: ts, level, logger, then the message's own pairs."""
+
     converter = staticmethod(_utc)
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one logfmt line."""
         head = f"ts={self.formatTime(record, _TIME)} level={record.levelname.lower()}"
         line = f"{head} logger={record.name} {record.getMessage()}"
         if record.exc_info:
@@ -49,9 +52,12 @@ class LogfmtFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record, the message's key=value pairs as fields."""
+
     converter = staticmethod(_utc)
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON object."""
         message = record.getMessage()
         document: dict[str, str] = {
             "ts": self.formatTime(record, _TIME),
@@ -67,6 +73,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def formatter(kind: LogFormat) -> logging.Formatter:
+    """The formatter for `--log-format`: text, logfmt or JSON, times in UTC."""
     if kind == "json":
         return JsonFormatter()
     if kind == "logfmt":

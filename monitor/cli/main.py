@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -20,7 +19,8 @@ log = logging.getLogger("monitor")
 class MonitorGroup(click.Group):
     """Turns monitor errors into `error: …` on stderr and exit code 1, never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command: a monitor error ends in `error: …` and exit 1, an interrupt in 130."""
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
@@ -94,4 +94,5 @@ _register()
 
 
 def main() -> None:
+    """The `monitor` console script."""
     cli(prog_name="monitor")

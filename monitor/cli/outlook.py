@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -14,9 +13,8 @@ from monitor.cli.output import echo_json, write_file
 from monitor.cli.period import as_of_day, day, moment, period, window_days
 from monitor.cli.review import ReviewApp, by_option, reviewer
 from monitor.cli.review_view import ITEM_ID
-from monitor.errors import MonitorError
 from monitor.models import OutlookSettings
-from monitor.outlook import levels as ol
+from monitor.pipeline import replay
 from monitor.store import Store
 from monitor.store import events as eq
 
@@ -43,12 +41,6 @@ def _range(start: str | None, end: str | None) -> tuple[date, date] | None:
     return first, last
 
 
-def events_between(app: ReviewApp, first: date, last: date) -> list[Any]:
-    store = app.store()
-    eq.ensure_events(store, app.now())
-    return eq.load_events(store, first, last)
-
-
 EVENTS_DAYS = 30  # what `events list` shows without --since
 
 _window_option = click.option(
@@ -67,21 +59,18 @@ _window_option = click.option(
 def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | None,
             end: str | None, as_json: bool) -> None:
     """The summit outlook: level, since when, why (the events that set it), events, days."""
-    settings = settings_for(app, window)
+    settings, now = settings_for(app, window), app.now()
     span = _range(start, end)
     if span is not None:
-        first, last = span
-        events = events_between(app, first - timedelta(days=settings.window_days), last)
-        series = ol.outlook_series(events, first, last, settings)
+        series = replay.outlook_series(app.store(), *span, settings, now)
         if as_json:
             echo_json([view.outlook_json(o) for o in series])
         else:
             for line in view.series_lines(series):
                 click.echo(line)
         return
-    day = as_of_day(as_of, app.now())
-    events = events_between(app, day - timedelta(days=settings.window_days), day)
-    result = ol.compute_outlook(events, day, settings)
+    day = as_of_day(as_of, now)
+    result = replay.outlook_on(app.store(), day, settings, now)
     if as_json:
         echo_json(view.outlook_json(result))
     else:
@@ -104,8 +93,8 @@ def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | 
 def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, html_path: str,
            limit: int) -> None:
     """One self-contained HTML file: outlook, level timeline, events, flagged items."""
-    from monitor.cli.report_data import report_data
     from monitor.outlook.report import render_report
+    from monitor.pipeline.report import report_data
 
     now = app.now()
     end = as_of_day(as_of, now)
@@ -115,7 +104,7 @@ def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, ht
         raise click.BadParameter(f"the period starts ({start}) after it ends ({end})",
                                  param_hint="--since")
     settings = settings_for(app, window)
-    events = events_between(app, start - timedelta(days=settings.window_days), end)
+    events = replay.counting_events(app.store(), start, end, settings, now)
     data = report_data(app.store(), now, start, end, events, settings, limit)
     write_file(html_path, render_report(data))
     click.echo(f"wrote {html_path}: level {data.outlook.level} on {end}, "
@@ -140,8 +129,7 @@ def events_list(app: ReviewApp, since: str | None, until: str | None, as_json: b
     span = period(since, until, app.now())
     end = app.now() if span.until is None else span.until - timedelta(seconds=1)
     start = span.since or end - timedelta(days=EVENTS_DAYS)
-    events = events_between(app, start.date(), end.date())
-    events.sort(key=lambda e: (e.last_day, e.id), reverse=True)
+    events = replay.recent_events(app.store(), start.date(), end.date(), app.now())
     if as_json:
         echo_json([view.event_json(e) for e in events])
         return
@@ -155,19 +143,12 @@ def events_list(app: ReviewApp, since: str | None, until: str | None, as_json: b
 @click.pass_obj
 def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
     """One event: its items, why each was grouped with the others and how each was graded."""
-    store = app.store()
-    eq.ensure_events(store, app.now())
-    info, rows = eq.event_info(store, event_id), eq.event_rows(store, event_id)
-    if info is None or not rows:
-        raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
-    found = eq.load_events(store, event_ids=[event_id])
-    if not found:
-        raise MonitorError(f"event {event_id} has no flagged item that counts (all dismissed "
-                           "or no longer flagged)", f"see `monitor show {rows[0]['item_id']}`")
+    detail = replay.event_detail(app.store(), event_id, app.now())
     if as_json:
-        echo_json({**view.event_json(found[0]), "placement": rows, "review": info})
+        echo_json({**view.event_json(detail.event), "placement": detail.placement,
+                   "review": detail.review})
         return
-    click.echo(view.event_text(found[0], rows, info))
+    click.echo(view.event_text(detail.event, detail.placement, detail.review))
 
 
 @events_group.command("split")
@@ -213,18 +194,11 @@ def backtest(app: ReviewApp, ground_truth: str, start: str | None, end: str | No
              window: str | None, as_json: bool) -> None:
     """Replay stored items day by day against summits: levels before each, lead times,
     days at each level in quiet periods and outside every summit."""
-    from monitor.outlook.backtest import load_ground_truth, run_backtest
+    from monitor.outlook.backtest import load_ground_truth
 
     truth = load_ground_truth(Path(ground_truth))
     settings = settings_for(app, window)
-    store = app.store()
-    days = eq.item_days(store)
-    if not days:
-        raise MonitorError("no stored items to replay", "import or poll items first")
-    first, last = _range(start, end) or (min(days), max(days))
-    events = events_between(app, first - timedelta(days=settings.window_days), last)
-    replayed = ol.replay(events, first, last, settings)
-    result = run_backtest(truth, replayed, [d for d in days if first <= d <= last])
+    result = replay.backtest(app.store(), truth, settings, app.now(), _range(start, end))
     if as_json:
         echo_json(view.backtest_json(result))
     else:
@@ -232,4 +206,4 @@ def backtest(app: ReviewApp, ground_truth: str, start: str | None, end: str | No
             click.echo(line)
 
 
-COMMANDS: list[click.Command] = [outlook, report, events_group, backtest]
+COMMANDS: tuple[click.Command, ...] = (outlook, report, events_group, backtest)

@@ -9,21 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from monitor.cli.output import cell
 from monitor.outlook.backtest import BacktestResult, PeriodResult, SummitResult
 from monitor.outlook.events import Event, ItemEvidence
 from monitor.outlook.levels import LEVELS, DayLevel, EventStanding, Outlook, level_strip
-from monitor.parse.text import one_line
 
 STRIP_LEGEND = "· quiet, w watch, E elevated, H high"
 STRIP_WIDTH = 60
 EVENT_ROWS = 12
 
 
-def cell(value: object, limit: int = 80) -> str:
-    return one_line("" if value is None else str(value), limit)
-
-
-def item_json(item: ItemEvidence) -> dict[str, Any]:
+def item_json(item: ItemEvidence) -> dict[str, object]:
+    """An event's item as JSON: where it came from, how it was graded and grouped."""
     return {
         "id": item.item_id, "feed": item.feed, "side": item.side, "day": item.day.isoformat(),
         "title": item.title, "kind": item.kind, "grade": item.grade.name,
@@ -34,8 +31,9 @@ def item_json(item: ItemEvidence) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def event_json(event: Event, held: EventStanding | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
+def event_json(event: Event, held: EventStanding | None = None) -> dict[str, object]:
+    """An event as JSON, with its standing in the outlook when it holds the level."""
+    doc: dict[str, object] = {
         "id": event.id, "kind": event.kind, "grade": event.lead.grade.name,
         "refusal": event.lead.grade.refusal or None, "label": event.label,
         "first_day": event.first_day.isoformat(), "last_day": event.last_day.isoformat(),
@@ -48,12 +46,14 @@ def event_json(event: Event, held: EventStanding | None = None) -> dict[str, Any
     return doc
 
 
-def day_json(day: DayLevel) -> dict[str, Any]:
+def day_json(day: DayLevel) -> dict[str, object]:
+    """One day's level and score as JSON."""
     return {"day": day.day.isoformat(), "level": day.level, "score": day.score,
             "reported": day.reported}
 
 
-def outlook_json(result: Outlook) -> dict[str, Any]:
+def outlook_json(result: Outlook) -> dict[str, object]:
+    """The outlook of a day as JSON: level, since when, why, events and days."""
     return {
         "as_of": result.as_of.isoformat(), "level": result.level, "score": result.score,
         "since": result.since.isoformat() if result.since else None,
@@ -64,6 +64,7 @@ def outlook_json(result: Outlook) -> dict[str, Any]:
 
 
 def outlook_text(result: Outlook) -> str:
+    """The outlook of a day for the terminal: level, reasons, the events that set it."""
     since = f" since {result.since.isoformat()}" if result.since else ""
     lines = [
         f"Outlook {result.as_of.isoformat()}: {result.level.upper()}{since}"
@@ -93,6 +94,7 @@ def _event_lines(event: Event, level: str, lead: ItemEvidence) -> list[str]:
 
 
 def series_lines(series: Sequence[Outlook]) -> list[str]:
+    """One line per replayed day: day, level, score and the first reason."""
     header = f"{'DAY':<10}  {'LEVEL':<8}  {'SCORE':>5}  WHY"
     lines = [header] + [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:5.2f}  "
              f"{cell(o.reasons[0] if o.reasons else '', 150)}" for o in series]
@@ -101,6 +103,7 @@ def series_lines(series: Sequence[Outlook]) -> list[str]:
 
 
 def events_lines(events: Sequence[Event]) -> list[str]:
+    """A header and one line per event."""
     if not events:
         return ["no events in this period"]
     header = (f"{'ID':>6}  {'DAYS':<22}  {'KIND':<9} {'GRADE':<8} {'ITEMS':>5}  "
@@ -114,6 +117,7 @@ def events_lines(events: Sequence[Event]) -> list[str]:
 
 
 def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:
+    """One event for the terminal: its items, why each was grouped and graded."""
     reviewed = (f"; split or merged by {cell(info['reviewed_by'], 40)} at {info['reviewed_at']}"
                 if info.get("reviewed_by") else "")
     graded = {i.item_id: i for i in event.items}
@@ -136,6 +140,7 @@ def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any
 
 
 def backtest_lines(result: BacktestResult) -> list[str]:
+    """The backtest for the terminal: each summit, each quiet period, the rest."""
     lines = [
         f"Backtest over {result.start.isoformat()}..{result.end.isoformat()} "
         f"({result.items} stored item(s)); {STRIP_LEGEND}",
@@ -180,7 +185,8 @@ def _period_line(period: PeriodResult) -> str:
             f"high on {period.share('high'):.1%} of days")
 
 
-def backtest_json(result: BacktestResult) -> dict[str, Any]:
+def backtest_json(result: BacktestResult) -> dict[str, object]:
+    """The backtest as JSON."""
     return {
         "start": result.start.isoformat(), "end": result.end.isoformat(), "items": result.items,
         "summits": [{
@@ -192,7 +198,7 @@ def backtest_json(result: BacktestResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _period_json(period: PeriodResult) -> dict[str, Any]:
+def _period_json(period: PeriodResult) -> dict[str, object]:
     return {"name": period.name, "start": period.start.isoformat(),
             "end": period.end.isoformat(), "days": period.days, "stored": period.stored,
             "levels": period.levels, "high_share": round(period.share("high"), 4)}

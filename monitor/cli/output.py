@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,22 +13,11 @@ import click
 from monitor.clock import parse_iso
 from monitor.errors import MonitorError
 from monitor.parse.text import one_line
-
-# JSON escapes C0 controls itself; these pass through `ensure_ascii=False` raw, and a
-# terminal acts on them (C1 CSI/OSC) or reorders the line (bidi controls).
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def safe_json(value: object) -> str:
-    """Compact JSON with readable Cyrillic but DEL, C1, line separators and bidi as \\uXXXX.
-
-    They only occur inside strings, so the document decodes to the same values.
-    """
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+from monitor.pipeline.export import safe_json
 
 
 def echo_json(value: object) -> None:
+    """Print `value` as one line of JSON that is safe in a terminal."""
     click.echo(safe_json(value))
 
 
@@ -40,6 +27,7 @@ def cell(value: object, limit: int = 80) -> str:
 
 
 def echo_rows(rows: Sequence[Sequence[object]], widths: Sequence[int]) -> None:
+    """Print rows as aligned columns of safe cells (the last column is not padded)."""
     for row in rows:
         parts = [
             cell(v, w).ljust(w) if i < len(widths) - 1 else cell(v, w)

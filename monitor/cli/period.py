@@ -48,9 +48,11 @@ class Period:
     until: datetime | None = None
 
     def since_iso(self) -> str | None:
+        """The start as stored ISO text, or None when open."""
         return None if self.since is None else iso(self.since)
 
     def until_iso(self) -> str | None:
+        """The end as stored ISO text, or None when open."""
         return None if self.until is None else iso(self.until)
 
 

@@ -9,33 +9,56 @@ from __future__ import annotations
 import os
 import pwd
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, TypedDict, TypeVar, Unpack
 
 import click
 
 from monitor.cli import review_view as view
 from monitor.cli.known import require_feed, require_signal_type
-from monitor.cli.output import colour_wanted, safe_json, write_file
+from monitor.cli.output import cell, colour_wanted, echo_json, write_file
 from monitor.cli.period import SINCE_HELP, UNTIL_HELP, period
+from monitor.config.load import Config
 from monitor.errors import MonitorError
+from monitor.models import ParsedItem
 from monitor.parse.text import one_line, strip_controls
+from monitor.pipeline.export import EXPORT_FORMATS
+from monitor.signals import RuleSet
 from monitor.store import Store
 from monitor.store import review as rq
+
+if TYPE_CHECKING:
+    from monitor.pipeline.batch_import import ImportTotals
+    from monitor.pipeline.export import ExportFormat
 
 
 class ReviewApp(Protocol):
     """What these commands need from `monitor.app.App`."""
 
-    def store(self, *, create: bool = False) -> Store: ...
-    def now(self) -> datetime: ...
-    def config(self) -> Any: ...
-    def rules(self) -> Any: ...
+    def store(self, *, create: bool = False) -> Store:
+        """The database (created when `create`)."""
+
+    def now(self) -> datetime:
+        """The current time (MONITOR_NOW in tests)."""
+
+    def config(self) -> Config:
+        """The loaded configuration."""
+
+    def rules(self) -> RuleSet:
+        """The loaded signal rules."""
 
 
-def echo_json(value: object) -> None:
-    click.echo(safe_json(value))
+class FilterParams(TypedDict):
+    """The filter options as click passes them."""
+
+    since: str | None
+    until: str | None
+    status: str | None
+    signal: str | None
+    feed: str | None
+    search: str | None
+    min_score: float | None
 
 
 def reviewer(by: str | None) -> str:
@@ -57,7 +80,7 @@ def reviewer(by: str | None) -> str:
 by_option = click.option("--by", metavar="NAME",
                          help="Record NAME as the reviewer (default: your login name).")
 
-_filter_options = [
+_filter_options = (
     click.option("--since", metavar="WHEN", help=SINCE_HELP),
     click.option("--until", metavar="WHEN", help=UNTIL_HELP),
     click.option("--status", type=click.Choice(rq.STATUSES), help="Only this review status."),
@@ -65,16 +88,21 @@ _filter_options = [
     click.option("--feed", metavar="NAME", help="Only items of this feed."),
     click.option("--search", metavar="TEXT", help="Only titles containing TEXT (literally)."),
     click.option("--min-score", type=float, help="Only items scoring at least X."),
-]
+)
 
 
-def filter_options(func: Any) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def filter_options(func: _Command) -> _Command:
+    """Add the filter options `flagged` and `export` share to a command."""
     for option in reversed(_filter_options):
         func = option(func)
     return func
 
 
-def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.FlagFilter:
+def make_filter(app: ReviewApp, params: FilterParams, *, limit: int | None = None,
+                sort: str = "newest") -> rq.FlagFilter:
     """The filter the options name; an unknown feed or signal type is an error."""
     span = period(params["since"], params["until"], app.now())
     if params["feed"] is not None:
@@ -84,7 +112,7 @@ def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.Flag
     return rq.FlagFilter(
         since=span.since, until=span.until, status=params["status"],
         signal=params["signal"], feed=params["feed"], search=params["search"],
-        min_score=params["min_score"], **extra,
+        min_score=params["min_score"], limit=limit, sort=sort,
     )
 
 
@@ -95,7 +123,8 @@ def make_filter(app: ReviewApp, params: dict[str, Any], **extra: Any) -> rq.Flag
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
-def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: Any) -> None:
+def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool,
+            **params: Unpack[FilterParams]) -> None:
     """Flagged items, newest first by their own time: time (UTC), feed, score, signal types,
     status, title."""
     rows = rq.list_flagged(app.store(), make_filter(app, params, limit=limit, sort=sort))
@@ -176,22 +205,24 @@ def note(app: ReviewApp, item_id: int, text: str, by: str | None) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="jsonl",
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
               show_default=True)
 @filter_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write to FILE instead of standard output.")
 @click.pass_obj
-def export(app: ReviewApp, /, fmt: str, output: str, **params: Any) -> None:
+def export(app: ReviewApp, /, fmt: ExportFormat, output: str,
+           **params: Unpack[FilterParams]) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
-    rows = rq.export_rows(app.store(), make_filter(app, params))
-    text = {"csv": view.export_csv, "json": view.export_json, "jsonl": view.export_jsonl}[fmt](rows)
+    from monitor.pipeline.export import export_flags
+
+    text, count = export_flags(app.store(), make_filter(app, params), fmt)
     if output == "-":
         # CSV has no escapes: files and pipes get the exact text, a terminal a safe one.
         sys.stdout.write(strip_controls(text) if sys.stdout.isatty() else text)
         return
     write_file(output, text)
-    click.echo(f"exported {len(rows)} flag(s) to {view.cell(output, 300)}", err=True)
+    click.echo(f"exported {count} flag(s) to {cell(output, 300)}", err=True)
 
 
 @click.command("import")
@@ -214,39 +245,30 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors and not items:
-        raise MonitorError(f"no usable lines in {view.cell(file.name, 300)}: "
+        raise MonitorError(f"no usable lines in {cell(file.name, 300)}: "
                            f"rejected {len(errors)} line(s)", "fix them and import it again")
     totals = _ingest(app, items, feed_name, alert, batch)
-    click.echo(f"imported {len(items)} item(s) into feed {view.cell(feed_name, 40)} "
-               f"(new={totals['new']} updated={totals['updated']} flagged={totals['flagged']}), "
+    click.echo(f"imported {len(items)} item(s) into feed {cell(feed_name, 40)} "
+               f"(new={totals.new} updated={totals.updated} flagged={totals.flagged}), "
                f"rejected {len(errors)} line(s)")
     if errors:
         raise MonitorError(
-            f"rejected {len(errors)} line(s) of {view.cell(file.name, 300)}",
+            f"rejected {len(errors)} line(s) of {cell(file.name, 300)}",
             "fix them and import the file again: items already imported are not added twice")
 
 
-def _ingest(app: ReviewApp, items: Sequence[Any], feed_name: str, alert: bool,
-            batch: int) -> dict[str, int]:
-    """Store and match the items in batches; how many were new, updated and flagged."""
-    from monitor.pipeline.ingest import ingest_items
-    from monitor.store.items import index_pending
+def _ingest(app: ReviewApp, items: Sequence[ParsedItem], feed_name: str, alert: bool,
+            batch: int) -> ImportTotals:
+    """Store and match the items in batches, with a progress bar on a terminal."""
+    from monitor.pipeline.batch_import import import_items as import_batches
 
     store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
-    totals = {"new": 0, "updated": 0, "flagged": 0}
-    chunks = [items[n: n + batch] for n in range(0, len(items), batch)]
     with click.progressbar(length=len(items), label="importing", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
-        for chunk in chunks:
-            report = ingest_items(store, rules, feed_name, chunk, now, origin="import",
-                                  alert=alert, alerts=alerts)
-            for key in totals:
-                totals[key] += int(getattr(report, key))
-            bar.update(len(chunk))
-    index_pending(store)
-    return totals
+        return import_batches(store, rules, feed_name, items, now, alert=alert, alerts=alerts,
+                              batch=batch, progress=bar.update)
 
 
-COMMANDS: list[click.Command] = [
+COMMANDS: tuple[click.Command, ...] = (
     flagged, show, ack, dismiss, escalate, note, export, import_items,
-]
+)

@@ -7,36 +7,26 @@ the only escape sequences in the output are ours.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
-from monitor.cli.output import safe_json, when
+from monitor.cli.output import cell, when
 from monitor.outlook.report import segments
-from monitor.parse.text import one_line, strip_controls
+from monitor.parse.text import strip_controls
+from monitor.pipeline.report import document_of
 from monitor.signals.explain import mark_sentence, who_and_where
 
 FLAG_JSON_FIELDS = (
     "id", "feed", "url", "title", "published", "first_seen", "score", "signal_types",
     "signals", "status", "status_at", "status_by",
 )  # fmt: skip
-CSV_FIELDS = (
-    "id", "feed", "url", "title", "published", "first_seen", "lang", "origin", "score",
-    "signal_types", "status", "status_at", "status_by", "first_flagged", "rules_version",
-    "signals",
-)  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITEM_ID = click.IntRange(1, 2**63 - 1)  # SQLite's INTEGER; beyond it no item can exist
 
 
-def cell(value: object, limit: int = 80) -> str:
-    return one_line("" if value is None else str(value), limit)
-
-
-def flag_json(row: dict[str, Any]) -> dict[str, Any]:
+def flag_json(row: dict[str, Any]) -> dict[str, object]:
+    """A flagged item's row as the JSON `monitor flagged --json` prints."""
     return {name: row.get(name) for name in FLAG_JSON_FIELDS}
 
 
@@ -56,21 +46,8 @@ def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
-    """(title, body, which) of the revision the flag's spans point into, if still stored."""
-    flag = item.get("flag")
-    if not flag:
-        return None
-    if flag["content_hash"] == item["content_hash"]:
-        return str(item["title"]), str(item["body"]), "current text"
-    for revision in reversed(item["revisions"]):
-        if revision["content_hash"] == flag["content_hash"]:
-            which = f"revision replaced {revision['replaced_at']}"
-            return str(revision["title"]), str(revision["body"]), which
-    return None
-
-
 def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offset: int = 0) -> str:
+    """`text` made safe, the spans (shifted by `offset`) marked in colour or [[brackets]]."""
     out = []
     for piece, hit in segments(text, spans, offset):
         safe = strip_controls(piece)
@@ -82,10 +59,12 @@ def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offse
 
 
 def all_spans(flag: dict[str, Any]) -> list[tuple[int, int]]:
+    """Every matched span of every signal of a flag."""
     return [(int(s), int(e)) for sig in flag["signals"] for s, e in sig.get("spans") or []]
 
 
 def show_text(item: dict[str, Any], colour: bool) -> str:
+    """The whole of `monitor show`: head, evidence, text, revisions, deliveries, history."""
     flag = item.get("flag")
     status = flag["status"] if flag else "not flagged"
     score = f"score {float(flag['score']):.2f}" if flag else ""
@@ -174,34 +153,3 @@ def _history_block(item: dict[str, Any]) -> list[str]:
         text = f"  {cell(h['note'], 160)}" if h["note"] else ""
         lines.append(f"  {h['at']}  {h['action']:<8}  by {cell(h['user'], 30)}{text}")
     return lines
-
-
-def export_json(rows: Sequence[dict[str, Any]]) -> str:
-    return safe_json(list(rows)) + "\n"
-
-
-def export_jsonl(rows: Sequence[dict[str, Any]]) -> str:
-    return "".join(safe_json(r) + "\n" for r in rows)
-
-
-def export_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """CSV with evidence as a JSON cell; text cells that a spreadsheet would run as a
-    formula get a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({
-            name: _csv_cell(name, row.get(name)) for name in CSV_FIELDS
-        })
-    return out.getvalue()
-
-
-def _csv_cell(name: str, value: object) -> object:
-    if name == "signals":
-        return safe_json(value)
-    if name == "signal_types":
-        return " ".join(value) if isinstance(value, list) else value
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value

@@ -39,4 +39,4 @@ def print_unit(executable: Path, config_path: str) -> None:
     click.echo(unit_file(executable.absolute(), config_path), nl=False)
 
 
-COMMANDS = [service]
+COMMANDS: tuple[click.Command, ...] = (service,)

@@ -6,20 +6,21 @@ Each gets the active rules from `ctx.obj.rules()`; none needs a database.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, cast
 
 import click
 
+from monitor.cli.output import echo_json
 from monitor.errors import ConfigError
 from monitor.models import Match
 from monitor.signals import RuleSet, match_document
 from monitor.signals.evaluate import Labelled, evaluate_items, format_report, format_stream
 from monitor.signals.explain import describe_signals, explain, one_line, safe
 
-_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# One line of a JSON Lines file once checked to be an object.
+JSONItem = dict[str, object]
 
 
 def _rules(ctx: click.Context) -> RuleSet:
@@ -27,27 +28,21 @@ def _rules(ctx: click.Context) -> RuleSet:
     return rules
 
 
-def json_line(value: object) -> str:
-    """Compact JSON, readable Cyrillic, but no raw C1 or bidi characters for the terminal."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def read_items(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def read_items(stream: IO[str]) -> Iterator[tuple[int, JSONItem | str]]:
     """(line number, item) for each non-blank line, or (line number, error message)."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item: object = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
             continue
         problem = _item_problem(item)
-        yield number, problem if problem else item
+        yield number, item if isinstance(item, dict) and not problem else problem
 
 
-def _item_problem(item: Any) -> str:
+def _item_problem(item: object) -> str:
     if not isinstance(item, dict):
         return "must be a JSON object"
     for key in ("title", "text"):
@@ -60,11 +55,15 @@ def _item_problem(item: Any) -> str:
     return ""
 
 
-def _match(rules: RuleSet, item: dict[str, Any]) -> Match:
-    return match_document(rules, item.get("title", ""), item.get("text", ""), item.get("lang"))
+def _match(rules: RuleSet, item: JSONItem) -> Match:
+    """Match a checked item: title and text are strings, lang a string or absent."""
+    lang = item.get("lang")
+    return match_document(rules, str(item.get("title", "")), str(item.get("text", "")),
+                          lang if isinstance(lang, str) else None)
 
 
-def match_json(item_id: object, match: Match) -> dict[str, Any]:
+def match_json(item_id: object, match: Match) -> dict[str, object]:
+    """A scored item as the JSON line `monitor score --json` prints."""
     return {
         "id": item_id,
         "flagged": match.flagged,
@@ -89,7 +88,7 @@ def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
             continue
         match = _match(rules, item)
         if as_json:
-            click.echo(json_line(match_json(item.get("id"), match)))
+            echo_json(match_json(item.get("id"), match))
         else:
             kinds = ", ".join(dict.fromkeys(s.type for s in match.signals)) or "-"
             mark = "FLAG" if match.flagged else "    "
@@ -155,8 +154,10 @@ def _labelled(rules: RuleSet, file: IO[str]) -> tuple[list[Labelled], dict[str, 
             "BORDERLINE")
         item_id = str(item.get("id", number))
         titles[item_id] = str(item.get("title", ""))
-        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), int(item["label"]),
-                                 item.get("signal"), borderline, _match(rules, item)))
+        label = 1 if item["label"] == 1 else 0  # checked above: 1 or 0
+        signal = cast("str | None", item.get("signal"))  # as given; only compared
+        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), label, signal,
+                                 borderline, _match(rules, item)))
     return labelled, titles, bad
 
 
@@ -202,4 +203,4 @@ def rules_check(ctx: click.Context) -> None:
     click.echo("ok")
 
 
-COMMANDS: list[click.Command] = [score, eval_command, rules_group]
+COMMANDS: tuple[click.Command, ...] = (score, eval_command, rules_group)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from types import MappingProxyType
+from typing import Final, Literal
 
 from monitor.clock import parse_iso
 from monitor.models import FeedSpec, HealthSnapshot
 
 Status = Literal["ok", "degraded", "down"]
-EXIT_CODES: dict[Status, int] = {"ok": 0, "degraded": 1, "down": 2}
+EXIT_CODES: Final[Mapping[Status, int]] = MappingProxyType({"ok": 0, "degraded": 1, "down": 2})
 SUCCESS_WINDOW_INTERVALS = 3  # a feed without a success for this many intervals is failing
 MIN_SUCCESS_WINDOW = timedelta(minutes=30)
 OVERDUE_GRACE = timedelta(minutes=1)
@@ -25,11 +26,14 @@ ALERT_WAIT = timedelta(hours=1)  # a pending alert older than this: its channel 
 
 @dataclass(frozen=True, slots=True)
 class Health:
+    """The monitor's status (ok, degraded, down) and what is wrong."""
+
     status: Status
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def exit_code(self) -> int:
+        """The exit code `monitor health` ends with: 0, 1 or 2."""
         return EXIT_CODES[self.status]
 
 

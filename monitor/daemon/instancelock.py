@@ -18,6 +18,7 @@ from monitor.errors import AlreadyRunningError
 
 
 def lock_path(db_path: Path) -> Path:
+    """The lock file beside the database."""
     return db_path.with_name(db_path.name + ".lock")
 
 

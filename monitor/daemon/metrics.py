@@ -32,6 +32,7 @@ class StoreCollector(Collector):
         self.lock = threading.Lock()  # scrapes may overlap; the connection is not shared
 
     def collect(self) -> Iterator[Metric]:
+        """The gauges of each feed and of the outbox, read now."""
         with self.lock:
             feeds = self.store.query(
                 "SELECT f.name, f.last_success, f.consecutive_failures, "
@@ -105,6 +106,7 @@ class Metrics:
         self.registry.register(StoreCollector(store))
 
     def observe_poll(self, feed: str, status: str, error_kind: str | None, seconds: float) -> None:
+        """Count one poll of `feed` and its error class, and time it."""
         self.polls.labels(feed, status).inc()
         if error_kind:
             self.errors.labels(feed, error_kind).inc()

@@ -28,13 +28,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
+    JobEvent,
     JobExecutionEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -118,6 +118,8 @@ class Settings:
 
 
 class Daemon:
+    """The running daemon: its settings, one store per thread, the scheduler and its jobs."""
+
     def __init__(self, app: App) -> None:
         self.app = app
         self.settings = Settings(app.config(), app.rules(), app.fetcher())
@@ -157,6 +159,7 @@ class Daemon:
 
     # ---- jobs ---------------------------------------------------------------------
     def poll(self, name: str) -> None:
+        """Poll one feed if due, then its notices, the outlook and the next due time."""
         if self.stop.is_set():
             return
         settings = self.settings
@@ -185,6 +188,7 @@ class Daemon:
             self.wake_dispatchers()
 
     def dispatch(self, channel: str) -> None:
+        """Deliver the due rows of one alert channel."""
         if self.stop.is_set():
             return
         settings = self.settings
@@ -237,6 +241,7 @@ class Daemon:
         self.wake.set()
 
     def wake_dispatchers(self) -> None:
+        """Run every channel's dispatch now (after a poll that may have queued alerts)."""
         if self.stop.is_set():  # the scheduler may be shutting down
             return
         for channel in self.settings.config.alerts.channels():
@@ -263,6 +268,10 @@ class Daemon:
             log.info("event=next_poll feed=%s at=%s reason=%r", spec.name, _iso(at), reason)
         for channel in config.alerts.channels():
             self._add_dispatch_job(channel, now)
+        self._add_housekeeping_jobs(now)
+
+    def _add_housekeeping_jobs(self, now: datetime) -> None:
+        """The search index, the retention policy and systemd's watchdog ping."""
         self.scheduler.add_job(
             self.index,
             IntervalTrigger(seconds=INDEX_INTERVAL_S, timezone="UTC"),
@@ -336,6 +345,7 @@ class Daemon:
             notify(f"READY=1\nSTATUS={self.status()}")
 
     def status(self) -> str:
+        """The status line systemd shows."""
         config = self.settings.config
         return f"polling {len(config.feeds)} feed(s), {len(config.alerts.channels())} channel(s)"
 
@@ -389,7 +399,7 @@ class Daemon:
                 self._add_dispatch_job(channel, now)
 
     # ---- events and shutdown -------------------------------------------------------------
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobExecutionEvent) and event.exception is not None:
             log.error("event=job_failed job=%s error=%r", event.job_id, str(event.exception))
         elif event.code == EVENT_JOB_MISSED:
@@ -401,6 +411,7 @@ class Daemon:
             log.warning("event=job_still_running job=%s (this run skipped)", event.job_id)
 
     def close(self) -> None:
+        """Stop the metrics server and the workers; close the stores and retired clients."""
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()

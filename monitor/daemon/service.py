@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 UNIT_NAME = "diplomatic-signal-monitor.service"
 STATE_DIR = "/var/lib/diplomatic-signal-monitor"
@@ -49,6 +50,32 @@ def watchdog_seconds(env: Mapping[str, str] | None = None) -> float | None:
     return int(usec) / 1_000_000 / 2
 
 
+# The sandbox: the monitor needs its state folder, its configuration and the network.
+_HARDENING: Final = """\
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+SystemCallArchitectures=native
+CapabilityBoundingSet=
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
 def unit_file(executable: Path, config: str = CONFIG_PATH) -> str:
     """The systemd unit: Type=notify, watchdog, restart on failure, hardened."""
     return f"""\
@@ -79,25 +106,4 @@ UMask=0077
 #LoadCredential=smtp-password:/etc/diplomatic-signal-monitor/smtp-password
 #LoadCredential=webhook-secret:/etc/diplomatic-signal-monitor/webhook-secret
 
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-SystemCallArchitectures=native
-CapabilityBoundingSet=
-
-[Install]
-WantedBy=multi-user.target
-"""
+""" + _HARDENING

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from monitor.cli.review_view import document_of
 from monitor.models import OutlookSettings, Signal
 from monitor.outlook import levels as ol
 from monitor.outlook.events import Event
@@ -30,6 +29,20 @@ def report_data(store: Store, now: datetime, start: date, end: date, events: Seq
     rows = rq.flag_rows(store, [i.item_id for i in items])
     return ReportData(now, start, end, outlook, series, [_report_item(store, r) for r in rows],
                       in_period)
+
+
+def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(title, body, which) of the revision the flag's spans point into, if still stored."""
+    flag = item.get("flag")
+    if not flag:
+        return None
+    if flag["content_hash"] == item["content_hash"]:
+        return str(item["title"]), str(item["body"]), "current text"
+    for revision in reversed(item["revisions"]):
+        if revision["content_hash"] == flag["content_hash"]:
+            which = f"revision replaced {revision['replaced_at']}"
+            return str(revision["title"]), str(revision["body"]), which
+    return None
 
 
 def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
