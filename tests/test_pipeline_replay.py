@@ -47,7 +47,8 @@ def test_replay_series_ends_on_the_outlook_of_its_last_day(tmp_path: Path) -> No
     assert len(series) == 11
     assert series[-1] == alone
     assert [e.first_day for e in events] == [date(2021, 5, 25)]
-    assert series[0].level == "quiet" and alone.level != "quiet"
+    assert series[0].level == "quiet"
+    assert alone.level != "quiet"
 
 
 def test_replay_backtest_covers_the_stored_days(tmp_path: Path) -> None:

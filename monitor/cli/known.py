@@ -3,6 +3,7 @@ is an error naming the ones that do, never a silently empty listing."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -39,10 +40,9 @@ def require_signal_type(app: KnowsConfig, store: Store, kind: str) -> None:
     known = rq.stored_signal_types(store)
     if kind in known:
         return
-    try:
+    # rules that do not load: the stored types are all there is to name
+    with contextlib.suppress(MonitorError):
         known |= {str(rule.type) for rule in app.rules().rules}
-    except MonitorError:
-        pass  # rules that do not load: the stored types are all there is to name
     if kind not in known:
         raise MonitorError(f"no signal type {cell(kind, 60)}; known: {listing(known)}")
 

@@ -266,13 +266,13 @@ def _username(raw: TomlTable, read: Reader) -> str | SecretRef | None:
     plain = read.string(raw, "username", "", p)
     if ref and plain:
         read.problems.add(f"{p}username", "set both as text and via _env/_file", "keep one of them")
-    if raw.get("password_env") or raw.get("password_file") or raw.get("password_credential"):
-        if not (ref or plain):
-            read.problems.add(
-                f"{p}password_env",
-                "a password needs a username",
-                'set username_env = "MONITOR_SMTP_USER" (or username)',
-            )
+    has_password = any(raw.get(f"password_{how}") for how in ("env", "file", "credential"))
+    if has_password and not (ref or plain):
+        read.problems.add(
+            f"{p}password_env",
+            "a password needs a username",
+            'set username_env = "MONITOR_SMTP_USER" (or username)',
+        )
     return ref or plain or None
 
 

@@ -26,6 +26,7 @@ module runs every corpus file and real feed through both readers.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -425,7 +426,8 @@ def _check_subtree(document: _Document, element: _Element) -> None:
 
 def _read_entry(document: _Document, item: _Element) -> dict[str, object]:
     _attributes(item, _ENTRY_ATTRIBUTES)
-    if any(k != RDF_ABOUT and k.lower().endswith("}about") for k in item.keys()):
+    # keys(): an element iterates over its children, not its attributes
+    if any(k != RDF_ABOUT and k.lower().endswith("}about") for k in item.keys()):  # noqa: SIM118
         raise Unsupported("an about attribute that feedparser may read as rdf:about")
     entry = _Entry({}, _inherited_lang(item) if document.has_lang else None)
     about = item.get(RDF_ABOUT)
@@ -630,9 +632,12 @@ def _content_value(document: _Document, element: _Element, default_type: str) ->
         raise Unsupported(f"markup inside <{document.name(element.tag)}>")
     text = str(element.text or "").strip()
     # Outside Atom, feedparser guesses that "plain" text holding tags is HTML.
-    if kind == "text/plain" and document.version != "atom10":
-        if _FeedParserMixin.looks_like_html(text):
-            kind = "text/html"
+    if (
+        kind == "text/plain"
+        and document.version != "atom10"
+        and _FeedParserMixin.looks_like_html(text)
+    ):
+        kind = "text/html"
     return _recode(text), kind
 
 
@@ -705,10 +710,8 @@ def _recode(text: str) -> str:
     """feedparser's last touches: UTF-8 read as Latin-1 is undone, cp1252 codes mapped."""
     if text.isascii():  # both are no-ops on ASCII, and translate() is slow on long text
         return text
-    try:
+    with contextlib.suppress(UnicodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    except UnicodeError:
-        pass
     return text.translate(_cp1252) if _C1.search(text.encode("utf-8", "surrogatepass")) else text
 
 

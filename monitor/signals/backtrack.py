@@ -407,7 +407,7 @@ def _first_chars(nodes: Sequence[Node]) -> frozenset[str]:
     node = nodes[0]
     if isinstance(node, Atom) and node.kind == "LITERAL" and isinstance(node.value, int):
         return frozenset({chr(node.value).lower()})
-    if isinstance(node, Group) or isinstance(node, Repeat):
+    if isinstance(node, Group | Repeat):
         return _first_chars(node.body)
     if isinstance(node, Branch):
         return frozenset().union(*(_first_chars(branch) for branch in node.branches))

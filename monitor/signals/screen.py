@@ -88,10 +88,7 @@ def present_mask(terms: Iterable[int]) -> int:
 
 def may_fire(plan: Plan, present: int) -> bool:
     """Whether every need of the plan has a term in the bit set `present`."""
-    for need in plan.need_masks:
-        if not need & present:
-            return False
-    return True
+    return all(need & present for need in plan.need_masks)
 
 
 def _bound(requirement: _Need, offset: int, reach: int, its_offset: int) -> Bound:
