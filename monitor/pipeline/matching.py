@@ -21,17 +21,28 @@ class Text(Protocol):
     """What the matcher reads of an item (a parsed item or a stored one)."""
 
     @property
-    def key(self) -> str: ...
+    def key(self) -> str:
+        """The item's key within its feed."""
+
     @property
-    def title(self) -> str: ...
+    def title(self) -> str:
+        """The headline."""
+
     @property
-    def summary(self) -> str: ...
+    def summary(self) -> str:
+        """The feed's summary ("" when none); matched when there is no body."""
+
     @property
-    def body(self) -> str: ...
+    def body(self) -> str:
+        """The full text ("" when none)."""
+
     @property
-    def lang(self) -> str: ...
+    def lang(self) -> str:
+        """The language the rules are chosen by."""
+
     @property
-    def content_hash(self) -> str: ...
+    def content_hash(self) -> str:
+        """The hash of title, summary and body: what tells an edit apart."""
 
 
 def match_text(rules: RuleSet, text: Text) -> Match:

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import random
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,14 +109,7 @@ def poll_feeds(
     chosen = choose_feeds(config.feeds, states, now, names=names, only_due=only_due)
     jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
     results = fetch_many(fetcher, jobs, config.fetch.concurrency)
-    futures = {
-        spec.name: pool.submit(job)
-        for spec in chosen
-        if pool is not None
-        and (job := parse_job_if_changed(
-            spec, states.get(spec.name), results[spec.name], config, rules.version
-        ))
-    }
+    futures = _submit_parses(pool, run, chosen, states, results) if pool is not None else {}
     reports: list[PollReport] = []
     quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
     for spec in chosen:
@@ -127,6 +121,23 @@ def poll_feeds(
             quiet.append((spec.name, outcome))
     _record_quiet(store, quiet)
     return reports
+
+
+def _submit_parses(
+    pool: ParsePool,
+    run: PollRound,
+    chosen: Sequence[FeedSpec],
+    states: Mapping[str, FeedState],
+    results: Mapping[str, FetchResult | FetchError],
+) -> dict[str, Future[ParseOutput]]:
+    """Hand every changed body to the pool, to parse and match while others are stored."""
+    return {
+        spec.name: pool.submit(job)
+        for spec in chosen
+        if (job := parse_job_if_changed(
+            spec, states.get(spec.name), results[spec.name], run.config, run.rules.version
+        ))
+    }
 
 
 def choose_feeds(

@@ -16,6 +16,8 @@ from monitor.store.schema import item_time
 
 @dataclass(frozen=True, slots=True)
 class FeedHealth:
+    """The feeds' stored state for `monitor status`, and whether the disk is full."""
+
     feeds: list[dict[str, object]]  # configured feeds in configuration order, then removed ones
     disk_full: bool
 

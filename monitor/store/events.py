@@ -194,6 +194,7 @@ def event_rows(store: Store, event_id: int) -> list[dict[str, Any]]:
 
 
 def event_info(store: Store, event_id: int) -> dict[str, Any] | None:
+    """The event's row; None when there is no such event."""
     rows = store.query("SELECT * FROM events WHERE id = ?", (event_id,))
     return rows[0] if rows else None
 

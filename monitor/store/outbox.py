@@ -22,6 +22,8 @@ STATES = ("pending", "held", "sending", "sent", "dead", "folded")
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
+    """One row of the outbox: an alert or notice for one channel, and its delivery state."""
+
     id: str
     channel: str
     kind: str
@@ -40,6 +42,7 @@ class OutboxRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+        """The row as stored (its payload is JSON text)."""
         values = dict(row)
         values["payload"] = json.loads(values["payload"])
         values["possible_duplicate"] = bool(values["possible_duplicate"])
@@ -59,6 +62,7 @@ def insert(db: Database, row: dict[str, Any]) -> bool:
 
 
 def exists(db: Database, channel: str, dedupe_key: str) -> bool:
+    """A row with this dedupe key exists for the channel."""
     cursor = db.execute(
         "SELECT 1 FROM outbox WHERE channel = ? AND dedupe_key = ?", [channel, dedupe_key]
     )
@@ -113,6 +117,7 @@ def mark_retry(
 
 
 def mark_dead(store: Store, row_id: str, error: str, payload: dict[str, Any] | None = None) -> None:
+    """Give up on a row: it stays, dead, with its last error, until retried by hand."""
     _mark(store, row_id, "dead", error, None, payload, False)
 
 
@@ -171,6 +176,7 @@ def retry_ids(store: Store, ids: Sequence[str], now: str) -> list[str]:
 
 
 def retry_dead(store: Store, now: str) -> int:
+    """Make every dead row pending again, due `now`; how many."""
     with store.write() as db:
         cursor = db.execute(
             "UPDATE outbox SET state = 'pending', next_attempt = ? WHERE state = 'dead'", [now]
@@ -204,11 +210,13 @@ def held_before(db: Database, channel: str, before: str) -> list[OutboxRow]:
 
 
 def held_channels(db: Database) -> list[str]:
+    """The channels that hold rows for a digest."""
     cursor = db.execute("SELECT DISTINCT channel FROM outbox WHERE state = 'held'")
     return [str(r[0]) for r in cursor.fetchall()]
 
 
 def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
+    """Mark held rows as folded into the digest `digest_id`."""
     for row_id in ids:
         db.execute(
             "UPDATE outbox SET state = 'folded', digest_id = ? WHERE id = ? AND state = 'held'",
@@ -230,4 +238,5 @@ def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[
 
 
 def set_health_alerted(db: Database, feed: str, alerted: bool) -> None:
+    """Remember which health notice (failing or recovered) the feed was sent last."""
     db.execute("UPDATE feeds SET health_alerted = ? WHERE name = ?", [int(alerted), feed])
