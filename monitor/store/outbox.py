@@ -9,7 +9,7 @@ committed as `sending` before any network call.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class OutboxRow:
         return cls(**{k: values[k] for k in cls.__slots__})
 
 
-def insert(db: Database, row: dict[str, Any]) -> bool:
+def insert(db: Database, row: Mapping[str, object]) -> bool:
     """Insert one row unless (channel, dedupe_key) exists; True when it was inserted."""
     values = {**row, "payload": json.dumps(row["payload"], ensure_ascii=False)}
     cursor = db.execute(
