@@ -16,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.store import Store
+from monitor.store.feeds import FeedState
 
 STATES = ("pending", "held", "sending", "sent", "dead", "folded")
 
@@ -224,7 +225,7 @@ def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
         )
 
 
-def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[FeedState]:
     """Health fields of the configured feeds (or of `names` only)."""
     only = f" AND name IN ({', '.join('?' * len(names))})" if names is not None else ""
     cursor = db.execute(
@@ -233,8 +234,8 @@ def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[
         f"{only} ORDER BY name",
         list(names or ()),
     )
-    names = [d[0] for d in cursor.description or ()]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    columns = [d[0] for d in cursor.description or ()]
+    return [FeedState.from_row(dict(zip(columns, r, strict=True))) for r in cursor.fetchall()]
 
 
 def set_health_alerted(db: Database, feed: str, alerted: bool) -> None:
