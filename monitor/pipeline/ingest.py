@@ -16,7 +16,7 @@ from monitor.alerts.enqueue import enqueue_item_alerts, enqueue_notice
 from monitor.alerts.payload import build_churn_payload, build_item_payload
 from monitor.config.alerts import AlertsConfig
 from monitor.models import Match, ParsedItem
-from monitor.pipeline.decide import CHURN_LOOSE_WINDOW, CHURN_NOTICE_MIN, Batch, decide
+from monitor.pipeline.decide import Batch, decide
 from monitor.pipeline.matching import MatchKey, match_items
 from monitor.signals import RuleSet
 from monitor.store import Store, Transaction
@@ -24,8 +24,6 @@ from monitor.store.events import place_item
 from monitor.store.feeds import FetchOutcome
 from monitor.store.items import alert_rows
 from monitor.store.update import Applied, FeedIntent, ItemWrite, Origin, apply, read_state
-
-__all__ = ["CHURN_LOOSE_WINDOW", "CHURN_NOTICE_MIN", "IngestReport", "ingest_batch", "ingest_items"]
 
 
 @dataclass(frozen=True, slots=True)
