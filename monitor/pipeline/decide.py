@@ -154,11 +154,11 @@ class _Seen:
     def under_other_key(self, item: ParsedItem) -> bool:
         """The same content under another key, or the same text but for its digits stored
         by an earlier poll within the window (items of one poll never count)."""
-        if self.by_hash.get(item.content_hash, set()) - {item.key}:
+        if any(key != item.key for key in self.by_hash.get(item.content_hash, ())):
             return True
         return any(
-            self.since <= self.lookalikes[key].first_seen < self.stamp
-            for key in self.by_loose.get(loose_hash(item), set()) - {item.key}
+            key != item.key and self.since <= self.lookalikes[key].first_seen < self.stamp
+            for key in self.by_loose.get(loose_hash(item), ())
         )
 
     def write(self, item: ParsedItem, match: Match | None, *, alerting: bool) -> ItemWrite | None:

@@ -14,9 +14,10 @@ from datetime import datetime
 
 from monitor.alerts.enqueue import enqueue_item_alerts, enqueue_notice
 from monitor.alerts.payload import build_churn_payload, build_item_payload
+from monitor.clock import iso
 from monitor.config.alerts import AlertsConfig
 from monitor.models import Match, ParsedItem
-from monitor.pipeline.decide import Batch, decide
+from monitor.pipeline.decide import CHURN_LOOSE_WINDOW, Batch, decide
 from monitor.pipeline.matching import MatchKey, match_items
 from monitor.signals import RuleSet
 from monitor.store import Store, Transaction
@@ -72,7 +73,7 @@ def ingest_batch(
     """Read, match, decide and apply one batch in one write transaction."""
     queue = OutboxQueue(batch.alerts, now) if batch.alerts is not None else None
     with store.write() as db:
-        state = read_state(db, batch.feed, batch.items)
+        state = read_state(db, batch.feed, batch.items, iso(now - CHURN_LOOSE_WINDOW))
         matches = match_items(rules, batch.items, state.hashes(), done)
         intent = decide(state, batch, matches, now)
         applied = apply(db, intent, queue)

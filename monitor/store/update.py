@@ -104,8 +104,12 @@ class AlertQueue(Protocol):
         """Tell the operator that the feed re-published `count` known items under new keys."""
 
 
-def read_state(db: Database, feed: str, items: Sequence[ParsedItem]) -> ItemsState:
-    """The stored items under the batch's keys, and the feed's items that look like them."""
+def read_state(
+    db: Database, feed: str, items: Sequence[ParsedItem], loose_since: str
+) -> ItemsState:
+    """The stored items under the batch's keys, and the feed's items that look like them:
+    the same content, or the same text but for digits first seen since `loose_since`
+    (older ones never count, and a feed of look-alike titles would bring back all)."""
     by_key: dict[str, KnownItem] = {}
     for keys in chunks(sorted({item.key for item in items})):
         marks = ",".join("?" * len(keys))
@@ -117,14 +121,16 @@ def read_state(db: Database, feed: str, items: Sequence[ParsedItem]) -> ItemsSta
         by_key.update(
             {str(k): KnownItem(int(i), str(h), str(t), _flag(f)) for k, i, h, t, f in rows}
         )
-    return ItemsState(by_key, _lookalikes(db, feed, items))
+    return ItemsState(by_key, _lookalikes(db, feed, items, loose_since))
 
 
 def _flag(value: object) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _lookalikes(db: Database, feed: str, items: Sequence[ParsedItem]) -> tuple[Lookalike, ...]:
+def _lookalikes(
+    db: Database, feed: str, items: Sequence[ParsedItem], loose_since: str
+) -> tuple[Lookalike, ...]:
     found: dict[str, Lookalike] = {}
     for batch in chunks(items):
         hashes = sorted({item.content_hash for item in batch})
@@ -132,8 +138,8 @@ def _lookalikes(db: Database, feed: str, items: Sequence[ParsedItem]) -> tuple[L
         rows = db.execute(
             "SELECT key, content_hash, loose_hash, first_seen FROM items WHERE feed = ? AND"
             f" (content_hash IN ({','.join('?' * len(hashes))})"
-            f" OR loose_hash IN ({','.join('?' * len(looses))}))",
-            [feed, *hashes, *looses],
+            f" OR (loose_hash IN ({','.join('?' * len(looses))}) AND first_seen >= ?))",
+            [feed, *hashes, *looses, loose_since],
         ).fetchall()
         found.update(
             {str(k): Lookalike(str(k), str(h), None if s is None else str(s), str(t))
