@@ -17,6 +17,8 @@ from monitor.store import Store, open_store
 
 
 class App:
+    """One command's or the daemon's shared parts, each built on first use."""
+
     def __init__(self, config_arg: str | None) -> None:
         self._config_arg = config_arg
         self._config: Config | None = None
@@ -25,9 +27,11 @@ class App:
         self._fetcher: Fetcher | None = None
 
     def config_path(self) -> tuple[Path, bool]:
+        """The configuration file, and whether it is the packaged example."""
         return resolve_config_path(self._config_arg)
 
     def config(self) -> Config:
+        """The configuration, read once."""
         if self._config is None:
             path, packaged = self.config_path()
             self._config = load_config(path, packaged=packaged)
@@ -48,20 +52,24 @@ class App:
         return App(self._config_arg)
 
     def rules(self) -> RuleSet:
+        """The signal rules, compiled once."""
         if self._rules is None:
             signals = self.config().signals
             self._rules = load_rules(signals.rules_path, signals.threshold)
         return self._rules
 
     def fetcher(self) -> Fetcher:
+        """The HTTP client for feeds, opened once."""
         if self._fetcher is None:
             self._fetcher = Fetcher(self.config().fetch)
         return self._fetcher
 
     def now(self) -> datetime:
+        """The time now; every stage gets it from here."""
         return utcnow()
 
     def close(self) -> None:
+        """Close the client and the database, if they were opened."""
         if self._fetcher is not None:
             self._fetcher.close()
             self._fetcher = None

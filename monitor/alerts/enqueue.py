@@ -25,6 +25,7 @@ its flag and its alert rows commit together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Transaction, outbox
 from monitor.store.events import Placement, event_alert
+from monitor.store.feeds import FeedState
 
 NOTICE_KINDS = ("health", "outlook", "churn")
 
@@ -154,26 +156,26 @@ def check_feed_health(
         return
     for feed in outbox.feeds_health(db, names):
         failing = _is_failing(feed, alerts, now)
-        if failing and not feed["health_alerted"]:
+        if failing and not feed.health_alerted:
             _health_notice(db, alerts, feed, "failing", now)
-        elif feed["health_alerted"] and not failing and feed["consecutive_failures"] == 0:
+        elif feed.health_alerted and not failing and feed.consecutive_failures == 0:
             _health_notice(db, alerts, feed, "recovered", now)
 
 
-def _is_failing(feed: dict[str, Any], alerts: AlertsConfig, now: datetime) -> bool:
-    failures = int(feed["consecutive_failures"] or 0)
+def _is_failing(feed: FeedState, alerts: AlertsConfig, now: datetime) -> bool:
+    failures = feed.consecutive_failures
     if alerts.health_failures > 0 and failures >= alerts.health_failures:
         return True
-    last = feed["last_success"]
+    last = feed.last_success
     if not last or alerts.health_hours <= 0 or failures == 0:
         return False
-    return now - parse_iso(str(last)) >= timedelta(hours=alerts.health_hours)
+    return now - parse_iso(last) >= timedelta(hours=alerts.health_hours)
 
 
 def _health_notice(
-    db: Transaction, alerts: AlertsConfig, feed: dict[str, Any], state: str, now: datetime
+    db: Transaction, alerts: AlertsConfig, feed: FeedState, state: str, now: datetime
 ) -> None:
-    payload = build_health_payload(feed, state)
-    key = f"{feed['name']}:{state}:{iso(now)}"
+    payload = build_health_payload(dataclasses.asdict(feed), state)
+    key = f"{feed.name}:{state}:{iso(now)}"
     enqueue_notice(db, alerts, kind="health", dedupe_key=key, payload=payload, now=now)
-    outbox.set_health_alerted(db, str(feed["name"]), state == "failing")
+    outbox.set_health_alerted(db, feed.name, state == "failing")

@@ -60,6 +60,7 @@ from monitor.pipeline.poll import PollReport, after_poll, poll_feeds, sync_confi
 from monitor.pipeline.workers import ParsePool
 from monitor.signals import RuleSet
 from monitor.store import Store
+from monitor.store.feeds import FeedState
 from monitor.store.items import index_pending
 from monitor.store.retention import cutoffs_at, prune
 
@@ -176,7 +177,7 @@ class Daemon:
                     seconds = time.monotonic() - started
                     self.metrics.observe_poll(name, report.status, report.error_kind, seconds)
             if not reports:  # not due yet: wait for its stored due time
-                at, _reason = _next_poll(self._feed_rows([name]).get(name) or {}, self.app.now())
+                at, _reason = _next_poll(self._feed_states([name]).get(name), self.app.now())
                 self._move_job(f"poll:{name}", at)
                 return
             after_poll(store, settings.config, self.app.now(), [name])
@@ -255,9 +256,9 @@ class Daemon:
     def schedule(self) -> None:
         """A job per feed at its next due time (due feeds spread out), a job per channel."""
         now = self.app.now()
-        rows = self._feed_rows()
+        states = self._feed_states()
         config = self.settings.config
-        plans = [(spec, *_next_poll(rows.get(spec.name) or {}, now)) for spec in config.feeds]
+        plans = [(spec, *_next_poll(states.get(spec.name), now)) for spec in config.feeds]
         due = sum(1 for _spec, at, _reason in plans if at <= now)
         queued = 0
         for spec, at, reason in plans:
@@ -298,10 +299,10 @@ class Daemon:
                 next_run_time=now,
             )
 
-    def _feed_rows(self, names: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
-        from monitor.store.items import feed_rows
+    def _feed_states(self, names: Sequence[str] | None = None) -> dict[str, FeedState]:
+        from monitor.store.feeds import feed_states
 
-        return feed_rows(self.store(), names)
+        return feed_states(self.store(), names)
 
     def _add_poll_job(self, name: str, interval: float, at: datetime) -> None:
         self.scheduler.add_job(
@@ -387,10 +388,10 @@ class Daemon:
                 job.remove()
         before = {s.name: s.interval for s in old.feeds}
         now = self.app.now()
-        rows = self._feed_rows()
+        states = self._feed_states()
         for spec in new.feeds:
             if before.get(spec.name) != spec.interval:
-                at, _reason = _next_poll(rows.get(spec.name) or {}, now)
+                at, _reason = _next_poll(states.get(spec.name), now)
                 self._add_poll_job(spec.name, spec.interval, max(at, now))
         old_channels = set(old.alerts.channels())
         changed_interval = old.daemon.dispatch_interval != new.daemon.dispatch_interval
@@ -423,17 +424,17 @@ class Daemon:
             fetcher.close()
 
 
-def _next_poll(row: dict[str, object], now: datetime) -> tuple[datetime, str]:
+def _next_poll(state: FeedState | None, now: datetime) -> tuple[datetime, str]:
     """When a feed is due by its stored state, and why (for the start-up log)."""
-    due = row.get("next_due")
-    if not row.get("last_attempt"):
+    if state is None or not state.last_attempt:
         return now, "first poll"
-    if not due or parse_iso(str(due)) <= now:
+    due = state.next_due
+    if not due or parse_iso(due) <= now:
         return now, "due"
-    reason = str(row.get("schedule_reason") or "interval")
-    if row.get("last_error_kind"):
-        reason += f"; last error: {row['last_error_kind']}"
-    return parse_iso(str(due)), reason
+    reason = state.schedule_reason or "interval"
+    if state.last_error_kind:
+        reason += f"; last error: {state.last_error_kind}"
+    return parse_iso(due), reason
 
 
 def _iso(when: datetime) -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
 
 from monitor.clock import iso, parse_iso
 from monitor.models import ParsedItem
@@ -39,7 +38,7 @@ def read_items(lines: Iterable[str]) -> tuple[list[ParsedItem], list[str]]:
     return items, errors
 
 
-def item_from_json(value: Any) -> ParsedItem:
+def item_from_json(value: object) -> ParsedItem:
     """One archived item; ValueError says what is wrong with it."""
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")
@@ -56,7 +55,7 @@ def item_from_json(value: Any) -> ParsedItem:
     )
 
 
-def _text(value: dict[str, Any], name: str, *, required: bool = False) -> str:
+def _text(value: Mapping[str, object], name: str, *, required: bool = False) -> str:
     field = value.get(name)
     if field is None and not required:
         return ""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,14 +22,28 @@ from monitor.clock import iso, parse_iso
 from monitor.config.load import Config
 from monitor.errors import FetchError, ParseError, StorageError
 from monitor.fetch.client import Fetcher, fetch_many
-from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed
+from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed, Validators
 from monitor.parse.article import extract_article
 from monitor.pipeline.ingest import IngestReport, ingest_items
-from monitor.pipeline.outcomes import evaluate_fetch, failure_outcome, parse_job_if_changed
-from monitor.pipeline.workers import ParseOutput, ParsePool
+from monitor.pipeline.outcomes import (
+    body_changed,
+    evaluate_fetch,
+    failure_outcome,
+    job_for,
+    parse_job_if_changed,
+)
+from monitor.pipeline.workers import ParseOutput, ParsePool, run_job
 from monitor.signals import RuleSet
 from monitor.store import Store
-from monitor.store import items as q
+from monitor.store.feeds import (
+    FeedState,
+    FetchOutcome,
+    FetchStatus,
+    feed_states,
+    record_outcome,
+    sync_feeds,
+)
+from monitor.store.items import stored_hashes
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +54,10 @@ PARSE_DEADLINE_S = 120.0  # a worker stuck longer than this on one body is repla
 
 @dataclass(frozen=True, slots=True)
 class PollReport:
+    """What one poll of one feed did, for the command's output and the metrics."""
+
     feed: str
-    status: str  # ok | not_modified | unchanged | error
+    status: FetchStatus
     new: int = 0
     updated: int = 0
     flagged: int = 0
@@ -50,9 +67,22 @@ class PollReport:
     next_due: str = ""
 
 
-def is_due(row: dict[str, object] | None, now: datetime) -> bool:
-    due = row.get("next_due") if row else None
-    return not due or parse_iso(str(due)) <= now
+@dataclass(frozen=True, slots=True)
+class PollRound:
+    """What every feed's poll in one round shares: where to store, how, and when."""
+
+    store: Store
+    config: Config
+    fetcher: Fetcher
+    rules: RuleSet
+    now: datetime
+    rng: random.Random
+
+
+def is_due(state: FeedState | None, now: datetime) -> bool:
+    """A feed never polled, or whose stored due time has come."""
+    due = state.next_due if state is not None else None
+    return not due or parse_iso(due) <= now
 
 
 def poll_feeds(
@@ -72,110 +102,103 @@ def poll_feeds(
     With a `pool`, bodies are parsed and matched in worker processes while earlier
     feeds are being stored; without one, inline.
     """
-    rng = rng or random.Random()
+    run = PollRound(store, config, fetcher, rules, now, rng or random.Random())
     if names is None:  # a full round; the daemon syncs once at start, then polls by name
         sync_configured_feeds(store, config, now)
-    rows = q.feed_rows(store, names)
-    chosen = [
-        spec
-        for spec in config.feeds
-        if (names is None or spec.name in names)
-        and (not only_due or is_due(rows.get(spec.name), now))
-    ]
-    jobs = [(spec.name, spec.url, q.validators_of(rows.get(spec.name))) for spec in chosen]
+    states = feed_states(store, names)
+    chosen = choose_feeds(config.feeds, states, now, names=names, only_due=only_due)
+    jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
     results = fetch_many(fetcher, jobs, config.fetch.concurrency)
-    futures = {
-        spec.name: pool.submit(job)
-        for spec in chosen
-        if pool is not None
-        and (
-            job := parse_job_if_changed(
-                spec, rows.get(spec.name), results[spec.name], config, rules.version
-            )
-        )
-    }
+    futures = _submit_parses(pool, run, chosen, states, results) if pool is not None else {}
     reports: list[PollReport] = []
-    quiet: list[tuple[str, q.FetchOutcome]] = []  # outcomes with no item to store
+    quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
     for spec in chosen:
         future = futures.get(spec.name)
         parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
-        report, outcome = poll_result(
-            store,
-            config,
-            fetcher,
-            rules,
-            spec,
-            rows.get(spec.name),
-            results[spec.name],
-            now,
-            rng,
-            parsed,
-        )
+        report, outcome = poll_result(run, spec, states.get(spec.name), results[spec.name], parsed)
         reports.append(report)
         if outcome is not None:
             quiet.append((spec.name, outcome))
-    if quiet:  # one commit (one fsync) for every 304, unchanged body and failure
-        with store.write() as db:
-            for feed, outcome in quiet:
-                q.record_outcome(db, feed, outcome)
+    _record_quiet(store, quiet)
     return reports
+
+
+def _submit_parses(
+    pool: ParsePool,
+    run: PollRound,
+    chosen: Sequence[FeedSpec],
+    states: Mapping[str, FeedState],
+    results: Mapping[str, FetchResult | FetchError],
+) -> dict[str, Future[ParseOutput]]:
+    """Hand every changed body to the pool, to parse and match while others are stored."""
+    return {
+        spec.name: pool.submit(job)
+        for spec in chosen
+        if (job := parse_job_if_changed(
+            spec, states.get(spec.name), results[spec.name], run.config, run.rules.version
+        ))
+    }
+
+
+def choose_feeds(
+    feeds: Sequence[FeedSpec],
+    states: Mapping[str, FeedState],
+    now: datetime,
+    *,
+    names: Sequence[str] | None,
+    only_due: bool,
+) -> list[FeedSpec]:
+    """The configured feeds to poll: those named (default: all), and only the due ones."""
+    return [
+        spec
+        for spec in feeds
+        if (names is None or spec.name in names)
+        and (not only_due or is_due(states.get(spec.name), now))
+    ]
+
+
+def _validators(state: FeedState | None) -> Validators:
+    return state.validators() if state is not None else Validators()
+
+
+def _record_quiet(store: Store, quiet: Sequence[tuple[str, FetchOutcome]]) -> None:
+    """One commit (one fsync) for every 304, unchanged body and failure of a round."""
+    if not quiet:
+        return
+    with store.write() as db:
+        for feed, outcome in quiet:
+            record_outcome(db, feed, outcome)
 
 
 def sync_configured_feeds(store: Store, config: Config, now: datetime) -> None:
     """Bring the feeds table in line with the configuration, saying what was renamed."""
     with store.write() as db:
-        renamed = q.sync_feeds(db, config.feeds, iso(now))
+        renamed = sync_feeds(db, config.feeds, iso(now))
     for old, new in renamed:
         log.info("event=feed_renamed old=%s new=%s (same URL: its items and state moved)", old, new)
 
 
 def poll_result(
-    store: Store,
-    config: Config,
-    fetcher: Fetcher,
-    rules: RuleSet,
+    run: PollRound,
     spec: FeedSpec,
-    row: dict[str, object] | None,
+    state: FeedState | None,
     result: FetchResult | FetchError,
-    now: datetime,
-    rng: random.Random,
     prepared: ParseOutput | None = None,
-) -> tuple[PollReport, q.FetchOutcome | None]:
+) -> tuple[PollReport, FetchOutcome | None]:
     """Turn one feed's fetch result into stored items and an outcome.
 
     The outcome is recorded with the items; when there is no item to store, it is
     returned for the caller to record together with the other quiet outcomes.
     """
-    pending: q.FetchOutcome | None = None
-    report = IngestReport()
     try:
-        outcome, parsed = evaluate_fetch(spec, row, result, now, config, rng, prepared)
-        matches = prepared.matches if prepared is not None else {}
-        if parsed is not None and spec.full_text:
-            parsed = _with_articles(store, fetcher, spec, parsed)
-        first_poll = not row or not row.get("polls_ok")
-        if parsed is None or not parsed.items:
-            pending = outcome
-        else:
-            report = ingest_items(
-                store,
-                rules,
-                spec.name,
-                parsed.items,
-                now,
-                alerts=config.alerts,
-                first_poll=first_poll,
-                outcome=outcome,
-                matches=matches,
-            )
+        outcome, report, stored = _store_result(run, spec, state, result, prepared)
     except StorageError:
         raise
     except Exception as exc:  # one feed's unexpected failure must not stop the others
         log.exception("event=poll_internal_error feed=%s", spec.name)
-        outcome = failure_outcome(
-            spec, row, FetchError(ErrorKind.INTERNAL, f"internal error: {exc}"), now, config, rng
-        )
-        pending, report = outcome, IngestReport()
+        error = FetchError(ErrorKind.INTERNAL, f"internal error: {exc}")
+        outcome = failure_outcome(spec, state, error, run.now, run.config, run.rng)
+        report, stored = IngestReport(), False
     _log_outcome(spec.name, outcome, report)
     return PollReport(
         feed=spec.name,
@@ -187,14 +210,44 @@ def poll_result(
         error=outcome.error,
         http_status=outcome.http_status,
         next_due=outcome.next_due,
-    ), pending
+    ), (None if stored else outcome)
+
+
+def _store_result(
+    run: PollRound,
+    spec: FeedSpec,
+    state: FeedState | None,
+    result: FetchResult | FetchError,
+    prepared: ParseOutput | None,
+) -> tuple[FetchOutcome, IngestReport, bool]:
+    """The outcome, what storing the items did, and whether the outcome is stored."""
+    output = prepared
+    if output is None and isinstance(result, FetchResult) and body_changed(state, result):
+        output = run_job(job_for(spec, result, run.config, match=False))
+    outcome, parsed = evaluate_fetch(spec, state, result, run.now, run.config, run.rng, output)
+    if parsed is not None and spec.full_text:
+        parsed = _with_articles(run.store, run.fetcher, spec, parsed)
+    if parsed is None or not parsed.items:
+        return outcome, IngestReport(), False
+    report = ingest_items(
+        run.store,
+        run.rules,
+        spec.name,
+        parsed.items,
+        run.now,
+        alerts=run.config.alerts,
+        first_poll=state is None or not state.polls_ok,
+        outcome=outcome,
+        matches=output.matches if output is not None else {},
+    )
+    return outcome, report, True
 
 
 def _with_articles(
     store: Store, fetcher: Fetcher, spec: FeedSpec, parsed: ParsedFeed
 ) -> ParsedFeed:
     """Replace the body of new or edited items with the article page's text."""
-    known = q.stored_hashes(store, spec.name, [i.key for i in parsed.items])
+    known = stored_hashes(store, spec.name, [i.key for i in parsed.items])
     wanted = [i for i in parsed.items if i.url and known.get(i.key) != i.content_hash]
     if not wanted:
         return parsed
@@ -235,7 +288,7 @@ def after_poll(
         check_feed_health(db, config.alerts, now, names)
 
 
-def _log_outcome(feed: str, outcome: q.FetchOutcome, report: IngestReport) -> None:
+def _log_outcome(feed: str, outcome: FetchOutcome, report: IngestReport) -> None:
     if outcome.status == "error":
         log.warning(
             "event=poll_failed feed=%s kind=%s error=%r next_due=%s",

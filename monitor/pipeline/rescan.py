@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.clock import iso
-from monitor.signals import RuleSet, match_document
+from monitor.models import Match
+from monitor.pipeline.decide import flag_write
+from monitor.pipeline.matching import match_items
+from monitor.signals import RuleSet
 from monitor.store import Store
-from monitor.store.browse import items_for_rescan
-from monitor.store.items import save_match
+from monitor.store.items import FlagWrite, StoredText, flag_states, texts_for_rescan
+from monitor.store.update import apply_flags
 
 BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class RescanReport:
+    """How many items were matched again, are flagged, became flagged, lost their flag."""
+
     scanned: int
     flagged: int
     newly_flagged: int
@@ -27,23 +33,44 @@ def rescan_items(
 ) -> RescanReport:
     """Match every item (dated within [since, until) when given) again; new flags are
     silent, so old items never alert."""
-    before = {
-        int(str(r["item_id"])) for r in store.query("SELECT item_id FROM flags WHERE flagged = 1")
-    }
     stamp = iso(now)
-    scanned = flagged = newly = unflagged = 0
+    counts = RescanReport(0, 0, 0, 0)
     last_id = 0
-    while rows := items_for_rescan(store, since, last_id, BATCH, until):
-        last_id = int(str(rows[-1]["id"]))
+    while texts := texts_for_rescan(store, since, until, last_id, BATCH):
+        last_id = texts[-1].id
+        matches = match_items(rules, texts)
         with store.write() as db:
-            for row in rows:
-                item_id = int(str(row["id"]))
-                match = match_document(
-                    rules, str(row["title"]), str(row["body"] or row["summary"]), str(row["lang"])
-                )
-                save_match(db, item_id, match, str(row["content_hash"]), stamp, silent=True)
-                flagged += int(match.flagged)
-                newly += int(match.flagged and item_id not in before)
-                unflagged += int(not match.flagged and item_id in before)
-        scanned += len(rows)
-    return RescanReport(scanned, flagged, newly, unflagged)
+            before = flag_states(db, [text.id for text in texts])
+            apply_flags(db, rescan_flags(texts, matches, before), stamp)
+        counts = _counted(counts, texts, matches, before)
+    return counts
+
+
+def rescan_flags(
+    texts: Sequence[StoredText], matches: Sequence[Match | None], before: dict[int, bool]
+) -> list[tuple[int, FlagWrite]]:
+    """The flag rows to write: every item's new match, silent where it is a first flag."""
+    writes: list[tuple[int, FlagWrite]] = []
+    for text, match in zip(texts, matches, strict=True):
+        if match is None:
+            continue
+        flag = flag_write(before.get(text.id), match, text.content_hash, silent=True)
+        if flag is not None:
+            writes.append((text.id, flag))
+    return writes
+
+
+def _counted(
+    counts: RescanReport,
+    texts: Sequence[StoredText],
+    matches: Sequence[Match | None],
+    before: dict[int, bool],
+) -> RescanReport:
+    flagged = [t.id for t, m in zip(texts, matches, strict=True) if m is not None and m.flagged]
+    was = {item_id for item_id, state in before.items() if state}
+    return RescanReport(
+        counts.scanned + len(texts),
+        counts.flagged + len(flagged),
+        counts.newly_flagged + len(set(flagged) - was),
+        counts.unflagged + len(was - set(flagged)),
+    )

@@ -26,11 +26,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, Match, ParsedFeed
 from monitor.parse.feed import parse_feed
-from monitor.signals import RuleSet, load_rules, match_document
+from monitor.pipeline.matching import MatchKey, by_key, match_items
+from monitor.signals import RuleSet, load_rules
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ WORKER_MEMORY_LIMIT = 2 * 1024**3  # bytes of address space per worker
 
 @dataclass(frozen=True, slots=True)
 class ParseJob:
+    """A body to parse in a worker, with what matching its items needs."""
+
     body: bytes
     feed_lang: str
     content_type: str | None
@@ -51,29 +55,40 @@ class ParseJob:
 
 @dataclass(frozen=True, slots=True)
 class ParseOutput:
+    """A parsed body (or why it could not be parsed), and its items' matches by key."""
+
     feed: ParsedFeed | None
     error: ParseError | None = None
-    matches: dict[tuple[str, str], Match] = field(default_factory=dict)  # (key, hash)
+    matches: dict[MatchKey, Match] = field(default_factory=dict)
 
 
-_rules_cache: dict[tuple[Path, float | None], RuleSet] = {}
 PARENT_CHECK_S = 0.5
 
 
-def _rules(job: ParseJob) -> RuleSet | None:
-    """The job's rules, loaded once per worker and again when the file changed; None when
-    the file no longer holds the version the job asks for (the caller then matches)."""
-    key = (job.rules_path, job.threshold)
-    cached = _rules_cache.get(key)
-    if cached is None or (job.rules_version and cached.version != job.rules_version):
-        cached = _rules_cache[key] = load_rules(job.rules_path, job.threshold)
-    if job.rules_version and cached.version != job.rules_version:
-        return None
-    return cached
+class RulesCache:
+    """Rules loaded once and again when their file changed, by path and threshold."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[Path, float | None], RuleSet] = {}
+
+    def rules(self, job: ParseJob) -> RuleSet | None:
+        """The job's rules; None when the file no longer holds the version the job asks
+        for (the caller then matches with its own)."""
+        key = (job.rules_path, job.threshold)
+        cached = self._loaded.get(key)
+        if cached is None or (job.rules_version and cached.version != job.rules_version):
+            cached = self._loaded[key] = load_rules(job.rules_path, job.threshold)
+        if job.rules_version and cached.version != job.rules_version:
+            return None
+        return cached
 
 
-def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
-    """Parse one body and match its items (in a worker, or inline)."""
+def run_job(job: ParseJob, rules: RuleSet | RulesCache | None = None) -> ParseOutput:
+    """Parse one body and match its items (in a worker, or inline).
+
+    `rules` are the rules to match with, or a cache to take them from (default: the
+    job's rules file, read now).
+    """
     try:
         parsed = parse_feed(
             job.body, feed_lang=job.feed_lang, content_type=job.content_type, base_url=job.base_url
@@ -82,16 +97,36 @@ def run_job(job: ParseJob, rules: RuleSet | None = None) -> ParseOutput:
         return ParseOutput(None, ParseError(exc.kind, exc.message))
     if not job.match:
         return ParseOutput(parsed)
-    active = rules or _rules(job)
+    active = (rules if isinstance(rules, RuleSet) else (rules or RulesCache()).rules(job))
     if active is None:
         return ParseOutput(parsed)
-    matches = {
-        (item.key, item.content_hash): match_document(
-            active, item.title, item.body or item.summary, item.lang
-        )
-        for item in parsed.items
-    }
-    return ParseOutput(parsed, matches=matches)
+    return ParseOutput(parsed, matches=by_key(parsed.items, match_items(active, parsed.items)))
+
+
+class ParseWorker:
+    """A worker process's state: the rules it loaded, kept from one job to the next.
+
+    The pool's initializer creates it in each worker process; the pool hands jobs to
+    `ParseWorker.run`, which finds it there.
+    """
+
+    this_process: ClassVar[ParseWorker | None] = None
+
+    def __init__(self) -> None:
+        self.rules = RulesCache()
+
+    @classmethod
+    def start(cls, parent: int) -> None:
+        """Initialise a worker process: bounded memory, an end that follows its parent's,
+        and its state."""
+        _start_worker(parent)
+        cls.this_process = cls()
+
+    @classmethod
+    def run(cls, job: ParseJob) -> ParseOutput:
+        """Run one job with this process's rules."""
+        worker = cls.this_process or cls()
+        return run_job(job, worker.rules)
 
 
 def _start_worker(parent: int) -> None:
@@ -139,17 +174,18 @@ class ParsePool:
                 self._executor = ProcessPoolExecutor(
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
+                    initializer=ParseWorker.start,
                     initargs=(os.getpid(),),
                 )
             return self._executor
 
     def submit(self, job: ParseJob) -> Future[ParseOutput]:
+        """Hand a job to a worker (a broken pool is rebuilt first)."""
         try:
-            return self._pool().submit(run_job, job)
+            return self._pool().submit(ParseWorker.run, job)
         except BrokenProcessPool:
             self._reset()
-            return self._pool().submit(run_job, job)
+            return self._pool().submit(ParseWorker.run, job)
 
     def result(self, future: Future[ParseOutput], timeout: float) -> ParseOutput:
         """The job's output; a dead or stuck worker becomes a classified parse error."""
@@ -185,13 +221,16 @@ class ParsePool:
         return [p.pid for p in processes.values() if p.pid is not None]
 
     def close(self) -> None:
+        """Stop the workers once their jobs are done."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> ParsePool:
+        """The pool, closed when the block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the pool."""
         self.close()

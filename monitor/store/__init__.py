@@ -56,6 +56,7 @@ class FileIdentity:
 
     @classmethod
     def of(cls, path: Path) -> FileIdentity | None:
+        """The identity of the file at `path`; None when there is none."""
         try:
             stat = os.stat(path)
         except FileNotFoundError:
@@ -80,6 +81,7 @@ class FileIdentity:
 
     @classmethod
     def of_descriptor(cls, fd: int) -> FileIdentity:
+        """The identity of an open file."""
         stat = os.fstat(fd)
         return cls(stat.st_dev, stat.st_ino)
 
@@ -173,6 +175,7 @@ class Store:
             )
 
     def close(self) -> None:
+        """Close the connection."""
         self.conn.close()
 
     def __enter__(self) -> Store:

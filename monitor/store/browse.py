@@ -16,6 +16,8 @@ from monitor.store.schema import item_time
 
 @dataclass(frozen=True, slots=True)
 class FeedHealth:
+    """The feeds' stored state for `monitor status`, and whether the disk is full."""
+
     feeds: list[dict[str, object]]  # configured feeds in configuration order, then removed ones
     disk_full: bool
 
@@ -124,17 +126,4 @@ def search_items(store: Store, query: str, limit: int) -> list[dict[str, object]
         "LEFT JOIN flags fl ON fl.item_id = i.id "
         "WHERE items_fts MATCH ? ORDER BY rank LIMIT ?",
         (quoted, limit),
-    )
-
-
-def items_for_rescan(
-    store: Store, since: str | None, after_id: int, limit: int, until: str | None = None
-) -> list[dict[str, object]]:
-    """One page of items for a rescan, in id order (keyset pagination keeps memory flat)."""
-    clauses: list[tuple[str, object]] = [("id > ?", after_id)]
-    clauses += _time_clauses("", since, until)
-    return store.query(
-        "SELECT id, title, body, summary, lang, content_hash FROM items "
-        f"WHERE {' AND '.join(c for c, _ in clauses)} ORDER BY id LIMIT ?",
-        (*(v for _, v in clauses), limit),
     )

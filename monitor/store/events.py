@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Sequence, Sized
+from collections.abc import Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,7 +50,9 @@ def _rows(db: Database, sql: str, params: Sequence[object] = ()) -> list[dict[st
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _evidence(row: dict[str, Any], event_id: int | None = None, why: str = "") -> ItemEvidence:
+def _evidence(
+    row: Mapping[str, object], event_id: int | None = None, why: str = ""
+) -> ItemEvidence:
     key = tuple(None if row[k] is None else str(row[k]) for k in _EVIDENCE_KEYS)
     return dataclasses.replace(_graded(key), event_id=event_id, why=why)
 
@@ -177,7 +179,7 @@ def item_days(store: Store) -> list[date]:
     return [_day_of(r) for r in store.query("SELECT published, first_seen FROM items")]
 
 
-def _day_of(row: dict[str, Any]) -> date:
+def _day_of(row: Mapping[str, object]) -> date:
     published = row["published"]
     return record_day(None if published is None else str(published), str(row["first_seen"]))
 
@@ -194,6 +196,7 @@ def event_rows(store: Store, event_id: int) -> list[dict[str, Any]]:
 
 
 def event_info(store: Store, event_id: int) -> dict[str, Any] | None:
+    """The event's row; None when there is no such event."""
     rows = store.query("SELECT * FROM events WHERE id = ?", (event_id,))
     return rows[0] if rows else None
 

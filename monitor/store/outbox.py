@@ -9,19 +9,22 @@ committed as `sending` before any network call.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from monitor.store import Store
+from monitor.store.feeds import FeedState
 
 STATES = ("pending", "held", "sending", "sent", "dead", "folded")
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
+    """One row of the outbox: an alert or notice for one channel, and its delivery state."""
+
     id: str
     channel: str
     kind: str
@@ -40,13 +43,14 @@ class OutboxRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+        """The row as stored (its payload is JSON text)."""
         values = dict(row)
         values["payload"] = json.loads(values["payload"])
         values["possible_duplicate"] = bool(values["possible_duplicate"])
         return cls(**{k: values[k] for k in cls.__slots__})
 
 
-def insert(db: Database, row: dict[str, Any]) -> bool:
+def insert(db: Database, row: Mapping[str, object]) -> bool:
     """Insert one row unless (channel, dedupe_key) exists; True when it was inserted."""
     values = {**row, "payload": json.dumps(row["payload"], ensure_ascii=False)}
     cursor = db.execute(
@@ -59,6 +63,7 @@ def insert(db: Database, row: dict[str, Any]) -> bool:
 
 
 def exists(db: Database, channel: str, dedupe_key: str) -> bool:
+    """A row with this dedupe key exists for the channel."""
     cursor = db.execute(
         "SELECT 1 FROM outbox WHERE channel = ? AND dedupe_key = ?", [channel, dedupe_key]
     )
@@ -113,6 +118,7 @@ def mark_retry(
 
 
 def mark_dead(store: Store, row_id: str, error: str, payload: dict[str, Any] | None = None) -> None:
+    """Give up on a row: it stays, dead, with its last error, until retried by hand."""
     _mark(store, row_id, "dead", error, None, payload, False)
 
 
@@ -171,6 +177,7 @@ def retry_ids(store: Store, ids: Sequence[str], now: str) -> list[str]:
 
 
 def retry_dead(store: Store, now: str) -> int:
+    """Make every dead row pending again, due `now`; how many."""
     with store.write() as db:
         cursor = db.execute(
             "UPDATE outbox SET state = 'pending', next_attempt = ? WHERE state = 'dead'", [now]
@@ -204,11 +211,13 @@ def held_before(db: Database, channel: str, before: str) -> list[OutboxRow]:
 
 
 def held_channels(db: Database) -> list[str]:
+    """The channels that hold rows for a digest."""
     cursor = db.execute("SELECT DISTINCT channel FROM outbox WHERE state = 'held'")
     return [str(r[0]) for r in cursor.fetchall()]
 
 
 def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
+    """Mark held rows as folded into the digest `digest_id`."""
     for row_id in ids:
         db.execute(
             "UPDATE outbox SET state = 'folded', digest_id = ? WHERE id = ? AND state = 'held'",
@@ -216,7 +225,7 @@ def fold(db: Database, ids: Sequence[str], digest_id: str) -> None:
         )
 
 
-def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[FeedState]:
     """Health fields of the configured feeds (or of `names` only)."""
     only = f" AND name IN ({', '.join('?' * len(names))})" if names is not None else ""
     cursor = db.execute(
@@ -225,9 +234,10 @@ def feeds_health(db: Database, names: Sequence[str] | None = None) -> list[dict[
         f"{only} ORDER BY name",
         list(names or ()),
     )
-    names = [d[0] for d in cursor.description or ()]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    columns = [d[0] for d in cursor.description or ()]
+    return [FeedState.from_row(dict(zip(columns, r, strict=True))) for r in cursor.fetchall()]
 
 
 def set_health_alerted(db: Database, feed: str, alerted: bool) -> None:
+    """Remember which health notice (failing or recovered) the feed was sent last."""
     db.execute("UPDATE feeds SET health_alerted = ? WHERE name = ?", [int(alerted), feed])

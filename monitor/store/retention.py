@@ -40,18 +40,22 @@ def cutoffs_at(now: datetime, kept: Mapping[str, float | None]) -> Cutoffs:
 
 @dataclass(frozen=True, slots=True)
 class PruneCounts:
+    """Rows a retention pass removed, by kind."""
+
     fetch_log: int = 0
     revisions: int = 0
     delivered_alerts: int = 0
     unflagged_items: int = 0
 
     def __add__(self, other: PruneCounts) -> PruneCounts:
+        """The counts of two passes together."""
         return PruneCounts(
             *(getattr(self, f.name) + getattr(other, f.name) for f in fields(PruneCounts))
         )
 
     @property
     def total(self) -> int:
+        """All rows removed."""
         return sum(getattr(self, f.name) for f in fields(PruneCounts))
 
 

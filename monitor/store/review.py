@@ -7,8 +7,9 @@ from `SORT_ORDERS` only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -128,15 +129,15 @@ def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:
     return [rows[i] for i in item_ids if i in rows]
 
 
-def _decode_flag(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
+def _decode_flag(stored: Mapping[str, object]) -> dict[str, Any]:
+    row = dict(stored)
     row["signals"] = _json_list(row.get("signals"))
     row["signal_types"] = str(row.get("signal_types") or "").split()
     row["silent"] = bool(row.get("silent"))
     return row
 
 
-def _json_list(text: object) -> list[Any]:
+def _json_list(text: object) -> list[object]:
     try:
         value = json.loads(str(text)) if text else []
     except json.JSONDecodeError:
@@ -208,7 +209,7 @@ def _has_flag(db: Database, item_id: int) -> bool:
 
 def export_rows(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
     """Flags with their evidence, oldest first, as plain JSON-ready values."""
-    rows = list_flagged(store, FlagFilter(**{**_as_dict(filters), "sort": "oldest"}))
+    rows = list_flagged(store, dataclasses.replace(filters, sort="oldest"))
     return [
         {
             "id": r["id"], "feed": r["feed"], "url": r["url"], "title": r["title"],
@@ -220,10 +221,6 @@ def export_rows(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
         }
         for r in rows
     ]  # fmt: skip
-
-
-def _as_dict(filters: FlagFilter) -> dict[str, Any]:
-    return {name: getattr(filters, name) for name in FlagFilter.__slots__}
 
 
 def record_day(published: str | None, first_seen: str) -> date:

@@ -140,6 +140,7 @@ CREATE TABLE state (
 
 @migrations()
 def m001_initial(db: Database) -> None:
+    """The first schema."""
     for statement in _split(_V1):
         db.execute(statement)
     db.table("items").enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61")
