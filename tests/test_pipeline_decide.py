@@ -34,7 +34,8 @@ def test_decide_new_flagged_item_alerts_and_is_counted_in_the_outcome() -> None:
     intent = decide(_empty(), batch, [FLAGGED], NOW)
     (write,) = intent.items
     assert (write.change, write.alert) == ("new", True)
-    assert write.flag is not None and (write.flag.action, write.flag.silent) == ("insert", False)
+    assert write.flag is not None
+    assert (write.flag.action, write.flag.silent) == ("insert", False)
     assert intent.stamp == iso(NOW)
 
 
@@ -52,13 +53,15 @@ def test_decide_edit_of_a_flagged_item_updates_its_flag_without_alerting() -> No
     state = ItemsState({"a": KnownItem(7, "hash:talks", "2026-11-20T00:00:00Z", True)})
     (write,) = decide(state, Batch("feed", (item,), alerts=ALERTS), [FLAGGED], NOW).items
     assert (write.change, write.item_id, write.alert) == ("updated", 7, False)
-    assert write.flag is not None and write.flag.action == "update"
+    assert write.flag is not None
+    assert write.flag.action == "update"
 
 
 def test_decide_never_flagged_unmatched_item_has_no_flag_row() -> None:
     """A new item below the threshold is stored without a flag row."""
     (write,) = decide(_empty(), Batch("feed", (_item("a", "budget"),)), [QUIET], NOW).items
-    assert write.flag is None and not write.alert
+    assert write.flag is None
+    assert not write.alert
 
 
 def test_decide_rekeyed_items_are_silent_and_enough_of_them_make_a_notice() -> None:
@@ -101,4 +104,6 @@ def test_decide_same_key_twice_in_a_batch_revises_the_row_made_by_the_first() ->
     batch = Batch("feed", (_item("a", "one"), _item("a", "two")), alerts=ALERTS)
     first, second = decide(_empty(), batch, [FLAGGED, FLAGGED], NOW).items
     assert (first.change, second.change, second.item_id) == ("new", "updated", None)
-    assert second.flag is not None and second.flag.action == "update" and not second.alert
+    assert second.flag is not None
+    assert second.flag.action == "update"
+    assert not second.alert

@@ -29,7 +29,6 @@ import dataclasses
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.alerts.payload import Payload, build_health_payload, json_object
 from monitor.clock import iso, parse_iso
