@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-_FOLD = str.maketrans(
+_FOLD: Final = MappingProxyType(str.maketrans(
     {
         "ё": "е",
         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
         "\u2015": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u02bc": "'",
         "\u00ab": '"', "\u00bb": '"', "\u201c": '"', "\u201d": '"', "\u00a0": " ",
     }
-)  # fmt: skip
+))  # fmt: skip
 
 
 def fold(text: str) -> str:

@@ -34,8 +34,8 @@ from types import MappingProxyType
 from typing import Final, Literal, Protocol
 from xml.sax.saxutils import escape as _xml_escape
 
+import feedparser.html
 from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
@@ -68,6 +68,8 @@ _BASE_OR_LANG = (
 )
 _ENTITY_LEFT = re.compile(r"&([A-Za-z0-9_]+);")
 _QUOTE: Final[Mapping[str, str]] = MappingProxyType({'"': "&quot;"})
+# feedparser's mapping of C1 codes read as cp1252
+_CP1252: Final = MappingProxyType(feedparser.html._cp1252)
 # U+0080-U+009F in UTF-8: the only code points feedparser's cp1252 map changes
 # (searching the encoded text is twice as fast as searching the str).
 _C1 = re.compile(b"\xc2[\x80-\x9f]")
@@ -712,7 +714,7 @@ def _recode(text: str) -> str:
         return text
     with contextlib.suppress(UnicodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252) if _C1.search(text.encode("utf-8", "surrogatepass")) else text
+    return text.translate(_CP1252) if _C1.search(text.encode("utf-8", "surrogatepass")) else text
 
 
 def _detail(

@@ -19,13 +19,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 REPEAT_LIMIT: Final = 10  # a repeat of more than this many counts as unbounded
 _SPECIAL: Final = ".\\[{()*+?^$|"
 _WHITESPACE: Final = " \t\n\r\v\f"
-_SIMPLE_ESCAPES: Final = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11,
-                          "\\": 92}
+_SIMPLE_ESCAPES: Final = MappingProxyType({"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9,
+                                           "v": 11, "\\": 92})
 _CATEGORIES: Final = frozenset("dDsSwW")
 _ANCHORS: Final = frozenset("AbBZ")
 _ANY_CHAR: Final = frozenset({"*any*"})

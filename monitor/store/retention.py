@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Final
 
 from monitor.clock import iso
 from monitor.store import Store
@@ -66,7 +68,7 @@ _OLD_ITEMS = (
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " AND NOT EXISTS (SELECT 1 FROM event_items e WHERE e.item_id = i.id)"
 )
-_SELECT = {
+_SELECT: Final[Mapping[str, str]] = MappingProxyType({
     "fetch_log": "SELECT id FROM fetch_log WHERE finished < :cutoff",
     "revisions": "SELECT id FROM item_revisions WHERE replaced_at < :cutoff",
     "delivered_alerts": (
@@ -74,17 +76,17 @@ _SELECT = {
         " AND coalesce(sent_at, created) < :cutoff"
     ),
     "unflagged_items": _OLD_ITEMS,
-}
-_DELETE = {
-    "fetch_log": ["DELETE FROM fetch_log WHERE id IN ({ids})"],
-    "revisions": ["DELETE FROM item_revisions WHERE id IN ({ids})"],
-    "delivered_alerts": ["DELETE FROM outbox WHERE id IN ({ids})"],
-    "unflagged_items": [
+})
+_DELETE: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
+    "fetch_log": ("DELETE FROM fetch_log WHERE id IN ({ids})",),
+    "revisions": ("DELETE FROM item_revisions WHERE id IN ({ids})",),
+    "delivered_alerts": ("DELETE FROM outbox WHERE id IN ({ids})",),
+    "unflagged_items": (
         "DELETE FROM item_revisions WHERE item_id IN ({ids})",
         "DELETE FROM flags WHERE item_id IN ({ids})",
         "DELETE FROM items WHERE id IN ({ids})",
-    ],
-}
+    ),
+})
 
 
 def count_prunable(store: Store, cutoffs: Cutoffs) -> PruneCounts:

@@ -12,7 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from sqlite_utils import Database
 
@@ -23,18 +24,18 @@ from monitor.store import Store
 from monitor.store.schema import item_time
 
 STATUSES = ("new", "reviewed", "dismissed", "escalated")
-ACTION_STATUS: dict[str, str | None] = {
+ACTION_STATUS: Final[Mapping[str, str | None]] = MappingProxyType({
     "ack": "reviewed",
     "dismiss": "dismissed",
     "escalate": "escalated",
     "note": None,
-}
+})
 _TIME = item_time("i")
-SORT_ORDERS = {
+SORT_ORDERS: Final[Mapping[str, str]] = MappingProxyType({
     "newest": f"{_TIME} DESC, i.id DESC",
     "oldest": f"{_TIME} ASC, i.id ASC",
     "score": f"f.score DESC, {_TIME} DESC, i.id DESC",
-}
+})
 OUTLOOK_STATE_KEY = "outlook.level"
 _LIKE_ESCAPE = "\\"
 
