@@ -24,6 +24,7 @@ test: lint types unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench
 
 types: $(STAMP)
 	$(BIN)/mypy

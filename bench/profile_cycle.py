@@ -70,8 +70,9 @@ def driver(config: str) -> None:
     daemon.after_round = timed("after", daemon.after_round)  # type: ignore[assignment]
     daemon.run_once = timed("run_once", daemon.run_once)  # type: ignore[assignment]
     cli(["-q", "--config", config, "run", "--once"], standalone_mode=False)
-    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN
+    own, workers = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     spent["cpu_main"] = own.ru_utime + own.ru_stime
     spent["cpu_workers"] = workers.ru_utime + workers.ru_stime
@@ -111,10 +112,14 @@ def report(label: str, runs: list[dict[str, float]]) -> None:
     for run in runs:  # what no phase covers, per run (medians of parts do not add up)
         run["rest"] = run["run_once"] - sum(run[phase] for phase in PHASES)
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    print(f"\ncold cycle, {label} (median of {len(runs)}): {median['wall']:.2f} s wall;"
-          f" CPU {median['cpu_main']:.2f} s main + {median['cpu_workers']:.2f} s workers")
-    print(f"  {'start: interpreter, imports, configuration':50s} "
-          f"{median['wall'] - median['run_once']:6.2f} s")
+    print(
+        f"\ncold cycle, {label} (median of {len(runs)}): {median['wall']:.2f} s wall;"
+        f" CPU {median['cpu_main']:.2f} s main + {median['cpu_workers']:.2f} s workers"
+    )
+    print(
+        f"  {'start: interpreter, imports, configuration':50s} "
+        f"{median['wall'] - median['run_once']:6.2f} s"
+    )
     for phase, text in PHASES.items():
         print(f"  {text:50s} {median[phase]:6.2f} s")
     rest = median["rest"]

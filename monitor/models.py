@@ -128,11 +128,16 @@ class Signal:
     def as_json(self) -> dict[str, object]:
         """The stored form (flags.signals), also printed by `score --json`."""
         return {
-            "type": self.type, "rule": self.rule, "weight": self.weight,
-            "terms": list(self.terms), "spans": [list(span) for span in self.spans],
+            "type": self.type,
+            "rule": self.rule,
+            "weight": self.weight,
+            "terms": list(self.terms),
+            "spans": [list(span) for span in self.spans],
             "sentences": list(self.sentences),
             "marks": [[list(mark) for mark in marks] for marks in self.marks],
-            "actors": list(self.actors), "places": list(self.places), "sides": list(self.sides),
+            "actors": list(self.actors),
+            "places": list(self.places),
+            "sides": list(self.sides),
         }
 
 

@@ -68,8 +68,14 @@ def evidence(title: str, body: str, sig: Sig) -> dict[str, Any]:
             spans.append([start, start + len(term)])
             start = lower.find(term.lower(), start + 1)
     sentences = [_sentence(document, s, e) for s, e in spans[:3]]
-    return {"type": sig.type, "rule": sig.rule or f"{sig.type}.test", "weight": sig.weight,
-            "terms": list(sig.terms), "spans": sorted(spans), "sentences": sentences}
+    return {
+        "type": sig.type,
+        "rule": sig.rule or f"{sig.type}.test",
+        "weight": sig.weight,
+        "terms": list(sig.terms),
+        "spans": sorted(spans),
+        "sentences": sentences,
+    }
 
 
 def _sentence(document: str, start: int, end: int) -> str:
@@ -77,21 +83,34 @@ def _sentence(document: str, start: int, end: int) -> str:
     ends = [document.rfind(mark, 0, start) for mark in (". ", "? ", "! ", "\n")]
     first = max(ends) + 1
     stops = [i for i in (document.find(mark, end) for mark in (". ", "? ", "! ", "\n")) if i >= 0]
-    return document[first: min(stops) + 1 if stops else len(document)].strip()
+    return document[first : min(stops) + 1 if stops else len(document)].strip()
 
 
 def add_item(store: Store, row: Row) -> int:
     """Insert one item (with revisions and flag) in one write transaction; its id."""
     with store.write() as db:
-        db.execute("INSERT OR IGNORE INTO feeds (name, url) VALUES (?, ?)",
-                   (row.feed, FEED_URLS.get(row.feed, "")))
+        db.execute(
+            "INSERT OR IGNORE INTO feeds (name, url) VALUES (?, ?)",
+            (row.feed, FEED_URLS.get(row.feed, "")),
+        )
         key = row.url or hashlib.sha256(row.title.encode()).hexdigest()
         cursor = db.execute(
             "INSERT INTO items (feed, key, key_kind, url, title, published, first_seen, updated,"
             " summary, body, lang, content_hash, origin) VALUES (?,?,?,?,?,?,?,?,'',?,?,?,?)",
-            (row.feed, key, "link" if row.url else "hash", row.url, row.title, row.published,
-             row.first_seen, row.first_seen, row.body, "en", content_hash(row.title, row.body),
-             "poll"),
+            (
+                row.feed,
+                key,
+                "link" if row.url else "hash",
+                row.url,
+                row.title,
+                row.published,
+                row.first_seen,
+                row.first_seen,
+                row.body,
+                "en",
+                content_hash(row.title, row.body),
+                "poll",
+            ),
         )
         item_id = int(cursor.lastrowid or 0)
         for title, body in row.revisions:
@@ -114,9 +133,19 @@ def _add_flag(db: Any, item_id: int, row: Row) -> None:
     db.execute(
         "INSERT INTO flags (item_id, flagged, score, signal_types, signals, rules_version,"
         " content_hash, matched_at, first_flagged, silent, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (item_id, int(row.flagged), score, " ".join(sorted({s.type for s in row.signals})),
-         json.dumps(signals), "test-1", content_hash(title, body), row.first_seen,
-         row.first_seen, 0, row.status),
+        (
+            item_id,
+            int(row.flagged),
+            score,
+            " ".join(sorted({s.type for s in row.signals})),
+            json.dumps(signals),
+            "test-1",
+            content_hash(title, body),
+            row.first_seen,
+            row.first_seen,
+            0,
+            row.status,
+        ),
     )
 
 
@@ -125,8 +154,19 @@ def add_delivery(store: Store, item_id: int, channel: str, state: str, at: str) 
         db.execute(
             "INSERT INTO outbox (id, channel, kind, item_id, dedupe_key, payload, state, attempts,"
             " created, next_attempt, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (f"<{channel}-{item_id}@test>", channel, "item", item_id, f"item:{item_id}", "{}",
-             state, 1, at, at, at if state == "sent" else None),
+            (
+                f"<{channel}-{item_id}@test>",
+                channel,
+                "item",
+                item_id,
+                f"item:{item_id}",
+                "{}",
+                state,
+                1,
+                at,
+                at,
+                at if state == "sent" else None,
+            ),
         )
 
 
@@ -152,35 +192,59 @@ SUMMIT_BODY = (
 def realistic_rows() -> list[Row]:
     """A month of flags from both sides, one refusal, one edited item, hostile titles."""
     return [
-        Row("Readout of the President's Call with President Putin", SUMMIT_BODY,
-            first_seen="2025-07-20T14:00:00Z", url="https://www.whitehouse.gov/briefings/1",
-            signals=[Sig("leader_call", ("spoke with President Putin",), 1.0),
-                     Sig("summit_planning", ("summit meeting in Geneva on August 16",), 1.0)]),
-        Row("Telephone conversation with US President Donald Trump",
+        Row(
+            "Readout of the President's Call with President Putin",
+            SUMMIT_BODY,
+            first_seen="2025-07-20T14:00:00Z",
+            url="https://www.whitehouse.gov/briefings/1",
+            signals=[
+                Sig("leader_call", ("spoke with President Putin",), 1.0),
+                Sig("summit_planning", ("summit meeting in Geneva on August 16",), 1.0),
+            ],
+        ),
+        Row(
+            "Telephone conversation with US President Donald Trump",
             "Vladimir Putin had a telephone conversation with Donald Trump. Yuri Ushakov "
             "said the presidents agreed to continue contacts.",
-            feed="kremlin-en", first_seen="2025-07-20T15:00:00Z",
+            feed="kremlin-en",
+            first_seen="2025-07-20T15:00:00Z",
             url="http://en.kremlin.ru/events/president/news/77001",
-            signals=[Sig("leader_call", ("telephone conversation with Donald Trump",))]),
-        Row("Special Envoy Witkoff arrives in Moscow",
+            signals=[Sig("leader_call", ("telephone conversation with Donald Trump",))],
+        ),
+        Row(
+            "Special Envoy Witkoff arrives in Moscow",
             "Steve Witkoff met Kirill Dmitriev in Moscow to discuss the summit preparations.",
-            first_seen="2025-07-28T09:00:00Z", url="https://www.state.gov/envoy",
+            first_seen="2025-07-28T09:00:00Z",
+            url="https://www.state.gov/envoy",
             feed="state-dept",
-            signals=[Sig("envoy_visit", ("Witkoff met Kirill Dmitriev in Moscow",))]),
-        Row("Meeting in Abu Dhabi <b>postponed</b>",
+            signals=[Sig("envoy_visit", ("Witkoff met Kirill Dmitriev in Moscow",))],
+        ),
+        Row(
+            "Meeting in Abu Dhabi <b>postponed</b>",
             "The Russian side said the meeting in Abu Dhabi has been postponed indefinitely.",
-            feed="kremlin-en", first_seen="2025-08-02T08:00:00Z",
-            signals=[Sig("refusal", ("postponed indefinitely",))]),
-        Row("Strategic stability consultations in Geneva",
+            feed="kremlin-en",
+            first_seen="2025-08-02T08:00:00Z",
+            signals=[Sig("refusal", ("postponed indefinitely",))],
+        ),
+        Row(
+            "Strategic stability consultations in Geneva",
             "Deputy Foreign Minister Ryabkov and the US delegation held strategic stability "
-            "consultations in Geneva.", first_seen="2025-08-05T10:00:00Z",
-            signals=[Sig("strategic_stability", ("strategic stability",), 0.8),
-                     Sig("neutral_venue_meeting", ("consultations in Geneva",), 1.0)],
-            revisions=[("Strategic stability talks", "Ryabkov held talks.")], status="reviewed"),
-        Row("<script>alert(1)</script> Summit date \x1b]0;pwned\x07\x1b[2J set \u202egnp.exe",
+            "consultations in Geneva.",
+            first_seen="2025-08-05T10:00:00Z",
+            signals=[
+                Sig("strategic_stability", ("strategic stability",), 0.8),
+                Sig("neutral_venue_meeting", ("consultations in Geneva",), 1.0),
+            ],
+            revisions=[("Strategic stability talks", "Ryabkov held talks.")],
+            status="reviewed",
+        ),
+        Row(
+            "<script>alert(1)</script> Summit date \x1b]0;pwned\x07\x1b[2J set \u202egnp.exe",
             "Both sides confirmed the summit date. javascript:alert(2)",
-            first_seen="2025-08-08T11:00:00Z", url="javascript:alert(3)",
-            signals=[Sig("summit_planning", ("summit date",), 1.0)]),
+            first_seen="2025-08-08T11:00:00Z",
+            url="javascript:alert(3)",
+            signals=[Sig("summit_planning", ("summit date",), 1.0)],
+        ),
     ]
 
 

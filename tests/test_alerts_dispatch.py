@@ -244,9 +244,7 @@ def test_dispatch_partial_refusal_recorded_and_4xx_retried_per_recipient(
         ]
     row = _row(store, row_id)
     assert row["state"] == "sent"
-    assert "gone@example.test refused for good (550" in str(
-        row["last_error"]
-    )
+    assert "gone@example.test refused for good (550" in str(row["last_error"])
     ids = {d.message()["Message-ID"] for d in smtp.handler.delivered}
     assert ids == {f"<{row_id}@monitor.local>"}
 

@@ -133,9 +133,16 @@ def test_alerts_updates_send_goes_out_at_once_marked(
 
 def test_alerts_update_summary_says_update() -> None:
     """Email and Slack text of an update name the event and the alert it updates."""
-    document = {"kind": "item", "id": "b2", "attempt": 1, "score": 2.0,
-                "item": {"title": "Readout"}, "feed": {"name": "whitehouse"}, "signals": [],
-                "event": {"id": 7, "update_of": "a1"}}
+    document = {
+        "kind": "item",
+        "id": "b2",
+        "attempt": 1,
+        "score": 2.0,
+        "item": {"title": "Readout"},
+        "feed": {"name": "whitehouse"},
+        "signals": [],
+        "event": {"id": 7, "update_of": "a1"},
+    }
     summary = summarize(document)
     assert summary.subject.startswith("[monitor] update of event #7: 2.0 whitehouse: Readout")
     assert summary.lines[0].text == "A further report of event #7, first alerted as a1."

@@ -128,6 +128,12 @@ def test_architecture_lower_stages_load_no_outside_library_they_do_not_use(
 ) -> None:
     """Importing a stage does not drag in the libraries of others (a real interpreter)."""
     probe = f"import sys, {module}; print(' '.join(m for m in {absent!r} if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          cwd=str(REPO), check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        check=True,
+        timeout=60,
+    )
     assert done.stdout.strip() == ""

@@ -50,14 +50,20 @@ def test_backtest_reads_summits_and_quiet_periods(tmp_path: Path) -> None:
 
 def test_backtest_ground_truth_problems_reported_at_once(tmp_path: Path) -> None:
     """Every problem is named with its key and its fix, all in one error."""
-    bad = ('[[summits]]\nname = "A"\nheld = "2021-06-16"\nvenue = "x"\n'
-           '[[summits]]\nheld = 2021-06-16\n[[quiet_periods]]\nname = "Q"\nstart = 2021-01-02\n'
-           'end = 2021-01-01\n')
+    bad = (
+        '[[summits]]\nname = "A"\nheld = "2021-06-16"\nvenue = "x"\n'
+        '[[summits]]\nheld = 2021-06-16\n[[quiet_periods]]\nname = "Q"\nstart = 2021-01-02\n'
+        "end = 2021-01-01\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_ground_truth(write(tmp_path, bad))
     text = str(caught.value)
-    for expected in ("summits[0].held: must be a date", "summits[0].venue: unknown key",
-                     "summits[1].name: missing", "quiet_periods[0].end: is before start"):
+    for expected in (
+        "summits[0].held: must be a date",
+        "summits[0].venue: unknown key",
+        "summits[1].name: missing",
+        "quiet_periods[0].end: is before start",
+    ):
         assert expected in text, text
     assert "fix:" in text
 
@@ -76,8 +82,13 @@ def days_of(start: date, strip: str) -> list[DayLevel]:
 def test_backtest_lead_times_and_delays() -> None:
     """Delays count from the agreement and the announcement; lead times from the unbroken
     run that reaches the meeting."""
-    summit = Summit("S", first_signal=date(2025, 1, 5), agreed=date(2025, 1, 5),
-                    announced=date(2025, 1, 12), held=date(2025, 1, 20))
+    summit = Summit(
+        "S",
+        first_signal=date(2025, 1, 5),
+        agreed=date(2025, 1, 5),
+        announced=date(2025, 1, 12),
+        held=date(2025, 1, 20),
+    )
     start = summit.start - timedelta(days=28)
     strip = "·" * 28 + "ww" + "E" * 7 + "H" * 7  # 5 Jan .. 20 Jan: the last 16 days
     days = days_of(start, strip)
@@ -108,8 +119,11 @@ def test_backtest_command_over_a_database(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "Never covered (announced 2019-01-10, cancelled 2019-01-20)" in out.stdout
     assert "not covered by the data" in out.stdout
-    doc = json.loads(invoke(db, ["backtest", str(truth), "--from", "2025-07-01", "--to",
-                                 "2025-08-20", "--json"]).stdout)
+    doc = json.loads(
+        invoke(
+            db, ["backtest", str(truth), "--from", "2025-07-01", "--to", "2025-08-20", "--json"]
+        ).stdout
+    )
     geneva = doc["summits"][0]
     assert geneva["to_high"] == 0
     assert geneva["lead"]["high"] == 27

@@ -47,8 +47,9 @@ def test_cli_errors_backup_target_that_cannot_be_created(config: Path) -> None:
     assert "does not exist (create it or choose another)" in missing.stderr
     refused = monitor(config, "backup", "/sys/copy.db")
     assert_clean_error(refused)
-    assert refused.stderr == ("error: cannot create /sys/copy.db (choose a folder you can write "
-                              "to, not /sys)\n")
+    assert refused.stderr == (
+        "error: cannot create /sys/copy.db (choose a folder you can write to, not /sys)\n"
+    )
 
 
 def test_cli_errors_output_written_when_the_folder_exists(config: Path) -> None:
@@ -95,8 +96,9 @@ def test_cli_errors_ids_beyond_sqlite_integers(config: Path, args: list[str]) ->
     (["outlook", "--as-of", "0001-01-01"], "is out of range"),
     (["report", "--since", "0001-01-01", "--html", "{folder}/r.html"], "is out of range"),
 ])  # fmt: skip
-def test_cli_errors_bad_paths_and_dates_are_usage_errors(config: Path, args: list[str],
-                                                         message: str) -> None:
+def test_cli_errors_bad_paths_and_dates_are_usage_errors(
+    config: Path, args: list[str], message: str
+) -> None:
     """Unreadable inputs, folders given as files and impossible dates name the value."""
     done = monitor(config, *[a.format(folder=config.parent) for a in args])
     assert_clean_error(done, code=2)

@@ -41,14 +41,17 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         index_pending(store)
         add_delivery(store, 1, "email", "sent", "2025-07-20T14:01:00Z")
         with store.write() as db:
-            db.execute("UPDATE feeds SET last_success = ?, next_due = ?",
-                       ("2025-08-10T11:58:00Z", "2025-08-10T12:08:00Z"))
+            db.execute(
+                "UPDATE feeds SET last_success = ?, next_due = ?",
+                ("2025-08-10T11:58:00Z", "2025-08-10T12:08:00Z"),
+            )
     return config
 
 
 @pytest.mark.parametrize("command", sorted(LISTINGS), ids=lambda c: "-".join(c))
-def test_cli_output_listings_have_a_header_and_zoned_times(config: Path,
-                                                           command: tuple[str, ...]) -> None:
+def test_cli_output_listings_have_a_header_and_zoned_times(
+    config: Path, command: tuple[str, ...]
+) -> None:
     """Each list command's text output starts with a header row; its times end in Z."""
     done = monitor(config, *command)
     assert done.returncode == 0, done.stderr
@@ -62,8 +65,9 @@ def test_cli_output_listings_have_a_header_and_zoned_times(config: Path,
 
 def test_cli_output_flagged_time_is_utc(config: Path) -> None:
     """flagged shows the stored UTC time with its zone: 11:00Z for 2025-08-08T11:00:00Z."""
-    row = next(line for line in monitor(config, "flagged").stdout.splitlines()
-               if line.split()[0] == "6")
+    row = next(
+        line for line in monitor(config, "flagged").stdout.splitlines() if line.split()[0] == "6"
+    )
     assert "2025-08-08 11:00Z" in row
 
 
@@ -92,8 +96,14 @@ def show_on_terminal(config: Path, no_color: str | None, *args: str) -> str:
     if no_color is not None:
         env["NO_COLOR"] = no_color
     command = [sys.executable, "-m", "monitor", "--config", str(config), "show", "1", *args]
-    done = subprocess.run([sys.executable, "-c", SHOW_ON_PTY, *command], cwd=REPO, env=env,
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SHOW_ON_PTY, *command],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done
     return done.stdout.decode("utf-8", "replace")
 
@@ -124,8 +134,11 @@ def test_cli_output_reviewer_is_the_login_name_or_by(tmp_path: Path) -> None:
     history = ok_json(config, "show", "1", "--json")["history"]
     assert [h["user"] for h in history] == [login_name(), "Dana Scully"]
     assert ok_json(config, "show", "2", "--json")["flag"]["status_by"] == "dana"
-    (pair,) = [e for e in ok_json(config, "events", "list", "--since", "60d", "--json")
-               if len(e["items"]) == 2]
+    (pair,) = [
+        e
+        for e in ok_json(config, "events", "list", "--since", "60d", "--json")
+        if len(e["items"]) == 2
+    ]
     moved = pair["items"][0]["id"]
     split = monitor(config, "events", "split", str(pair["id"]), str(moved), "--by", "erin")
     assert split.returncode == 0, split.stderr

@@ -14,9 +14,13 @@ from monitor.store import browse, open_store
 from tests.cli_env import CALL_2018, SUMMIT_2018, cli_config, ids, jsonl, monitor, ok_json
 from tests.review_fixtures import Row, Sig, realistic_rows
 
-LATE_DATED = Row("Readout dated years ahead", "The leaders spoke by telephone.",
-                 first_seen="2025-08-09T10:00:00Z", published="2031-01-01T00:00:00Z",
-                 signals=[Sig("leader_call", ("spoke by telephone",))])
+LATE_DATED = Row(
+    "Readout dated years ahead",
+    "The leaders spoke by telephone.",
+    first_seen="2025-08-09T10:00:00Z",
+    published="2031-01-01T00:00:00Z",
+    signals=[Sig("leader_call", ("spoke by telephone",))],
+)
 
 
 def with_history(folder: Path) -> Path:
@@ -47,8 +51,9 @@ def test_cli_period_imported_history_is_dated_by_publication(history: Path) -> N
     assert [json.loads(line)["id"] for line in exported.stdout.splitlines()] == [5, 6, 7]
     assert ids(history, "flagged", "--since", "2018-01-01", "--until", "2018-12-31") == [9, 8]
     assert ids(history, "flagged", "--limit", "3") == [7, 6, 5]  # history does not lead
-    events = ok_json(history, "events", "list", "--since", "2018-07-01", "--until", "2018-07-31",
-                     "--json")
+    events = ok_json(
+        history, "events", "list", "--since", "2018-07-01", "--until", "2018-07-31", "--json"
+    )
     assert sorted(i["id"] for e in events for i in e["items"]) == [8, 9]
 
 
@@ -71,8 +76,9 @@ def test_cli_period_forms_and_bounds(history: Path) -> None:
     (["--since", "2025-08-05T25:00Z"], "is not a time"),
     (["--until", "9999-12-31"], "'9999-12-31' is out of range; use a day from 1000-01-01"),
 ])  # fmt: skip
-def test_cli_period_bad_values_are_usage_errors(history: Path, args: list[str],
-                                                message: str) -> None:
+def test_cli_period_bad_values_are_usage_errors(
+    history: Path, args: list[str], message: str
+) -> None:
     """A period that cannot be read, or ends before it starts, is a usage error naming it."""
     for command in (["flagged"], ["items"], ["export"], ["events", "list"]):
         done = monitor(history, *command, *args)
@@ -85,18 +91,24 @@ def test_cli_period_report_as_of_a_day(history: Path, tmp_path: Path) -> None:
     """`report --as-of DAY` (or `--until DAY`) reads as it would have at the end of that day;
     --since counts back from it; imported history is reported under its own dates."""
     july, until, old = tmp_path / "july.html", tmp_path / "until.html", tmp_path / "2018.html"
-    done = monitor(history, "report", "--as-of", "2025-07-31", "--since", "30d",
-                   "--html", str(july))
+    done = monitor(
+        history, "report", "--as-of", "2025-07-31", "--since", "30d", "--html", str(july)
+    )
     assert done.returncode == 0, done.stderr
     assert "level high on 2025-07-31" in done.stderr
     page = july.read_text(encoding="utf-8")
     assert page.count("<article") == 3  # items 1-3; 4-7 came later
     assert "2025-07-01 to 2025-07-31" in re.sub(r"<[^>]+>", "", page)
-    assert monitor(history, "report", "--until", "2025-07-31", "--since", "30d",
-                   "--html", str(until)).returncode == 0
+    assert (
+        monitor(
+            history, "report", "--until", "2025-07-31", "--since", "30d", "--html", str(until)
+        ).returncode
+        == 0
+    )
     assert until.read_text(encoding="utf-8") == page
-    done = monitor(history, "report", "--since", "2018-07-01", "--as-of", "2018-07-31",
-                   "--html", str(old))
+    done = monitor(
+        history, "report", "--since", "2018-07-01", "--as-of", "2018-07-31", "--html", str(old)
+    )
     assert done.returncode == 0
     assert old.read_text(encoding="utf-8").count("<article") == 2
 
@@ -129,8 +141,9 @@ def test_cli_period_filter_uses_the_index(history: Path) -> None:
     statements: list[str] = []
     with open_store(history.parent / "monitor.db", create=False) as store:
         store.conn.set_trace_callback(statements.append)
-        browse.list_items(store, feed=None, since="2025-08-03T12:00:00Z",
-                          until="2025-08-10T00:00:00Z", limit=10)
+        browse.list_items(
+            store, feed=None, since="2025-08-03T12:00:00Z", until="2025-08-10T00:00:00Z", limit=10
+        )
         store.conn.set_trace_callback(None)
         (query,) = [s for s in statements if s.lstrip().startswith("SELECT")]
         plan = store.query(f"EXPLAIN QUERY PLAN {query}")

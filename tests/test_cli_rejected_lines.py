@@ -11,8 +11,10 @@ import pytest
 from tests.cli_env import CALL_2018, SUMMIT_2018, assert_clean_error, cli_config, jsonl, monitor
 from tests.pipeline_env import db_rows
 
-GOOD = [{"id": "call", **CALL_2018, "published": "2018-07-10"},
-        {"id": "summit", **SUMMIT_2018, "published": "2018-07-16"}]
+GOOD = [
+    {"id": "call", **CALL_2018, "published": "2018-07-10"},
+    {"id": "summit", **SUMMIT_2018, "published": "2018-07-16"},
+]
 
 
 def with_bad_line(folder: Path) -> Path:

@@ -145,12 +145,18 @@ def test_config_outlook_holds_and_window(tmp_path: Path) -> None:
 
 def test_config_outlook_problems_reported_at_once(tmp_path: Path) -> None:
     """Bad holds and unknown [outlook] keys are all named, each with a fix."""
-    path = _write(tmp_path, '[outlook]\nhigh_hold = "36h"\nwatch_hold = 14\n'
-                            'elevated_hold = "400d"\nthreshold = 3\n')
+    path = _write(
+        tmp_path,
+        '[outlook]\nhigh_hold = "36h"\nwatch_hold = 14\nelevated_hold = "400d"\nthreshold = 3\n',
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     text = str(caught.value)
-    for key in ("outlook.high_hold", "outlook.watch_hold", "outlook.elevated_hold",
-                "outlook.threshold: unknown key"):
+    for key in (
+        "outlook.high_hold",
+        "outlook.watch_hold",
+        "outlook.elevated_hold",
+        "outlook.threshold: unknown key",
+    ):
         assert key in text, text
     assert text.count("fix:") >= 4

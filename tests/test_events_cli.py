@@ -34,7 +34,9 @@ def test_events_cli_list_groups_the_two_readouts_of_one_call(db: Path) -> None:
     assert call["sources"] == ["kremlin-en", "whitehouse"]
     assert call["grade"] == "placed"
     assert [i["why_grouped"] for i in call["items"]] == [  # type: ignore[union-attr]
-        "first report", "with #1: call, 0 day(s) apart; same leaders"]
+        "first report",
+        "with #1: call, 0 day(s) apart; same leaders",
+    ]
 
 
 def test_events_cli_show_explains_grouping_and_grade(db: Path) -> None:
@@ -69,10 +71,15 @@ def test_events_cli_new_items_never_move_reviewed_ones(db: Path) -> None:
     events(db)
     invoke(db, ["events", "split", "1", "2"])
     with open_store(db) as store:
-        new_id = add_item(store, Row(
-            "Readout: the President spoke with President Putin again", "A short readout.",
-            first_seen="2025-07-21T09:00:00Z",
-            signals=[Sig("leader_call", ("spoke with President Putin",))]))
+        new_id = add_item(
+            store,
+            Row(
+                "Readout: the President spoke with President Putin again",
+                "A short readout.",
+                first_seen="2025-07-21T09:00:00Z",
+                signals=[Sig("leader_call", ("spoke with President Putin",))],
+            ),
+        )
     found = {e["id"]: [i["id"] for i in e["items"]] for e in events(db)}  # type: ignore[union-attr]
     assert found[6] == [2] or found[6] == [2, new_id]
     assert new_id in found[1] + found[6]

@@ -103,10 +103,12 @@ def test_grading_headline_quoted_as_evidence_is_read_as_the_title() -> None:
 
 
 def test_grading_leader_as_the_clause_subject_owns_its_summit() -> None:
-    """"President X …, and proposed a summit …" is a leaders' meeting however long the
+    """ "President X …, and proposed a summit …" is a leaders' meeting however long the
     clause, with the other country named; "predictable" is no hedge."""
-    text = ("President Biden reaffirmed his goal of a stable and predictable relationship "
-            "with Russia, and proposed a summit meeting in a third country in the coming months.")
+    text = (
+        "President Biden reaffirmed his goal of a stable and predictable relationship "
+        "with Russia, and proposed a summit meeting in a third country in the coming months."
+    )
     reading = read_clause(text, DAY, "evidence", "us")
     assert reading.meeting
     assert reading.grade == Grade.AGREED
@@ -121,7 +123,7 @@ def test_grading_leader_as_the_clause_subject_owns_its_summit() -> None:
     ],
 )
 def test_grading_negated_or_asked_refusal_is_not_a_refusal(text: str) -> None:
-    """"Not cancelled" and a question about a cancellation refuse nothing."""
+    """ "Not cancelled" and a question about a cancellation refuse nothing."""
     assert not read_clause(text, DAY, "title").refusal
 
 
@@ -146,14 +148,15 @@ def test_grading_third_party_speaker_cannot_agree_or_place_a_meeting() -> None:
         ("Trump to meet Zelensky in Florida on Sunday after a call with Putin", ""),
     ],
 )
-def test_grading_one_leader_with_someone_else_is_not_a_leaders_meeting(text: str,
-                                                                       source: str) -> None:
+def test_grading_one_leader_with_someone_else_is_not_a_leaders_meeting(
+    text: str, source: str
+) -> None:
     """A leader meeting an envoy, a third leader or a company is not a leaders' meeting."""
     assert not read_clause(text, DAY, "evidence", source).meeting
 
 
 def test_grading_lone_leader_counts_when_the_other_side_speaks() -> None:
-    """"The President will meet President Putin" in a White House text is a leaders' meeting."""
+    """ "The President will meet President Putin" in a White House text is a leaders' meeting."""
     text = "The President will meet with President Putin in Geneva."
     assert read_clause(text, DAY, "evidence", "us").grade == Grade.PLACED
     assert not read_clause(text, DAY, "evidence", "ru").meeting
@@ -172,7 +175,7 @@ def test_grading_dates_are_read_against_the_item_day() -> None:
 
 
 def test_grading_wire_dateline_is_not_a_place_or_date() -> None:
-    """"MOSCOW, August 9. /TASS/." at the start of a lead names neither place nor date."""
+    """ "MOSCOW, August 9. /TASS/." at the start of a lead names neither place nor date."""
     lead = "MOSCOW, August 9. /TASS/. Putin and Trump agreed to meet"
     reading = read_clause(lead, DAY)
     assert reading.grade == Grade.AGREED
@@ -181,8 +184,10 @@ def test_grading_wire_dateline_is_not_a_place_or_date() -> None:
 
 def test_grading_item_takes_its_most_concrete_clause() -> None:
     """A routine title with one announcing sentence is placed; contacts alone are contacts."""
-    sentences = ["The President spoke with President Putin today.",
-                 "Both leaders agreed to meet in Geneva on 16 June."]
+    sentences = [
+        "The President spoke with President Putin today.",
+        "Both leaders agreed to meet in Geneva on 16 June.",
+    ]
     placed = grade_item("Readout of a call", sentences, ["leader_call"], date(2021, 6, 1), "us")
     assert placed.grade == Grade.PLACED
     assert placed.meeting_date == date(2021, 6, 16)
@@ -197,7 +202,8 @@ def test_grading_item_refusing_a_meeting_is_at_most_a_contact() -> None:
     item = grade_item(
         "Trump calls off the Budapest summit with Putin",
         ["On 16 October the presidents agreed to meet in Budapest."],
-        ["summit_planning", "refusal"], date(2025, 10, 23),
+        ["summit_planning", "refusal"],
+        date(2025, 10, 23),
     )
     assert item.refusal == "meeting"
     assert item.grade == Grade.CONTACT
@@ -205,8 +211,12 @@ def test_grading_item_refusing_a_meeting_is_at_most_a_contact() -> None:
 
 def test_grading_refusal_of_talks_is_scoped_to_talks() -> None:
     """Suspended consultations refuse talks, not a leaders' meeting."""
-    item = grade_item("Russia suspends strategic stability consultations with the US", [],
-                      ["refusal", "strategic_stability"], DAY)
+    item = grade_item(
+        "Russia suspends strategic stability consultations with the US",
+        [],
+        ["refusal", "strategic_stability"],
+        DAY,
+    )
     assert item.refusal == "talks"
     assert item.grade == Grade.CONTACT
 

@@ -152,15 +152,9 @@ def test_netpolicy_redact_url_is_printable_and_short() -> None:
     assert "\r" not in shown
     assert "\n" not in shown
     assert "\x1b" not in shown
-    assert (
-        "\u202e" not in shown
-    )
-    assert (
-        len(shown) <= 303
-    )
-    assert (
-        shown.startswith("http://h/aX-Injected:%201%1B")
-    )
+    assert "\u202e" not in shown
+    assert len(shown) <= 303
+    assert shown.startswith("http://h/aX-Injected:%201%1B")
 
 
 def test_netpolicy_redact_text_redacts_urls_inside_messages() -> None:

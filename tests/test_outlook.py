@@ -30,8 +30,13 @@ CONTACT = "US envoy Witkoff arrived in Moscow for talks."
 CANCELLED = "The Putin-Trump summit in Alaska has been cancelled."
 SUSPENDED = "Russia suspends strategic stability consultations with the US."
 
-KIND_OF = {PLACED: "summit_planning", AGREED: "summit_planning", CONTACT: "envoy_visit",
-           CANCELLED: "refusal", SUSPENDED: "refusal"}
+KIND_OF = {
+    PLACED: "summit_planning",
+    AGREED: "summit_planning",
+    CONTACT: "envoy_visit",
+    CANCELLED: "refusal",
+    SUSPENDED: "refusal",
+}
 
 
 def event(text: str, days_ago: int = 0, copies: int = 1, feed: str = "news") -> Event:
@@ -55,8 +60,9 @@ def test_outlook_empty_window_is_quiet() -> None:
     assert result.reasons == ["quiet: no event reported in the last 60 days"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [(PLACED, "high"), (AGREED, "elevated"),
-                                                (CONTACT, "watch")])
+@pytest.mark.parametrize(
+    ("text", "expected"), [(PLACED, "high"), (AGREED, "elevated"), (CONTACT, "watch")]
+)
 def test_outlook_level_follows_the_most_concrete_event(text: str, expected: str) -> None:
     """A placed meeting is high, one agreed in principle elevated, a working contact watch."""
     assert level(event(CONTACT, 1), event(text)) == expected
@@ -87,8 +93,19 @@ def test_outlook_placed_meeting_holds_high_until_its_date() -> None:
     announced = event(PLACED, days_ago=9)  # 1 August
     assert level(announced, on=date(2025, 8, 15)) == "high"
     assert level(announced, on=date(2025, 8, 16)) == "elevated"
-    undated = Event(99, (evidence_of(99, "news", "", "Putin and Trump to meet in Alaska",
-                                     AS_OF, [{"type": "summit_planning"}]),))
+    undated = Event(
+        99,
+        (
+            evidence_of(
+                99,
+                "news",
+                "",
+                "Putin and Trump to meet in Alaska",
+                AS_OF,
+                [{"type": "summit_planning"}],
+            ),
+        ),
+    )
     assert level(undated, on=AS_OF + timedelta(days=S.high_days - 1)) == "high"
     assert level(undated, on=AS_OF + timedelta(days=S.high_days)) == "elevated"
 
@@ -133,8 +150,13 @@ def test_outlook_ignores_future_reports() -> None:
 
 def test_outlook_series_equals_day_by_day() -> None:
     """outlook_series and replay give the same level as compute_outlook on each day."""
-    events = [event(CONTACT, 30), event(AGREED, 20), event(CANCELLED, 12), event(PLACED, 5),
-              event(CONTACT, -2)]
+    events = [
+        event(CONTACT, 30),
+        event(AGREED, 20),
+        event(CANCELLED, 12),
+        event(PLACED, 5),
+        event(CONTACT, -2),
+    ]
     start, end = AS_OF - timedelta(days=35), AS_OF + timedelta(days=3)
     series = outlook_series(events, start, end, S)
     days = replay(events, start, end, S)
@@ -148,8 +170,10 @@ def test_outlook_series_equals_day_by_day() -> None:
 
 def test_outlook_score_places_the_day_within_its_level() -> None:
     """The score is the level's rank plus the share of its period still to run."""
-    fresh, old = compute_outlook([event(AGREED, 0)], AS_OF, S), compute_outlook(
-        [event(AGREED, 20)], AS_OF, S)
+    fresh, old = (
+        compute_outlook([event(AGREED, 0)], AS_OF, S),
+        compute_outlook([event(AGREED, 20)], AS_OF, S),
+    )
     assert fresh.score == pytest.approx(2.99)
     assert 2.0 < old.score < 2.1
     assert level_rank(fresh.level) == int(fresh.score)

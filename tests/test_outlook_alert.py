@@ -37,9 +37,16 @@ def notices(store: Store) -> list[dict[str, Any]]:
 
 
 def announce(store: Store, seen: str) -> None:
-    add_item(store, Row("Putin and Trump will meet in Alaska on 15 August",
-                        "The leaders will meet in Anchorage.", first_seen=seen, feed="news",
-                        signals=[Sig("summit_planning", ("will meet in Alaska",))]))
+    add_item(
+        store,
+        Row(
+            "Putin and Trump will meet in Alaska on 15 August",
+            "The leaders will meet in Anchorage.",
+            first_seen=seen,
+            feed="news",
+            signals=[Sig("summit_planning", ("will meet in Alaska",))],
+        ),
+    )
 
 
 def test_outlook_alert_on_rise_names_events_and_since(tmp_path: Path, config: Config) -> None:
@@ -69,10 +76,16 @@ def test_outlook_alert_on_fall_caused_by_a_cancellation(tmp_path: Path, config: 
     with open_store(tmp_path / "m.db") as store:
         announce(store, "2025-08-09T08:00:00Z")
         alert_on_outlook_change(store, config, NOW)
-        add_item(store, Row("Trump cancels the summit with Putin in Alaska",
-                            "The meeting of the two presidents has been cancelled.",
-                            first_seen="2025-08-11T08:00:00Z", feed="news",
-                            signals=[Sig("refusal", ("cancelled",))]))
+        add_item(
+            store,
+            Row(
+                "Trump cancels the summit with Putin in Alaska",
+                "The meeting of the two presidents has been cancelled.",
+                first_seen="2025-08-11T08:00:00Z",
+                feed="news",
+                signals=[Sig("refusal", ("cancelled",))],
+            ),
+        )
         assert alert_on_outlook_change(store, config, NOW + timedelta(days=2)) == "watch"
         fall = notices(store)[-1]
     assert (fall["level"], fall["previous"]) == ("watch", "high")

@@ -74,9 +74,13 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         stored = item_days(store)
     days = replay(events, min(stored), max(stored), settings)
     items = [i for e in events for i in e.items]
-    return Replay(truth, days, run_backtest(truth, days, stored),
-                 sorted({i.day for i in items if i.grade.grade >= Grade.AGREED}),
-                 sorted({i.day for i in items}))
+    return Replay(
+        truth,
+        days,
+        run_backtest(truth, days, stored),
+        sorted({i.day for i in items if i.grade.grade >= Grade.AGREED}),
+        sorted({i.day for i in items}),
+    )
 
 
 def test_outlook_replay_geneva_2021_elevated_then_high_within_two_days(history: Replay) -> None:
@@ -90,12 +94,16 @@ def test_outlook_replay_geneva_2021_elevated_then_high_within_two_days(history: 
     assert geneva.lead["high"] >= 14  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("name", "first", "last"), [
-    ("Geneva", date(2021, 4, 13), date(2021, 5, 23)),
-    ("Anchorage", date(2025, 2, 12), date(2025, 8, 7)),
-])
-def test_outlook_replay_never_high_before_the_announcement(history: Replay, name: str,
-                                                           first: date, last: date) -> None:
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        ("Geneva", date(2021, 4, 13), date(2021, 5, 23)),
+        ("Anchorage", date(2025, 2, 12), date(2025, 8, 7)),
+    ],
+)
+def test_outlook_replay_never_high_before_the_announcement(
+    history: Replay, name: str, first: date, last: date
+) -> None:
     """Between the first precursor and the announcement no day reads high."""
     span = [d for d in history.days if first <= d.day <= last]
     assert span, name

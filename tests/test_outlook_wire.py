@@ -16,8 +16,11 @@ START = date(2025, 11, 1)
 # about, hoped for, recalled and refused, but never set.
 WIRE: list[tuple[int, str, str]] = [
     (1, "summit_planning", "No rush for a Putin-Trump meeting, Kremlin spokesman says"),
-    (3, "summit_planning", "Budapest ready to host the Russia-US summit once the sides are ready"
-        " — Hungarian minister"),
+    (
+        3,
+        "summit_planning",
+        "Budapest ready to host the Russia-US summit once the sides are ready — Hungarian minister",
+    ),
     (5, "summit_planning", "Conditions for a new Putin-Trump meeting have not matured — diplomat"),
     (6, "summit_planning", "Putin and Trump could meet in Budapest if talks on Ukraine advance"),
     (9, "envoy_visit", "US envoy Witkoff arrives in Moscow for talks — Kremlin"),
@@ -32,8 +35,11 @@ WIRE: list[tuple[int, str, str]] = [
     (30, "arms_control", "Moscow awaits a US answer on keeping New START limits for a year"),
     (38, "summit_planning", "Kremlin: a Putin-Trump meeting is possible but needs preparation"),
     (45, "envoy_visit", "Dmitriev holds talks with Witkoff in Miami"),
-    (52, "neutral_venue_meeting", "Trilateral security talks of Russia, the US and Ukraine open in"
-         " Abu Dhabi"),
+    (
+        52,
+        "neutral_venue_meeting",
+        "Trilateral security talks of Russia, the US and Ukraine open in Abu Dhabi",
+    ),
     (53, "neutral_venue_meeting", "Abu Dhabi talks end; next round expected in February"),
     (60, "summit_planning", "Putin and Trump met in Anchorage last August; no new date discussed"),
     (66, "arms_control", "New START expires; Moscow and Washington to keep talking — diplomat"),
@@ -51,8 +57,14 @@ def test_outlook_wire_long_track_without_a_date_never_reads_high() -> None:
     """A wire of envoy visits, rounds in third cities and summit talk: never high, mostly
     watch, quiet in its lulls."""
     items = [
-        evidence_of(n, "wire", "", title, START + timedelta(days=offset),
-                    [{"type": kind, "sentences": [title]}])
+        evidence_of(
+            n,
+            "wire",
+            "",
+            title,
+            START + timedelta(days=offset),
+            [{"type": kind, "sentences": [title]}],
+        )
         for n, (offset, kind, title) in enumerate(WIRE, start=1)
     ]
     days = replay(group(items), START, START + timedelta(days=140), OutlookSettings())
@@ -71,10 +83,19 @@ def test_outlook_wire_announcement_then_cancellation() -> None:
         (4, "leader_call", "Lavrov and Rubio discuss preparing the Budapest summit by phone"),
         (7, "refusal", "Trump says he cancelled the meeting with Putin in Budapest"),
     ]
-    items = [evidence_of(n, "wire", "", title, day + timedelta(days=offset),
-                         [{"type": kind, "sentences": [title]}])
-             for n, (offset, kind, title) in enumerate(script, start=1)]
-    levels = [d.level for d in replay(group(items), day, day + timedelta(days=10),
-                                      OutlookSettings())]
+    items = [
+        evidence_of(
+            n,
+            "wire",
+            "",
+            title,
+            day + timedelta(days=offset),
+            [{"type": kind, "sentences": [title]}],
+        )
+        for n, (offset, kind, title) in enumerate(script, start=1)
+    ]
+    levels = [
+        d.level for d in replay(group(items), day, day + timedelta(days=10), OutlookSettings())
+    ]
     assert levels[:7] == ["high"] * 7
     assert levels[7] == "watch"

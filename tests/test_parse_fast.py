@@ -121,7 +121,8 @@ def test_parse_fast_itunes_summary_is_a_summary() -> None:
     body = rss(
         "<item><guid>1</guid><itunes:summary>Short</itunes:summary>"
         "<description>Long &lt;i&gt;text&lt;/i&gt;</description></item>",
-        itunes, channel="<description>d</description><itunes:summary>s</itunes:summary>",
+        itunes,
+        channel="<description>d</description><itunes:summary>s</itunes:summary>",
     )
     item = both(body).items[0]
     assert (item.summary, item.body) == ("Short", "Long text")

@@ -20,10 +20,21 @@ SUMMIT_TEXT = (
 
 
 def _items(count: int) -> list[object]:
-    lines = [{"id": f"wh-{n}", "title": f"Remarks {n}", "text": "Roads and bridges.",
-              "published": "2021-05-26"} for n in range(count)]
-    lines[0] = {"id": "wh-0", "title": "Statement on the Geneva summit", "text": SUMMIT_TEXT,
-                "published": "2021-05-25"}
+    lines = [
+        {
+            "id": f"wh-{n}",
+            "title": f"Remarks {n}",
+            "text": "Roads and bridges.",
+            "published": "2021-05-26",
+        }
+        for n in range(count)
+    ]
+    lines[0] = {
+        "id": "wh-0",
+        "title": "Statement on the Geneva summit",
+        "text": SUMMIT_TEXT,
+        "published": "2021-05-25",
+    }
     return [item_from_json(json.loads(json.dumps(line))) for line in lines]
 
 
@@ -35,8 +46,9 @@ def test_batch_import_totals_do_not_depend_on_the_batch_size(tmp_path: Path) -> 
     """Five items in batches of two: three batches, five new, the summit item flagged."""
     told: list[int] = []
     with open_store(tmp_path / "m.db") as store:
-        totals = import_items(store, _rules(), "archive", _items(5), NOW, batch=2,
-                              progress=told.append)
+        totals = import_items(
+            store, _rules(), "archive", _items(5), NOW, batch=2, progress=told.append
+        )
         stored = store.query("SELECT count(*) AS n FROM items WHERE origin = 'import'")[0]["n"]
         queued = store.query("SELECT count(*) AS n FROM outbox")[0]["n"]
     assert (totals.new, totals.updated, totals.flagged) == (5, 0, 1)

@@ -19,8 +19,15 @@ ALERTS = AlertsConfig()
 
 def _item(key: str, text: str, published: str | None = "2026-11-26T11:00:00Z") -> ParsedItem:
     return ParsedItem(
-        key=key, key_kind="guid", url=None, title=f"title {text}", published=published,
-        summary="", body=text, lang="en", content_hash=f"hash:{text}",
+        key=key,
+        key_kind="guid",
+        url=None,
+        title=f"title {text}",
+        published=published,
+        summary="",
+        body=text,
+        lang="en",
+        content_hash=f"hash:{text}",
     )
 
 
@@ -68,10 +75,13 @@ def test_decide_rekeyed_items_are_silent_and_enough_of_them_make_a_notice() -> N
     """Content already stored under another key is stored silently; CHURN_NOTICE_MIN of
     them in one batch make one churn notice."""
     items = tuple(_item(f"new-{n}", f"text {n}") for n in range(CHURN_NOTICE_MIN))
-    old = tuple(Lookalike(f"old-{n}", i.content_hash, loose_hash(i), "2026-11-01T00:00:00Z")
-                for n, i in enumerate(items))
-    intent = decide(ItemsState({}, old), Batch("feed", items, alerts=ALERTS),
-                    [FLAGGED] * len(items), NOW)
+    old = tuple(
+        Lookalike(f"old-{n}", i.content_hash, loose_hash(i), "2026-11-01T00:00:00Z")
+        for n, i in enumerate(items)
+    )
+    intent = decide(
+        ItemsState({}, old), Batch("feed", items, alerts=ALERTS), [FLAGGED] * len(items), NOW
+    )
     assert not any(w.alert for w in intent.items)
     assert all(w.flag is not None and w.flag.silent for w in intent.items)
     assert (intent.rekeyed, intent.churn) == (CHURN_NOTICE_MIN, CHURN_NOTICE_MIN)

@@ -25,9 +25,15 @@ SUMMIT_TEXT = (
 
 def test_export_flags_in_every_format_name_the_same_flag(tmp_path: Path) -> None:
     """CSV, JSON and JSON Lines carry the one flagged item; the count says so."""
-    lines = [{"id": "wh-1", "title": "=Statement on the Geneva summit", "text": SUMMIT_TEXT,
-              "published": "2021-05-25"},
-             {"id": "wh-2", "title": "Roads", "text": "Bridges.", "published": "2021-05-26"}]
+    lines = [
+        {
+            "id": "wh-1",
+            "title": "=Statement on the Geneva summit",
+            "text": SUMMIT_TEXT,
+            "published": "2021-05-25",
+        },
+        {"id": "wh-2", "title": "Roads", "text": "Bridges.", "published": "2021-05-26"},
+    ]
     items = [item_from_json(json.loads(json.dumps(line))) for line in lines]
     with open_store(tmp_path / "m.db") as store:
         import_items(store, load_rules(REPO / "config" / "rules.toml"), "archive", items, NOW)

@@ -28,8 +28,12 @@ TRUTH = GroundTruth((Summit("Geneva", announced=date(2021, 5, 25), held=date(202
 
 def _fill(store: Store) -> None:
     lines = [
-        {"id": "wh-1", "title": "Statement on the Geneva summit", "text": SUMMIT_TEXT,
-         "published": "2021-05-25"},
+        {
+            "id": "wh-1",
+            "title": "Statement on the Geneva summit",
+            "text": SUMMIT_TEXT,
+            "published": "2021-05-25",
+        },
         {"id": "wh-2", "title": "Remarks on roads", "text": "Bridges.", "published": "2021-06-20"},
     ]
     items = [item_from_json(json.loads(json.dumps(line))) for line in lines]

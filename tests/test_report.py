@@ -31,23 +31,48 @@ def report_item(title: str = EVIL_TITLE, url: str | None = "javascript:alert(3)"
     document = f"{title}\n\nBoth sides confirmed the <b>summit</b> date in Geneva."
     start = document.index("summit</b> date")
     return ReportItem(
-        item_id=7, feed="white<house>", url=url, title=title, published="2025-08-08T00:00:00Z",
-        first_seen="2025-08-08T10:00:00Z", score=2.0, status="new",
-        signal_types=("summit_planning",), document=document,
-        signals=(Signal("summit_planning", "rule<x>", 1.0, ("summit <date>",),
-                        ((start, start + 15),), ("sentence <i>",)),),
+        item_id=7,
+        feed="white<house>",
+        url=url,
+        title=title,
+        published="2025-08-08T00:00:00Z",
+        first_seen="2025-08-08T10:00:00Z",
+        score=2.0,
+        status="new",
+        signal_types=("summit_planning",),
+        document=document,
+        signals=(
+            Signal(
+                "summit_planning",
+                "rule<x>",
+                1.0,
+                ("summit <date>",),
+                ((start, start + 15),),
+                ("sentence <i>",),
+            ),
+        ),
     )
 
 
 def report_html(items: list[ReportItem]) -> str:
     signal = {"type": "summit_planning", "sentences": [EVIL_TITLE]}
-    events = [Event(1, (evidence_of(7, "white<house>", "us", EVIL_TITLE, date(2025, 8, 8),
-                                    [signal]),))]
+    events = [
+        Event(1, (evidence_of(7, "white<house>", "us", EVIL_TITLE, date(2025, 8, 8), [signal]),))
+    ]
     settings = OutlookSettings()
     series = replay(events, date(2025, 7, 1), date(2025, 8, 10), settings)
     outlook = compute_outlook(events, date(2025, 8, 10), settings)
-    return render_report(ReportData(datetime(2025, 8, 10, tzinfo=UTC), date(2025, 7, 1),
-                                    date(2025, 8, 10), outlook, series, items, events))
+    return render_report(
+        ReportData(
+            datetime(2025, 8, 10, tzinfo=UTC),
+            date(2025, 7, 1),
+            date(2025, 8, 10),
+            outlook,
+            series,
+            items,
+            events,
+        )
+    )
 
 
 def test_report_escapes_markup_in_feed_text() -> None:
@@ -66,8 +91,9 @@ def test_report_drops_non_http_links() -> None:
     """javascript: links are not rendered as links at all; http(s) ones are."""
     assert "javascript:" not in report_html([report_item()])
     html = report_html([report_item(url="https://www.whitehouse.gov/a?b=1&c=<2>")])
-    assert "href='https://www.whitehouse.gov/a?b=1&amp;c=&lt;2&gt;'" in html or \
-        "href=" not in html  # safe_link may refuse characters it deems unsafe
+    assert (
+        "href='https://www.whitehouse.gov/a?b=1&amp;c=&lt;2&gt;'" in html or "href=" not in html
+    )  # safe_link may refuse characters it deems unsafe
 
 
 def test_report_has_no_external_resources() -> None:
@@ -81,14 +107,15 @@ def test_report_has_no_external_resources() -> None:
     tags = re.findall(r"<[a-zA-Z][^>]*>", html)
     assert not [t for t in tags if re.search(r"\s(src|srcset|background)\s*=", t, re.I)]
     assert [t for t in tags if "href" in t and "href='#" not in t] == [
-        f"<a href='{link}' rel='noopener noreferrer nofollow'>"]
+        f"<a href='{link}' rel='noopener noreferrer nofollow'>"
+    ]
     assert "<a href='#item-7'>" in html  # events link to their items within the page
 
 
 def test_report_chart_has_level_bands_and_bars() -> None:
     """The timeline SVG holds one band per level, a bar per day reported, and the score line."""
     html = report_html([report_item()])
-    svg = html[html.index("<svg"): html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     for level in ("quiet", "watch", "elevated", "high"):
         assert f"class=band>{level}</text>" in svg
     assert "2025-08-08 contact: 1 item(s)" in svg
@@ -134,13 +161,27 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 
 def screenshot(page: Path, png: Path, profile: Path) -> None:
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", f"--screenshot={png}",
-        "--window-size=1200,1600", page.as_uri(),
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        "--window-size=1200,1600",
+        page.as_uri(),
     ]
-    subprocess.run(command, check=True, capture_output=True, timeout=90,
-                   env={"HOME": str(profile), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        command,
+        check=True,
+        capture_output=True,
+        timeout=90,
+        env={"HOME": str(profile), "PATH": "/usr/bin:/bin"},
+    )
     assert png.exists(), shutil.which("chromium")
 
 

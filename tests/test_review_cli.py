@@ -44,8 +44,17 @@ def test_review_flagged_newest_first_with_json_fields(db: Path) -> None:
     """flagged --json lists every flagged item newest first with the documented fields."""
     rows = flagged_json(db)
     assert [r["id"] for r in rows] == [6, 5, 4, 3, 2, 1]
-    assert {"id", "feed", "url", "title", "published", "first_seen", "score", "signals",
-            "status"} <= set(rows[0])
+    assert {
+        "id",
+        "feed",
+        "url",
+        "title",
+        "published",
+        "first_seen",
+        "score",
+        "signals",
+        "status",
+    } <= set(rows[0])
     assert rows[1]["status"] == "reviewed"
     assert rows[-1]["signals"][0]["type"] == "leader_call"  # type: ignore[index]
 
@@ -72,15 +81,15 @@ def test_review_flagged_plain_lines(db: Path) -> None:
     result = invoke(db, ["flagged"])
     lines = result.stdout.splitlines()
     assert len(lines) == 7
-    assert lines[0].split() == ["ID", "TIME", "FEED", "SCORE", "SIGNALS",
-                                                    "STATUS", "TITLE"]
+    assert lines[0].split() == ["ID", "TIME", "FEED", "SCORE", "SIGNALS", "STATUS", "TITLE"]
     assert lines[-1].split()[0] == "1"
     assert "leader_call,summit_planning" in lines[-1]
     assert "Readout of the President" in lines[-1]
 
 
-@pytest.mark.parametrize("payload", ["' OR 1=1 --", '"; DROP TABLE items; --', "%", "_",
-                                     "\\", "NOT", '"', "*"])
+@pytest.mark.parametrize(
+    "payload", ["' OR 1=1 --", '"; DROP TABLE items; --', "%", "_", "\\", "NOT", '"', "*"]
+)
 @pytest.mark.parametrize("option", ["--signal", "--feed", "--search"])
 def test_review_flagged_injection_is_literal(db: Path, option: str, payload: str) -> None:
     """SQL and LIKE metacharacters in a filter match literally and leave the schema intact:
@@ -99,8 +108,13 @@ def test_review_flagged_injection_is_literal(db: Path, option: str, payload: str
 def test_review_flagged_like_wildcards_match_literally(tmp_path: Path) -> None:
     """A title holding % and _ is found by searching for exactly those characters."""
     path = tmp_path / "m.db"
-    build_db(path, [Row("100% sure_thing", "x", signals=[Sig("leader_call", ("x",))]),
-                    Row("100 percent sure thing", "x", signals=[Sig("leader_call", ("x",))])])
+    build_db(
+        path,
+        [
+            Row("100% sure_thing", "x", signals=[Sig("leader_call", ("x",))]),
+            Row("100 percent sure thing", "x", signals=[Sig("leader_call", ("x",))]),
+        ],
+    )
     assert [r["id"] for r in flagged_json(path, "--search", "100%")] == [1]
     assert [r["id"] for r in flagged_json(path, "--search", "e_t")] == [1]
 
@@ -114,9 +128,12 @@ def test_review_flagged_injection_in_number_options_is_refused(db: Path) -> None
 
 def test_review_hostile_titles_never_reach_output(db: Path) -> None:
     """Escape sequences and bidi overrides in feed text are stripped from every command."""
-    outputs = [invoke(db, ["flagged"]).stdout, invoke(db, ["show", "6"]).stdout,
-               invoke(db, ["show", "6", "--color"]).stdout.replace("\x1b[", "CSI"),
-               invoke(db, ["events", "show", "5"]).stdout]
+    outputs = [
+        invoke(db, ["flagged"]).stdout,
+        invoke(db, ["show", "6"]).stdout,
+        invoke(db, ["show", "6", "--color"]).stdout.replace("\x1b[", "CSI"),
+        invoke(db, ["events", "show", "5"]).stdout,
+    ]
     for out in [*outputs, invoke(db, ["outlook", "--as-of", "2025-08-10"]).stdout]:
         for char in HOSTILE:
             assert char not in out, (char, out)
@@ -128,8 +145,10 @@ def test_review_show_highlights_plain_when_piped(db: Path) -> None:
     result = invoke(db, ["show", "1"])
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
-    assert "agreed that their teams will prepare a summit meeting in Geneva on August 16" \
+    assert (
+        "agreed that their teams will prepare a summit meeting in Geneva on August 16"
         in result.stdout
+    )
     assert "Evidence:" in result.stdout
     assert "summit_planning" in result.stdout
 
@@ -152,9 +171,13 @@ def test_review_show_colour_marks_each_span(db: Path) -> None:
 def test_review_show_uses_matched_revision(tmp_path: Path) -> None:
     """When the flag was computed on an earlier revision, its spans highlight that text."""
     path = tmp_path / "m.db"
-    row = Row("Talks held", "Ryabkov met the delegation in Geneva.",
-              revisions=[("Talks planned", "Ryabkov will meet the US delegation in Geneva.")],
-              matched_revision=0, signals=[Sig("neutral_venue_meeting", ("US delegation",))])
+    row = Row(
+        "Talks held",
+        "Ryabkov met the delegation in Geneva.",
+        revisions=[("Talks planned", "Ryabkov will meet the US delegation in Geneva.")],
+        matched_revision=0,
+        signals=[Sig("neutral_venue_meeting", ("US delegation",))],
+    )
     build_db(path, [row])
     out = invoke(path, ["show", "1", "--color"]).stdout
     assert "matched revision replaced" in out
@@ -175,8 +198,9 @@ def test_review_show_deliveries_and_missing_item(db: Path) -> None:
     assert "no item with id 999" in missing.stderr
 
 
-def test_review_actions_update_status_and_history(db: Path, monkeypatch: pytest.MonkeyPatch
-                                                  ) -> None:
+def test_review_actions_update_status_and_history(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ack, dismiss, escalate and note record user, time and note; statuses follow."""
     monkeypatch.setenv("USER", "alice")
     assert invoke(db, ["ack", "1", "2"]).stdout.strip() == "acknowledged 2 item(s)"
@@ -184,12 +208,19 @@ def test_review_actions_update_status_and_history(db: Path, monkeypatch: pytest.
     assert invoke(db, ["escalate", "6", "--note", "check"]).exit_code == 0
     assert invoke(db, ["note", "1", "called desk"]).exit_code == 0
     statuses = {r["id"]: r["status"] for r in flagged_json(db)}
-    assert statuses == {1: "reviewed", 2: "reviewed", 3: "dismissed", 4: "new", 5: "reviewed",
-                        6: "escalated"}
+    assert statuses == {
+        1: "reviewed",
+        2: "reviewed",
+        3: "dismissed",
+        4: "new",
+        5: "reviewed",
+        6: "escalated",
+    }
     item = json.loads(invoke(db, ["show", "1", "--json"]).stdout)
     assert [(h["action"], h["note"], h["user"], h["at"]) for h in item["history"]] == [
         ("ack", None, "alice", "2025-08-10T12:00:00Z"),
-        ("note", "called desk", "alice", "2025-08-10T12:00:00Z")]
+        ("note", "called desk", "alice", "2025-08-10T12:00:00Z"),
+    ]
     assert item["flag"]["status_by"] == "alice"
     assert "dismiss   by alice  third-country talks" in invoke(db, ["show", "3"]).stdout
 
@@ -227,8 +258,14 @@ def test_review_show_colours_on_a_real_terminal(db: Path) -> None:
     """Without --color, show highlights in colour when stdout is a terminal (a pty)."""
     primary, secondary = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-c", SHOW_ON_TTY, str(db)], cwd=REPO,
-                              stdout=secondary, stderr=subprocess.PIPE, timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", SHOW_ON_TTY, str(db)],
+            cwd=REPO,
+            stdout=secondary,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
         os.close(secondary)
         out = _read_all(primary)
     finally:

@@ -18,8 +18,14 @@ from tests.review_fixtures import Row, Sig, build_db, invoke, realistic_rows
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "monitor.db"
     rows = realistic_rows()
-    rows.append(Row("=HYPERLINK(\"http://evil\")", "x", first_seen="2025-08-09T00:00:00Z",
-                    signals=[Sig("leader_call", ("x",))]))
+    rows.append(
+        Row(
+            '=HYPERLINK("http://evil")',
+            "x",
+            first_seen="2025-08-09T00:00:00Z",
+            signals=[Sig("leader_call", ("x",))],
+        )
+    )
     build_db(path, rows)
     return path
 
@@ -59,7 +65,7 @@ def test_review_export_csv_round_trips(db: Path) -> None:
 def test_review_export_csv_neutralises_formulas(db: Path) -> None:
     """A title a spreadsheet would run as a formula is exported with a leading apostrophe."""
     rows = list(csv.DictReader(io.StringIO(export(db, "--format", "csv"))))
-    assert rows[-1]["title"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[-1]["title"] == '\'=HYPERLINK("http://evil")'
 
 
 def test_review_export_filters_and_output_file(db: Path, tmp_path: Path) -> None:
@@ -73,8 +79,15 @@ def test_review_export_filters_and_output_file(db: Path, tmp_path: Path) -> None
 
 def test_review_import_line_becomes_parsed_item() -> None:
     """id is the key, text the body, summary empty, hash like the parser's, date normalised."""
-    item = item_from_json({"id": "kremlin-1", "url": "http://en.kremlin.ru/x", "title": " T ",
-                           "text": "Body\x1b[2J text", "published": "2021-06-16"})
+    item = item_from_json(
+        {
+            "id": "kremlin-1",
+            "url": "http://en.kremlin.ru/x",
+            "title": " T ",
+            "text": "Body\x1b[2J text",
+            "published": "2021-06-16",
+        }
+    )
     assert (item.key, item.key_kind, item.url) == ("kremlin-1", "guid", "http://en.kremlin.ru/x")
     assert (item.title, item.body, item.summary) == ("T", "Body text", "")
     assert item.published == "2021-06-16T00:00:00Z"
@@ -84,12 +97,19 @@ def test_review_import_line_becomes_parsed_item() -> None:
 
 def test_review_import_key_falls_back_to_url_then_hash() -> None:
     """Without id the normalised link is the key; without a link, a hash of title and date."""
-    by_url = item_from_json({"url": "HTTPS://WWW.WhiteHouse.gov/a#frag", "title": "t",
-                             "text": "", "published": "2021-06-16T10:00:00+02:00"})
+    by_url = item_from_json(
+        {
+            "url": "HTTPS://WWW.WhiteHouse.gov/a#frag",
+            "title": "t",
+            "text": "",
+            "published": "2021-06-16T10:00:00+02:00",
+        }
+    )
     assert (by_url.key, by_url.key_kind) == ("https://www.whitehouse.gov/a", "link")
     assert by_url.published == "2021-06-16T08:00:00Z"
-    by_hash = item_from_json({"url": "javascript:alert(1)", "title": "t", "text": "",
-                              "published": "2021-06-16"})
+    by_hash = item_from_json(
+        {"url": "javascript:alert(1)", "title": "t", "text": "", "published": "2021-06-16"}
+    )
     assert by_hash.key_kind == "hash"
     assert by_hash.url is None
 

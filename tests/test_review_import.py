@@ -41,14 +41,29 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 def test_review_import_flags_silently_and_reports_bad_lines(tmp_path: Path, rules: Any) -> None:
     """Good lines are stored and matched under the feed, bad ones named, nothing alerts."""
-    source = write_lines(tmp_path / "a.jsonl", [
-        json.dumps({"id": "wh-1", "url": "https://www.whitehouse.gov/1", "title":
-                    "Statement by Press Secretary on the Geneva summit", "text": SUMMIT_TEXT,
-                    "published": "2021-05-25"}),
-        "{broken",
-        json.dumps({"id": "wh-2", "title": "Remarks on infrastructure", "text": "Roads.",
-                    "published": "2021-05-26"}),
-    ])
+    source = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            json.dumps(
+                {
+                    "id": "wh-1",
+                    "url": "https://www.whitehouse.gov/1",
+                    "title": "Statement by Press Secretary on the Geneva summit",
+                    "text": SUMMIT_TEXT,
+                    "published": "2021-05-25",
+                }
+            ),
+            "{broken",
+            json.dumps(
+                {
+                    "id": "wh-2",
+                    "title": "Remarks on infrastructure",
+                    "text": "Roads.",
+                    "published": "2021-05-26",
+                }
+            ),
+        ],
+    )
     db = tmp_path / "m.db"
     result = invoke(db, ["import", str(source), "--feed", "archive"], IMPORT_NOW, rules)
     assert result.exit_code == 1, result.output  # a rejected line fails the import
@@ -58,11 +73,11 @@ def test_review_import_flags_silently_and_reports_bad_lines(tmp_path: Path, rule
     with open_store(db) as store:
         items = store.query("SELECT feed, origin, published FROM items ORDER BY id")
         outbox = store.query("SELECT count(*) AS n FROM outbox")[0]["n"]
-    assert items[0] == {"feed": "archive", "origin": "import",
-                        "published": "2021-05-25T00:00:00Z"}
+    assert items[0] == {"feed": "archive", "origin": "import", "published": "2021-05-25T00:00:00Z"}
     assert outbox == 0
-    flagged = json.loads(invoke(db, ["flagged", "--json", "--since", "2021-05-25"],
-                                IMPORT_NOW).stdout)
+    flagged = json.loads(
+        invoke(db, ["flagged", "--json", "--since", "2021-05-25"], IMPORT_NOW).stdout
+    )
     assert [f["title"] for f in flagged] == ["Statement by Press Secretary on the Geneva summit"]
 
 
@@ -106,7 +121,9 @@ def test_review_import_replay_equals_polling(tmp_path: Path, rules: Any) -> None
         with open_store(path) as store:
             ensure_events(store, IMPORT_NOW)
             events = load_events(store)
-        series[path] = [(d.day, d.level, d.score) for d in
-                        replay(events, date(2021, 12, 1), date(2022, 1, 31), OutlookSettings())]
+        series[path] = [
+            (d.day, d.level, d.score)
+            for d in replay(events, date(2021, 12, 1), date(2022, 1, 31), OutlookSettings())
+        ]
     assert series[polled] == series[imported]
     assert {level for _, level, _ in series[polled]} - {"quiet"}, "the period holds signals"

@@ -101,9 +101,15 @@ def test_review_outlook_places_items_flagged_before_events_existed(db: Path) -> 
         assert ensure_events(store, datetime(2025, 8, 10, tzinfo=UTC)) == 0
 
 
-@pytest.mark.parametrize("args", [["--from", "2025-08-01"], ["--as-of", "10/08/2025"],
-                                  ["--window", "36h"], ["--from", "2025-08-02", "--to",
-                                                        "2025-08-01"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--from", "2025-08-01"],
+        ["--as-of", "10/08/2025"],
+        ["--window", "36h"],
+        ["--from", "2025-08-02", "--to", "2025-08-01"],
+    ],
+)
 def test_review_outlook_bad_arguments_are_usage_errors(db: Path, args: list[str]) -> None:
     """Half a range, a bad date, a window that is not whole days, or a reversed range: exit 2."""
     assert invoke(db, ["outlook", *args]).exit_code == 2

@@ -12,8 +12,18 @@ import pytest
 from tests.conftest import REPO
 from tests.review_fixtures import build_db, realistic_rows
 
-REVIEW_COMMANDS = ("flagged", "show", "ack", "dismiss", "escalate", "note", "export", "import",
-                   "outlook", "report")
+REVIEW_COMMANDS = (
+    "flagged",
+    "show",
+    "ack",
+    "dismiss",
+    "escalate",
+    "note",
+    "export",
+    "import",
+    "outlook",
+    "report",
+)
 
 
 def root_cli() -> object:
@@ -28,19 +38,30 @@ def root_cli() -> object:
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "monitor.toml"
     rules = (REPO / "config" / "rules.toml").as_posix()
-    path.write_text(f'[storage]\npath = "monitor.db"\n\n[signals]\nrules = "{rules}"\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[storage]\npath = "monitor.db"\n\n[signals]\nrules = "{rules}"\n', encoding="utf-8"
+    )
     path.chmod(0o600)
     build_db(tmp_path / "monitor.db", realistic_rows())
     return path
 
 
 def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"MONITOR_NOW": "2025-08-10T12:00:00Z", "USER": "carol", "PATH": "/usr/bin:/bin",
-           "HOME": str(config.parent)}
-    return subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    env = {
+        "MONITOR_NOW": "2025-08-10T12:00:00Z",
+        "USER": "carol",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(config.parent),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_review_root_cli_registers_every_command() -> None:

@@ -65,7 +65,7 @@ LINKS = [
     "vbscript:msgbox(1)",
     "https://en.kremlin.ru/events/president/news/1",
     "http://evil.example/\\@ok",
-    "https://ok.example/?q=<x>&y=\"z\"",
+    'https://ok.example/?q=<x>&y="z"',
     None,
 ]
 BODY_EXTRA = (
@@ -259,8 +259,18 @@ def _poison_database(db: Path) -> None:
         conn.execute("UPDATE items SET url = ? WHERE id = 2", (f"http://ok.example/{RAW}",))
         conn.execute("UPDATE feeds SET last_error = ?, last_error_kind = ?", (RAW, RAW[:8]))
         conn.execute("UPDATE outbox SET last_error = ?", (RAW,))
-        signals = json.dumps([{"type": f"leader_call{RAW}", "rule": RAW, "weight": 1.5,
-                               "terms": [RAW], "spans": [[0, 4]], "sentences": [RAW]}])
+        signals = json.dumps(
+            [
+                {
+                    "type": f"leader_call{RAW}",
+                    "rule": RAW,
+                    "weight": 1.5,
+                    "terms": [RAW],
+                    "spans": [[0, 4]],
+                    "sentences": [RAW],
+                }
+            ]
+        )
         conn.execute("UPDATE flags SET signals = ?", (signals,))
         conn.execute("INSERT INTO review_events (item_id, action, note, user, at) "
                      "VALUES (1, 'note', ?, ?, '2026-11-26T12:00:00Z')", (RAW, RAW))  # fmt: skip

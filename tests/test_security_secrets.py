@@ -68,8 +68,13 @@ timeout = "3s"
 
 
 def _import(folder: Path, config: Path, env: dict[str, str], tag: str) -> bytes:
-    item = {"id": f"urn:secret:{tag}", "title": f"{FLAGGED_TITLE} {tag}",
-            "text": f"{FLAGGED_BODY} {tag}", "published": "2026-11-26T11:30:00Z", "lang": "en"}
+    item = {
+        "id": f"urn:secret:{tag}",
+        "title": f"{FLAGGED_TITLE} {tag}",
+        "text": f"{FLAGGED_BODY} {tag}",
+        "published": "2026-11-26T11:30:00Z",
+        "lang": "en",
+    }
     source = folder / f"{tag}.jsonl"
     source.write_text(jsonl([item]))
     done = monitor(config, "-v", "import", "--alert", "--feed", "news", str(source), env=env)
@@ -92,10 +97,12 @@ def _outputs(done: subprocess.CompletedProcess[bytes]) -> bytes:
 
 def test_security_secrets_never_leak(tmp_path: Path) -> None:
     """No secret in any log line, output, stored text, config dump or received alert."""
-    with SmtpServer(credentials=("monitor", PASSWORD)) as smtp, WebhookReceiver(
-        secret=WEBHOOK_SECRET
-    ) as good, WebhookReceiver(default=Reply(status=500, body=b"receiver broke")) as bad, _server(
-    ) as server:
+    with (
+        SmtpServer(credentials=("monitor", PASSWORD)) as smtp,
+        WebhookReceiver(secret=WEBHOOK_SECRET) as good,
+        WebhookReceiver(default=Reply(status=500, body=b"receiver broke")) as bad,
+        _server() as server,
+    ):
         env = {
             "MONITOR_SMTP_PASSWORD": PASSWORD,
             "MONITOR_WEBHOOK_SECRET": WEBHOOK_SECRET,

@@ -8,19 +8,40 @@ import pytest
 from monitor.signals.backtrack import backtracking_problem
 
 REFUSED = [
-    r"(a+)+", r"(?:a+)+", r"(a{1,11})+", r"a{2,10}(b+)+", r"(\w+-)+", r"(?:\w+\s)*\w+",
-    r"(?=a+)+", r"(?>a+)+",  # nested unbounded repeats
-    r"(a|ab)*", r"(?:x|x)+",  # alternatives that start alike
-    r"\s+\s*", r"\s*\s+?", r"(a|b)*c*", r"a*[A]+", r"[ab]+[b]+", r"[^a]+b+",
-    r"(?i:a)+(?i:a)+", r"(?:ab|cd)+(?:ab)*",  # adjacent repeats that start alike
+    r"(a+)+",
+    r"(?:a+)+",
+    r"(a{1,11})+",
+    r"a{2,10}(b+)+",
+    r"(\w+-)+",
+    r"(?:\w+\s)*\w+",
+    r"(?=a+)+",
+    r"(?>a+)+",  # nested unbounded repeats
+    r"(a|ab)*",
+    r"(?:x|x)+",  # alternatives that start alike
+    r"\s+\s*",
+    r"\s*\s+?",
+    r"(a|b)*c*",
+    r"a*[A]+",
+    r"[ab]+[b]+",
+    r"[^a]+b+",
+    r"(?i:a)+(?i:a)+",
+    r"(?:ab|cd)+(?:ab)*",  # adjacent repeats that start alike
 ]
 ACCEPTED = [
     r"(a++)+",  # a possessive repeat does not backtrack
     r"(a{1,10})+",  # ten or fewer is bounded
     r"(ab|ac)*",  # the common start moves in front of the alternation
-    r"(?:a|b)*x", r"(a|[bc])+", r"(a|\d)+",  # single characters become one set
-    r"\s+x\s*", r"(?x) a + b *", r"(a)+", r"((a)|b)+", r"(?P<n>a)(?P=n)+",
-    r"new start(?: treaty)?", r"(?:talks|meeting)s? with", r"путин\w{0,3}",
+    r"(?:a|b)*x",
+    r"(a|[bc])+",
+    r"(a|\d)+",  # single characters become one set
+    r"\s+x\s*",
+    r"(?x) a + b *",
+    r"(a)+",
+    r"((a)|b)+",
+    r"(?P<n>a)(?P=n)+",
+    r"new start(?: treaty)?",
+    r"(?:talks|meeting)s? with",
+    r"путин\w{0,3}",
 ]
 
 

@@ -59,8 +59,14 @@ def test_commands_score_json_one_line_per_item_in_order() -> None:
 
 def test_commands_score_bad_line_named_rest_scored_exit_1() -> None:
     """A bad line is reported with its number on stderr; the others are still scored."""
-    data = json.dumps(ITEMS[0]) + "\n{not json\n" + json.dumps({"id": 3, "text": 5}) + "\n" \
-        + json.dumps(ITEMS[1]) + "\n"
+    data = (
+        json.dumps(ITEMS[0])
+        + "\n{not json\n"
+        + json.dumps({"id": 3, "text": 5})
+        + "\n"
+        + json.dumps(ITEMS[1])
+        + "\n"
+    )
     result = CliRunner().invoke(make_cli(), ["score", "--json"], input=data)
     assert result.exit_code == 1
     assert "line 2:" in result.stderr
@@ -80,9 +86,11 @@ def test_commands_score_human_output_strips_controls() -> None:
 
 def test_commands_eval_prints_figures_and_errors(tmp_path: Path) -> None:
     """`eval` prints precision/recall/F1 overall, per language and type, then FP and FN."""
-    rows = [dict(ITEMS[0], label=1, signal="leader_call", lang="en"),
-            dict(ITEMS[1], label=1, signal="summit_planning"),
-            {"id": "c", "title": "", "text": "Biden spoke with Putin.", "label": 0, "lang": "ru"}]
+    rows = [
+        dict(ITEMS[0], label=1, signal="leader_call", lang="en"),
+        dict(ITEMS[1], label=1, signal="summit_planning"),
+        {"id": "c", "title": "", "text": "Biden spoke with Putin.", "label": 0, "lang": "ru"},
+    ]
     path = tmp_path / "labelled.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     result = CliRunner().invoke(make_cli(), ["eval", str(path)])
@@ -104,8 +112,9 @@ def test_commands_rules_test_explains_hits_and_near_misses() -> None:
     assert "not flagged" in result.output
     assert "venue" in result.output
     assert "no us side" in result.output
-    result = CliRunner().invoke(make_cli(), ["rules", "test", "Biden spoke with Putin.",
-                                             "--title", "Readout"])
+    result = CliRunner().invoke(
+        make_cli(), ["rules", "test", "Biden spoke with Putin.", "--title", "Readout"]
+    )
     assert "FLAGGED" in result.output
     assert "leader_call via rule call" in result.output
 
@@ -128,13 +137,19 @@ def test_commands_eval_stream_figures_with_and_without_borderline(tmp_path: Path
     """`eval --stream` prints precision and recall with and without borderline items,
     off-topic flags per 1,000 items, misses by signal type, one line per error."""
     call = "Biden spoke with Putin."
-    rows = [{"id": "hit", "title": "Call", "text": call, "label": 1, "signal": "leader_call"},
-            {"id": "miss", "title": "Weather", "text": "Sunny.", "label": 1,
-             "signal": "summit_planning"},
-            {"id": "noise", "title": "Other", "text": call, "label": 0},
-            {"id": "edge", "title": "Edge", "text": call, "label": 0, "borderline": True},
-            *({"id": f"n{i}", "title": "Routine", "text": "Rain.", "label": 0}
-              for i in range(6))]
+    rows = [
+        {"id": "hit", "title": "Call", "text": call, "label": 1, "signal": "leader_call"},
+        {
+            "id": "miss",
+            "title": "Weather",
+            "text": "Sunny.",
+            "label": 1,
+            "signal": "summit_planning",
+        },
+        {"id": "noise", "title": "Other", "text": call, "label": 0},
+        {"id": "edge", "title": "Edge", "text": call, "label": 0, "borderline": True},
+        *({"id": f"n{i}", "title": "Routine", "text": "Rain.", "label": 0} for i in range(6)),
+    ]
     path = tmp_path / "stream.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     result = CliRunner().invoke(make_cli(), ["eval", "--stream", str(path)])
@@ -143,8 +158,9 @@ def test_commands_eval_stream_figures_with_and_without_borderline(tmp_path: Path
     assert "10 items (2 labelled 1, 1 borderline)" in out
     assert "with borderline items        precision 0.333  recall 0.500" in out
     assert "without borderline items     precision 0.500  recall 0.500" in out
-    assert "off-topic flags: 1 of 10 items (100.0 per 1,000); flags on borderline " \
-           "negatives: 1" in out
+    assert (
+        "off-topic flags: 1 of 10 items (100.0 per 1,000); flags on borderline negatives: 1" in out
+    )
     assert "summit_planning            1 of 1 missed" in out
     assert "* noise  -  score" in out
     assert "[call]  Other" in out
@@ -163,5 +179,7 @@ def test_commands_rules_check_counts_actors_by_side() -> None:
     rules = Path(__file__).resolve().parent / "fixtures" / "signals" / "sides_rules.toml"
     result = CliRunner().invoke(make_cli(rules), ["rules", "check"])
     assert result.exit_code == 0, result.output
-    assert "actors by side (canonical names): both 1, ru 2, speaker 1, third 1, us 2; " \
-           "2 places" in result.output
+    assert (
+        "actors by side (canonical names): both 1, ru 2, speaker 1, third 1, us 2; "
+        "2 places" in result.output
+    )

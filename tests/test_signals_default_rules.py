@@ -42,10 +42,11 @@ HEADLINES = [
     ("Moscow stands by what was agreed at the Alaska summit — MFA", "summit_planning"),
     ("Orban expects a Russia-US summit in Budapest next year", "summit_planning"),
     ("Preparations for a Putin-Trump meeting have not started, Kremlin says", "summit_planning"),
-    ("Russian, American and Ukrainian delegations to meet again in Abu Dhabi",
-     "neutral_venue_meeting"),
-    ("Plan to hold the next trilateral round in Abu Dhabi has US backing",
-     "neutral_venue_meeting"),
+    (
+        "Russian, American and Ukrainian delegations to meet again in Abu Dhabi",
+        "neutral_venue_meeting",
+    ),
+    ("Plan to hold the next trilateral round in Abu Dhabi has US backing", "neutral_venue_meeting"),
     ("Trump calls off planned summit with Putin", "refusal"),
     ("Trump invites Putin to the White House", "summit_planning"),
 ]
@@ -53,15 +54,16 @@ HEADLINES = [
 HEADLINES_RU = [
     ("Песков: Путин и Трамп могут созвониться в ближайшее время", "leader_call"),
     ("Уиткофф и Кушнер прилетели в Москву на переговоры", "envoy_visit"),
-    ("Дмитриев прибыл в Вашингтон для встречи с представителями администрации",
-     "envoy_visit"),
+    ("Дмитриев прибыл в Вашингтон для встречи с представителями администрации", "envoy_visit"),
     ("Россия и США продолжат консультации по работе посольств", "envoy_visit"),
     ("Рябков: Москва ждет ответа Вашингтона по инициативе о ДСНВ", "arms_control"),
     ("Лавров и Рубио обсудили по телефону подготовку саммита", "leader_call"),
     ("Ушаков: встреча Путина и Трампа пока не готовится", "summit_planning"),
     ("В Кремле рассказали о подготовке российско-американского саммита", "summit_planning"),
-    ("Захарова: Москва ждет от Вашингтона разъяснений по ядерным испытаниям",
-     "strategic_stability"),
+    (
+        "Захарова: Москва ждет от Вашингтона разъяснений по ядерным испытаниям",
+        "strategic_stability",
+    ),
     ("Путин обсудил с американским спецпосланником пути урегулирования", "envoy_visit"),
     ("Трамп пообещал, что поговорит с Путиным на следующей неделе", "leader_call"),
     ("Кремль пока не получил ответа от США на свои предложения", "envoy_visit"),
@@ -69,31 +71,45 @@ HEADLINES_RU = [
 
 # Releases: whole sentences, sometimes with the voice of the text as one side.
 RELEASES = [
-    ("Readout of the President's Call with President Putin",
-     "The President spoke today with President Vladimir Putin of Russia.", "leader_call"),
-    ("Telephone conversation with US President",
-     "Vladimir Putin had a telephone conversation with President of the United States.",
-     "leader_call"),
+    (
+        "Readout of the President's Call with President Putin",
+        "The President spoke today with President Vladimir Putin of Russia.",
+        "leader_call",
+    ),
+    (
+        "Telephone conversation with US President",
+        "Vladimir Putin had a telephone conversation with President of the United States.",
+        "leader_call",
+    ),
     ("", "I'll be meeting with President Putin in two weeks in Geneva.", "summit_planning"),
     ("", "The Secretary spoke with Russian Foreign Minister Lavrov on Tuesday.", "leader_call"),
-    ("", "The United States and Russia held talks on strategic stability in Vienna.",
-     "strategic_stability"),
-    ("", "Special Envoy Witkoff arrived in Moscow and was received by President Putin.",
-     "envoy_visit"),
-    ("", "President Putin: Next time in Moscow. President Trump: That is an idea.",
-     "summit_planning"),
+    (
+        "",
+        "The United States and Russia held talks on strategic stability in Vienna.",
+        "strategic_stability",
+    ),
+    (
+        "",
+        "Special Envoy Witkoff arrived in Moscow and was received by President Putin.",
+        "envoy_visit",
+    ),
+    (
+        "",
+        "President Putin: Next time in Moscow. President Trump: That is an idea.",
+        "summit_planning",
+    ),
     ("", "We had a good round of talks with the Russians in Riyadh.", "neutral_venue_meeting"),
 ]
 
 RELEASES_RU = [
-    ("Телефонный разговор с Президентом США",
-     "Состоялся телефонный разговор Владимира Путина с Президентом Соединённых Штатов.",
-     "leader_call"),
-    ("", "Владимир Путин принял в Кремле специального посланника Президента США.",
-     "envoy_visit"),
+    (
+        "Телефонный разговор с Президентом США",
+        "Состоялся телефонный разговор Владимира Путина с Президентом Соединённых Штатов.",
+        "leader_call",
+    ),
+    ("", "Владимир Путин принял в Кремле специального посланника Президента США.", "envoy_visit"),
     ("", "В Эр-Рияде прошли переговоры делегаций России и США.", "neutral_venue_meeting"),
-    ("", "Продолжаются российско-американские консультации на уровне экспертов.",
-     "envoy_visit"),
+    ("", "Продолжаются российско-американские консультации на уровне экспертов.", "envoy_visit"),
     ("", "Думаю, нам нужно созвониться с Президентом Трампом и обсудить это.", "leader_call"),
     ("", "Рябков заявил, что консультации по ДСНВ с США отложены.", "arms_control"),
     ("", "Путин пригласил Трампа в Москву.", "summit_planning"),
@@ -119,10 +135,14 @@ HARD_NEGATIVES = [
     ("Hungarian minister meets Lavrov, discusses US relations", ""),
     ("The US will not go to war with Russia over this, Trump says", ""),
     ("Peskov explained the Kremlin's view of the new US tariffs", ""),
-    ("Telephone conversation with President of France",
-     "The leaders exchanged views on the Russian-American consultations."),
-    ("Meeting with President of Finland",
-     "Thank you for accepting our invitation to visit Russia."),
+    (
+        "Telephone conversation with President of France",
+        "The leaders exchanged views on the Russian-American consultations.",
+    ),
+    (
+        "Meeting with President of Finland",
+        "Thank you for accepting our invitation to visit Russia.",
+    ),
     ("", "President Biden spoke by phone with Chancellor Scholz about Russia's war."),
     ("", "The President met Secretary Rubio in the Oval Office."),
     ("BRICS summit", "Russia and the United States are nuclear powers, Putin told the summit."),
@@ -134,13 +154,17 @@ HARD_NEGATIVES_RU = [
     ("Песков ответил на слова Трампа о России", ""),
     ("Реакция Кремля на новое заявление Трампа", ""),
     ("В Кремле полагают и ожидают, что США откажутся от пошлин", ""),
-    ("Телефонный разговор с Президентом ОАЭ",
-     "Была высоко оценена роль ОАЭ в содействии российско-американскому диалогу."),
+    (
+        "Телефонный разговор с Президентом ОАЭ",
+        "Была высоко оценена роль ОАЭ в содействии российско-американскому диалогу.",
+    ),
     ("Матч Россия – США по хоккею отменен", ""),
     ("Лавров встретился с министром иностранных дел Китая", ""),
     ("США ввели новые санкции против российских компаний", ""),
-    ("Указ о мерах по обеспечению финансовой стабильности",
-     "В целях обеспечения финансовой стабильности Российской Федерации постановляю."),
+    (
+        "Указ о мерах по обеспечению финансовой стабильности",
+        "В целях обеспечения финансовой стабильности Российской Федерации постановляю.",
+    ),
 ]
 
 
@@ -166,8 +190,7 @@ def test_default_rules_release_sentences_flagged(title: str, text: str, kind: st
 
 
 @pytest.mark.parametrize(("title", "text", "kind"), RELEASES_RU)
-def test_default_rules_russian_release_sentences_flagged(title: str, text: str,
-                                                         kind: str) -> None:
+def test_default_rules_russian_release_sentences_flagged(title: str, text: str, kind: str) -> None:
     """Kremlin-style Russian release sentences flag their signal type."""
     assert kind in types(title, text, "ru")
     assert flagged(title, text, "ru")
@@ -195,7 +218,7 @@ def test_default_rules_signal_names_actors_places_and_sides() -> None:
 
 
 def test_default_rules_pair_records_both_principals() -> None:
-    """"Putin and Trump" names both sides; each is recorded under its own name."""
+    """ "Putin and Trump" names both sides; each is recorded under its own name."""
     signal = match_document(RULES, "Putin and Trump spoke by phone", "").signals[0]
     assert signal.sides == ("ru", "us")
     assert {"putin", "trump"} <= set(signal.actors)
@@ -209,23 +232,26 @@ def test_default_rules_trilateral_names_the_third_party_side() -> None:
 
 
 def test_default_rules_refusal_denied_is_no_refusal() -> None:
-    """"Does not rule out a call" is a call in prospect, not a refusal."""
+    """ "Does not rule out a call" is a call in prospect, not a refusal."""
     assert types("Kremlin does not rule out a new Putin-Trump call") == {"leader_call"}
-    assert "refusal" not in types("Песков не исключил нового разговора Путина и Трампа",
-                                  lang="ru")
+    assert "refusal" not in types("Песков не исключил нового разговора Путина и Трампа", lang="ru")
     assert "refusal" in types("Kremlin rules out a Putin-Trump call this year")
 
 
-@pytest.mark.parametrize(("title", "expected"), [
-    ("Telephone conversation with President of the United States", True),
-    ("Meeting with US Special Envoy", True),
-    ("Встреча со Специальным посланником Президента США", True),
-    ("Meeting with Chief Rabbi of Russia", False),
-    ("Встреча с вдовой Героя России", False),
-    ("Talks with President of Mongolia", False),
-])
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Telephone conversation with President of the United States", True),
+        ("Meeting with US Special Envoy", True),
+        ("Встреча со Специальным посланником Президента США", True),
+        ("Meeting with Chief Rabbi of Russia", False),
+        ("Встреча с вдовой Героя России", False),
+        ("Talks with President of Mongolia", False),
+    ],
+)
 def test_default_rules_title_opening_with_a_contact_speaks_for_its_publisher(
-        title: str, expected: bool) -> None:
+    title: str, expected: bool
+) -> None:
     """A title opening with the contact ("Telephone conversation with ...") is in its
     publisher's voice: a contact if the counterpart is the other side's principal."""
     assert flagged(title) is expected

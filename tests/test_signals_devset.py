@@ -38,12 +38,17 @@ def scored(path: Path) -> tuple[tuple[dict[str, object], Labelled], ...]:
     rules = load_rules(REPO / "config" / "rules.toml")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return tuple(
-        (row, Labelled(str(row["id"]), str(row["lang"]), int(str(row["label"])),
-                       row.get("signal"),  # type: ignore[arg-type]
-                       row.get("borderline") is True
-                       or str(row.get("why", "")).startswith("BORDERLINE"),
-                       match_document(rules, str(row["title"]), str(row["text"]),
-                                      str(row["lang"]))))
+        (
+            row,
+            Labelled(
+                str(row["id"]),
+                str(row["lang"]),
+                int(str(row["label"])),
+                row.get("signal"),  # type: ignore[arg-type]
+                row.get("borderline") is True or str(row.get("why", "")).startswith("BORDERLINE"),
+                match_document(rules, str(row["title"]), str(row["text"]), str(row["lang"])),
+            ),
+        )
         for row in rows
     )
 
@@ -83,28 +88,42 @@ def test_devset_kremlin_positives_whose_subject_is_the_contact() -> None:
     speech (kremlin-en-67123): the dev set counts any passage, the Kremlin stream labels
     the same item 0 (its main subject is not the contact), and the rules follow the
     stream: no US actor is named with the contact there."""
-    missed = [item.id for row, item in scored(DEVSET)
-              if row["source"] == "kremlin" and item.label == 1 and not item.match.flagged]
+    missed = [
+        item.id
+        for row, item in scored(DEVSET)
+        if row["source"] == "kremlin" and item.label == 1 and not item.match.flagged
+    ]
     assert missed in ([], ["kremlin-en-67123"])
 
 
 @needs_shared
-@pytest.mark.parametrize(("item_id", "kind", "quote"), [
-    ("wh-2021-01-26-readout-of-president-joseph-r-biden-jr-call-with-preside", "leader_call",
-     "Putin"),
-    ("wh-2025-03-25-outcomes-of-the-united-states-and-russia-expert-groups-o", None, None),
-    ("kremlin-ru-76338", "envoy_visit", "российско-американских"),
-    ("wh-2021-05-25-statement-by-white-house-press-secretary-jen-psaki-on-th",
-     "summit_planning", "Putin"),
-])
-def test_devset_golden_items_flagged_with_evidence(item_id: str, kind: str | None,
-                                                   quote: str | None) -> None:
+@pytest.mark.parametrize(
+    ("item_id", "kind", "quote"),
+    [
+        (
+            "wh-2021-01-26-readout-of-president-joseph-r-biden-jr-call-with-preside",
+            "leader_call",
+            "Putin",
+        ),
+        ("wh-2025-03-25-outcomes-of-the-united-states-and-russia-expert-groups-o", None, None),
+        ("kremlin-ru-76338", "envoy_visit", "российско-американских"),
+        (
+            "wh-2021-05-25-statement-by-white-house-press-secretary-jen-psaki-on-th",
+            "summit_planning",
+            "Putin",
+        ),
+    ],
+)
+def test_devset_golden_items_flagged_with_evidence(
+    item_id: str, kind: str | None, quote: str | None
+) -> None:
     """Known positives are flagged, and their evidence spans quote the real text."""
     row, item = next((r, i) for r, i in scored(DEVSET) if str(r["id"]).startswith(item_id))
     assert item.match.flagged
     document = compose_document(str(row["title"]), str(row["text"]))
-    with_sides = {rule.id for rule in load_rules(REPO / "config" / "rules.toml").rules
-                  if rule.sides}
+    with_sides = {
+        rule.id for rule in load_rules(REPO / "config" / "rules.toml").rules if rule.sides
+    }
     for signal in item.match.signals:
         assert set(signal.terms) <= {document[a:b] for a, b in signal.spans}
         if signal.rule in with_sides:
@@ -116,14 +135,17 @@ def test_devset_golden_items_flagged_with_evidence(item_id: str, kind: str | Non
 
 
 @needs_shared
-@pytest.mark.parametrize("item_id", [
-    "wh-2021-03-21-statement-by-president-biden-on-turkeys-withdrawal-from-",
-    "wh-2025-03-25-outcomes-of-the-united-states-and-ukraine-expert-groups-",
-    "wh-2024-11-23-statement-from-president-joe-biden-on-conclusion-of-cop2",
-    "wh-2025-05-12-joint-statement-on-u-s-china-economic-and-trade-meeting-",
-    "kremlin-en-67712",
-    "kremlin-en-68696",
-])
+@pytest.mark.parametrize(
+    "item_id",
+    [
+        "wh-2021-03-21-statement-by-president-biden-on-turkeys-withdrawal-from-",
+        "wh-2025-03-25-outcomes-of-the-united-states-and-ukraine-expert-groups-",
+        "wh-2024-11-23-statement-from-president-joe-biden-on-conclusion-of-cop2",
+        "wh-2025-05-12-joint-statement-on-u-s-china-economic-and-trade-meeting-",
+        "kremlin-en-67712",
+        "kremlin-en-68696",
+    ],
+)
 def test_devset_golden_hard_negatives_not_flagged(item_id: str) -> None:
     """Known hard negatives (same venue or wording, other parties) are not flagged."""
     _, item = next((r, i) for r, i in scored(DEVSET) if str(r["id"]).startswith(item_id))

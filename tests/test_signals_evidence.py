@@ -43,8 +43,18 @@ def test_evidence_stored_form_keeps_old_keys_and_adds_who_and_where() -> None:
     actors, places and sides."""
     signal = match_document(RULES, "Putin and Trump meet in Geneva", "").signals[0]
     stored = signal.as_json()
-    assert set(stored) == {"type", "rule", "weight", "terms", "spans", "sentences", "marks",
-                           "actors", "places", "sides"}
+    assert set(stored) == {
+        "type",
+        "rule",
+        "weight",
+        "terms",
+        "spans",
+        "sentences",
+        "marks",
+        "actors",
+        "places",
+        "sides",
+    }
     assert stored["places"] == ["geneva"]
     assert stored["sides"] == ["ru", "us"]
 
@@ -61,7 +71,8 @@ def reference_sentence(text: str, pos: int) -> tuple[int, int]:
     at = 0
     while (found := _BOUNDARY_REFERENCE.search(text, at)) is not None:
         if text[found.start()] == "\n" or not _NOT_AN_END.search(
-                text, max(0, found.start() - 4), found.start()):
+            text, max(0, found.start() - 4), found.start()
+        ):
             ends.append(found.span())
             at = found.end()
         else:
@@ -74,16 +85,33 @@ def reference_sentence(text: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-WORDS = ["putin", "said", "mr.", "u.s.", "talks", "no.", "a.", "end.", "why?", "yes!",
-         "«quote».", "х.", "т.е.", "long" * 30]
+WORDS = [
+    "putin",
+    "said",
+    "mr.",
+    "u.s.",
+    "talks",
+    "no.",
+    "a.",
+    "end.",
+    "why?",
+    "yes!",
+    "«quote».",
+    "х.",
+    "т.е.",
+    "long" * 30,
+]
 GLUE = [" ", " ", " ", "\n", "\n\n", ". ", "  "]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(GLUE)), min_size=1,
-                max_size=400), st.integers(min_value=0))
-def test_evidence_sentence_bounds_match_the_definition(parts: list[tuple[str, str]],
-                                                       seed: int) -> None:
+@given(
+    st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(GLUE)), min_size=1, max_size=400),
+    st.integers(min_value=0),
+)
+def test_evidence_sentence_bounds_match_the_definition(
+    parts: list[tuple[str, str]], seed: int
+) -> None:
     """Sentence bounds found block by block agree with the definition over the whole text,
     at any word start, across block edges."""
     text = "".join(word + glue for word, glue in parts)

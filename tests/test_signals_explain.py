@@ -40,17 +40,27 @@ def test_explain_nothing_found() -> None:
 
 def test_explain_mark_sentence_wraps_each_span() -> None:
     """Marked spans are wrapped in [[ ]]; overlapping or out-of-range marks are left out."""
-    assert mark_sentence("Putin and Trump spoke", [(0, 5), (10, 15)]) == \
-        "[[Putin]] and [[Trump]] spoke"
+    assert (
+        mark_sentence("Putin and Trump spoke", [(0, 5), (10, 15)])
+        == "[[Putin]] and [[Trump]] spoke"
+    )
     assert mark_sentence("abc", [(0, 2), (1, 3), (2, 9)]) == "[[ab]]c"
 
 
 def test_explain_each_sentence_once_with_who_and_where() -> None:
     """A sentence holding several matched terms is shown once, with actors, sides, places."""
-    signal = Signal("leader_call", "call", 1.5, ("Putin", "Trump", "spoke"),
-                    ((0, 5), (10, 15), (16, 21)), ("Putin and Trump spoke in Geneva.",),
-                    (((0, 5), (10, 15), (16, 21)),), ("putin", "trump"), ("geneva",),
-                    ("ru", "us"))
+    signal = Signal(
+        "leader_call",
+        "call",
+        1.5,
+        ("Putin", "Trump", "spoke"),
+        ((0, 5), (10, 15), (16, 21)),
+        ("Putin and Trump spoke in Geneva.",),
+        (((0, 5), (10, 15), (16, 21)),),
+        ("putin", "trump"),
+        ("geneva",),
+        ("ru", "us"),
+    )
     lines = describe_signals(Match(1.5, True, (signal,)))
     assert lines[1] == "    who: putin, trump (ru, us); where: geneva"
     assert lines[2:] == ["    » [[Putin]] and [[Trump]] [[spoke]] in Geneva."]

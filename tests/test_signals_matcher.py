@@ -73,8 +73,11 @@ def test_matcher_regex_term() -> None:
 
 def test_matcher_russian_stems_match_inflections() -> None:
     """Stems match Russian case forms (стратегической / стратегическую стабильность)."""
-    for phrase in ("стратегической стабильности", "стратегическую стабильность",
-                   "стратегическая стабильность"):
+    for phrase in (
+        "стратегической стабильности",
+        "стратегическую стабильность",
+        "стратегическая стабильность",
+    ):
         assert "stability" in fired("", f"Россия и США обсудили {phrase}.")
 
 
@@ -125,8 +128,12 @@ def test_matcher_repeated_hits_add_with_diminishing_weight() -> None:
     assert once < twice < many <= 2.0
 
 
-FILLER = st.lists(st.sampled_from(["the", "economy", "weather", "budget", "Moscow", "talks",
-                                   "экономика", "погода", "\n", "."]), max_size=30)
+FILLER = st.lists(
+    st.sampled_from(
+        ["the", "economy", "weather", "budget", "Moscow", "talks", "экономика", "погода", "\n", "."]
+    ),
+    max_size=30,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -144,14 +151,26 @@ def test_matcher_inserted_phrase_is_found_anywhere(before: list[str], after: lis
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["Biden spoke with Putin in Geneva talks with Russia.",
-                        "Россия и США: переговоры в Абу-Даби, стратегическая стабильность."]),
-       st.sampled_from(["upper", "lower", "title", "swapcase", "nbsp", "zw", "yo"]))
+@given(
+    st.sampled_from(
+        [
+            "Biden spoke with Putin in Geneva talks with Russia.",
+            "Россия и США: переговоры в Абу-Даби, стратегическая стабильность.",
+        ]
+    ),
+    st.sampled_from(["upper", "lower", "title", "swapcase", "nbsp", "zw", "yo"]),
+)
 def test_matcher_case_and_unicode_variants_do_not_change_result(text: str, how: str) -> None:
     """Case changes, non-breaking spaces, zero-width characters and ё leave rules unchanged."""
-    variant = {"upper": text.upper(), "lower": text.lower(), "title": text.title(),
-               "swapcase": text.swapcase(), "nbsp": text.replace(" ", "\u00a0"),
-               "zw": text.replace("a", "a\u200b"), "yo": text.replace("е", "ё")}[how]
+    variant = {
+        "upper": text.upper(),
+        "lower": text.lower(),
+        "title": text.title(),
+        "swapcase": text.swapcase(),
+        "nbsp": text.replace(" ", "\u00a0"),
+        "zw": text.replace("a", "a\u200b"),
+        "yo": text.replace("е", "ё"),
+    }[how]
     assert fired("", variant) == fired("", text)
     match = match_document(RULES, "", variant)
     document = compose_document("", variant)
@@ -167,8 +186,11 @@ def test_matcher_degenerate_texts(text: str) -> None:
     assert match_document(RULES, text, text).score == 0
 
 
-@given(st.dictionaries(st.integers(0, 30), st.sets(st.integers(0, 60), min_size=1),
-                       min_size=1, max_size=6))
+@given(
+    st.dictionaries(
+        st.integers(0, 30), st.sets(st.integers(0, 60), min_size=1), min_size=1, max_size=6
+    )
+)
 def test_owners_give_each_merged_candidate_its_term(raw_sets: dict[int, set[int]]) -> None:
     """Owners found on demand equal one sort of (start, term): equal starts, lower term
     first."""
@@ -189,11 +211,14 @@ def test_word_table_classes_bytes_as_regex_word_characters(encoding: str) -> Non
 
 
 @settings(max_examples=300)
-@given(st.sampled_from(["latin-1", "cp1251"]),
-       st.text(alphabet=st.sampled_from(list("ab_1 .,-'\n\t«\u00a0")), max_size=80),
-       st.data())
-def test_word_starts_counted_on_bytes_as_by_regex(encoding: str, text: str,
-                                                  data: st.DataObject) -> None:
+@given(
+    st.sampled_from(["latin-1", "cp1251"]),
+    st.text(alphabet=st.sampled_from(list("ab_1 .,-'\n\t«\u00a0")), max_size=80),
+    st.data(),
+)
+def test_word_starts_counted_on_bytes_as_by_regex(
+    encoding: str, text: str, data: st.DataObject
+) -> None:
     """Counting word starts on the byte classes gives the regex count for any range."""
     if encoding == "cp1251":
         text = text.replace("a", "п").replace("1", "ѓ").replace("_", "№")
@@ -206,15 +231,19 @@ def test_word_starts_counted_on_bytes_as_by_regex(encoding: str, text: str,
     assert count_word_starts(classes, start, end) == expected
 
 
-@pytest.mark.parametrize(("text", "start", "end", "words"), [
-    (" ab cd", 1, 6, 2),  # a word starts right at `start`
-    (" ab cd", 2, 6, 1),  # `start` inside a word: that word started before
-    ("ab cd", 0, 5, 2),  # a word at the very start of the text
-    ("ab cd", 0, 0, 0),
-    ("ab cd", 3, 3, 0),
-    ("a_b1 c", 0, 6, 2),  # "_" and digits are word characters
-])
-def test_word_starts_counted_on_bytes_at_the_edges(text: str, start: int, end: int,
-                                                    words: int) -> None:
+@pytest.mark.parametrize(
+    ("text", "start", "end", "words"),
+    [
+        (" ab cd", 1, 6, 2),  # a word starts right at `start`
+        (" ab cd", 2, 6, 1),  # `start` inside a word: that word started before
+        ("ab cd", 0, 5, 2),  # a word at the very start of the text
+        ("ab cd", 0, 0, 0),
+        ("ab cd", 3, 3, 0),
+        ("a_b1 c", 0, 6, 2),  # "_" and digits are word characters
+    ],
+)
+def test_word_starts_counted_on_bytes_at_the_edges(
+    text: str, start: int, end: int, words: int
+) -> None:
     classes = text.encode("latin-1").translate(word_table("latin-1"))
     assert count_word_starts(classes, start, end) == words

@@ -24,8 +24,14 @@ def test_rules_default_file_loads_and_covers_every_signal_type() -> None:
     """config/rules.toml loads, and has rules for every dev-set type plus refusal."""
     rules = load_rules(REPO / "config" / "rules.toml")
     assert set(rules.signal_types) >= {
-        "strategic_stability", "arms_control", "leader_call", "envoy_visit",
-        "neutral_venue_meeting", "summit_planning", "refusal"}
+        "strategic_stability",
+        "arms_control",
+        "leader_call",
+        "envoy_visit",
+        "neutral_venue_meeting",
+        "summit_planning",
+        "refusal",
+    }
     assert rules.version.startswith("sha256:")
     assert rules.threshold > 0
 
@@ -46,7 +52,9 @@ def test_rules_threshold_override() -> None:
 
 def test_rules_every_problem_reported_at_once(tmp_path: Path) -> None:
     """Unknown keys, bad types, unknown lists, bad windows and bad regexes all show up together."""
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 threshold = "high"
 colour = 1
 [terms]
@@ -57,12 +65,21 @@ type = "leader_call"
 weight = -1
 anchor = ["@nope"]
 near = [{ terms = ["@ru"], within = "paragraph" }]
-""")
+""",
+    )
     with pytest.raises(ConfigError) as caught:
         load_rules(path)
     keys = " | ".join(f"{p.key}: {p.what}" for p in caught.value.problems)
-    for expected in ("threshold", "colour: unknown key", "terms.ru[1]", "backtrack",
-                     "rules[0].id", "weight", "@nope: no such term list", "within"):
+    for expected in (
+        "threshold",
+        "colour: unknown key",
+        "terms.ru[1]",
+        "backtrack",
+        "rules[0].id",
+        "weight",
+        "@nope: no such term list",
+        "within",
+    ):
         assert expected in keys
     assert all(p.file == str(path) for p in caught.value.problems)
 
@@ -79,16 +96,18 @@ def test_rules_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_rules(tmp_path / "absent.toml")
 
 
-@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a|aa)*b", r"(\w+\s?)*$", r"\s*\s*x",
-                                     r"(.*)*y", "x" * 201])
+@pytest.mark.parametrize(
+    "pattern", [r"(a+)+$", r"(a|aa)*b", r"(\w+\s?)*$", r"\s*\s*x", r"(.*)*y", "x" * 201]
+)
 def test_terms_dangerous_regex_refused(pattern: str) -> None:
     """Nested or overlapping quantifiers and over-long patterns are refused at load."""
     with pytest.raises(TermError):
         compile_term("re:" + pattern, 4)
 
 
-@pytest.mark.parametrize("pattern", [r"new start(?: treaty)?", r"(?:talks|meeting)s? with",
-                                     r"путин\w{0,3}", r"a{1,3}b"])
+@pytest.mark.parametrize(
+    "pattern", [r"new start(?: treaty)?", r"(?:talks|meeting)s? with", r"путин\w{0,3}", r"a{1,3}b"]
+)
 def test_terms_safe_regex_accepted(pattern: str) -> None:
     """Ordinary regexes compile."""
     assert compile_term("re:" + pattern, 4).key == ""
@@ -146,7 +165,7 @@ def test_rules_actors_carry_side_and_canonical_names(tmp_path: Path) -> None:
 
 
 def test_rules_list_inside_a_phrase_or_word_expands(tmp_path: Path) -> None:
-    """"russian @roles" stands for each role; "@roles-x" works inside a word too."""
+    """ "russian @roles" stands for each role; "@roles-x" works inside a word too."""
     rules = load_rules(write(tmp_path, ACTORS))
     sources = {rules.terms[t].source for t in rules.term_lists["actors_ru"]}
     assert {"russian side", "russian delegation", "side-x", "delegation-x"} <= sources
@@ -155,7 +174,9 @@ def test_rules_list_inside_a_phrase_or_word_expands(tmp_path: Path) -> None:
 def test_rules_actor_problems_all_reported(tmp_path: Path) -> None:
     """Unknown sides, a term on two sides, a bad `sides`, a missing `speaker_with` and an
     over-long expansion are each reported."""
-    text = ACTORS.replace("[actors.both]", "[actors.both]\nx = [\"putin\"]") + """
+    text = (
+        ACTORS.replace("[actors.both]", '[actors.both]\nx = ["putin"]')
+        + """
 [actors.middle]
 x = ["y"]
 [[rules]]
@@ -173,19 +194,25 @@ id = "v"
 type = "t"
 anchor = ["MANY"]
 """.replace("MANY", " ".join(["@roles"] * 13))
+    )
     with pytest.raises(ConfigError) as caught:
         load_rules(write(tmp_path, text))
     keys = " | ".join(f"{p.key}: {p.what}" for p in caught.value.problems)
-    for expected in ("actors.middle: unknown side", "also an actor of side 'ru'",
-                     "rules[1] (s).sides", "rules[2] (u).speaker_with",
-                     "stands for more than"):
+    for expected in (
+        "actors.middle: unknown side",
+        "also an actor of side 'ru'",
+        "rules[1] (s).sides",
+        "rules[2] (u).speaker_with",
+        "stands for more than",
+    ):
         assert expected in keys, keys
 
 
 def test_terms_capital_word_matches_only_capitals() -> None:
-    """"US" (the country) matches "US" but not the pronoun "us"."""
-    rules = load_rules(Path(__file__).resolve().parent / "fixtures" / "signals"
-                       / "sides_rules.toml")
+    """ "US" (the country) matches "US" but not the pronoun "us"."""
+    rules = load_rules(
+        Path(__file__).resolve().parent / "fixtures" / "signals" / "sides_rules.toml"
+    )
     assert match_document(rules, "Russia and US talks", "").flagged
     assert not match_document(rules, "Russia told us about talks", "").flagged
 

@@ -21,15 +21,67 @@ REPO = Path(__file__).resolve().parent.parent
 RULES = load_rules(REPO / "config" / "rules.toml")
 DEVSET = SHARED / "devset" / "items.jsonl"
 
-WORDS = [*sorted({word for term in RULES.terms for word in term.words}),
-         "President", "U.S.", "Putin's", "ПУТИН", "Ёлка", "x", "the"]
+WORDS = [
+    *sorted({word for term in RULES.terms for word in term.words}),
+    "President",
+    "U.S.",
+    "Putin's",
+    "ПУТИН",
+    "Ёлка",
+    "x",
+    "the",
+]
 # Delimiters and gaps of every kind: the automaton's own, rare ones, irregular gaps,
 # characters that send a text to the full folding route.
-GLUE = [" ", " ", "\n", "\n\n", "  ", "\t", " \n", "\n\n\n", "\r\n", "\n \n", "\x85", "-",
-        "(", "«", "“", ".", ",", "'", "’", "&", "&amp;", "$", "_", "é", "É", "\u200b", "\xa0", "—",
-        "/", "", "@", "…", "\x0c", "‘", "„", "]", "ß", "©", "§", "\u2028", "\u3000", "‒", "№", "α"]
+GLUE = [
+    " ",
+    " ",
+    "\n",
+    "\n\n",
+    "  ",
+    "\t",
+    " \n",
+    "\n\n\n",
+    "\r\n",
+    "\n \n",
+    "\x85",
+    "-",
+    "(",
+    "«",
+    "“",
+    ".",
+    ",",
+    "'",
+    "’",
+    "&",
+    "&amp;",
+    "$",
+    "_",
+    "é",
+    "É",
+    "\u200b",
+    "\xa0",
+    "—",
+    "/",
+    "",
+    "@",
+    "…",
+    "\x0c",
+    "‘",
+    "„",
+    "]",
+    "ß",
+    "©",
+    "§",
+    "\u2028",
+    "\u3000",
+    "‒",
+    "№",
+    "α",
+]
 texts = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(GLUE)), max_size=25).map(
-    lambda parts: "".join(word + glue for word, glue in parts))
+    lambda parts: "".join(word + glue for word, glue in parts)
+)
 
 
 def assert_candidates_keep_verified(rules: RuleSet, document: str) -> None:
@@ -52,9 +104,32 @@ def test_scan_fast_candidates_keep_every_verified_candidate(text: str, case: str
     assert_candidates_keep_verified(RULES, text)
 
 
-ROUTE_TEXTS = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
-    [" ", "\n", "\n\n", "  ", "\t", ",", "-", "(", "'", '"', "№", "…", "ѓ", "ё", "é", "\u3000"])),
-    max_size=25).map(lambda parts: "".join(word + glue for word, glue in parts))
+ROUTE_TEXTS = st.lists(
+    st.tuples(
+        st.sampled_from(WORDS),
+        st.sampled_from(
+            [
+                " ",
+                "\n",
+                "\n\n",
+                "  ",
+                "\t",
+                ",",
+                "-",
+                "(",
+                "'",
+                '"',
+                "№",
+                "…",
+                "ѓ",
+                "ё",
+                "é",
+                "\u3000",
+            ]
+        ),
+    ),
+    max_size=25,
+).map(lambda parts: "".join(word + glue for word, glue in parts))
 
 
 @settings(max_examples=300, deadline=None)
@@ -97,11 +172,14 @@ def test_scan_devset_candidates_keep_every_verified_candidate() -> None:
         assert_candidates_keep_verified(RULES, compose_document(row["title"], row["text"]))
 
 
-@pytest.mark.parametrize("document", [
-    "russian-u.s.  president ",  # the first gap lies closer to the start than its window
-    "u.s.\tpresident and the u.s.  president and u.s.\n\n\npresident",
-    "x" * 300 + " u.s.  president " + "y" * 300 + " u.s.\tpresident",
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "russian-u.s.  president ",  # the first gap lies closer to the start than its window
+        "u.s.\tpresident and the u.s.  president and u.s.\n\n\npresident",
+        "x" * 300 + " u.s.  president " + "y" * 300 + " u.s.\tpresident",
+    ],
+)
 def test_scan_phrases_across_irregular_gaps_anywhere(document: str) -> None:
     """A phrase split by an irregular gap is a candidate wherever the gap lies."""
     assert_candidates_keep_verified(RULES, document)
@@ -110,11 +188,10 @@ def test_scan_phrases_across_irregular_gaps_anywhere(document: str) -> None:
     assert RULES.scanner.candidates(fold(document).text).get(term) == expected
 
 
-STR_ONLY = dataclasses.replace(
-    RULES, scanner=dataclasses.replace(RULES.scanner, by_bytes=()))
-SENTENCES = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
-    [*GLUE, ". ", "! ", "\n", "? "])), max_size=60).map(
-    lambda parts: "".join(word + glue for word, glue in parts))
+STR_ONLY = dataclasses.replace(RULES, scanner=dataclasses.replace(RULES.scanner, by_bytes=()))
+SENTENCES = st.lists(
+    st.tuples(st.sampled_from(WORDS), st.sampled_from([*GLUE, ". ", "! ", "\n", "? "])), max_size=60
+).map(lambda parts: "".join(word + glue for word, glue in parts))
 
 
 @settings(max_examples=200, deadline=None)
@@ -122,5 +199,4 @@ SENTENCES = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(
 def test_scan_byte_routes_match_documents_as_the_str_route(text: str, lang: str | None) -> None:
     """Scanning bytes and counting words on them flags exactly what the str route does."""
     title, body = text[:30], text[30:]
-    assert match_document(RULES, title, body, lang) == match_document(STR_ONLY, title, body,
-                                                                      lang)
+    assert match_document(RULES, title, body, lang) == match_document(STR_ONLY, title, body, lang)

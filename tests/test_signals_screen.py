@@ -14,15 +14,29 @@ from monitor.signals.matcher import evaluate, to_match
 from tests.conftest import SHARED, needs_shared
 
 REPO = Path(__file__).resolve().parent.parent
-RULE_SETS = [load_rules(REPO / "config" / "rules.toml"),
-             load_rules(REPO / "tests" / "fixtures" / "signals" / "tiny_rules.toml")]
+RULE_SETS = [
+    load_rules(REPO / "config" / "rules.toml"),
+    load_rules(REPO / "tests" / "fixtures" / "signals" / "tiny_rules.toml"),
+]
 DEVSET = SHARED / "devset" / "items.jsonl"
 
-WORDS = [*sorted({word for term in RULE_SETS[0].terms for word in term.words}),
-         "President", "U.S.", "Putin's", "Mr.", "said", "a", "of", "ПУТИН", "China", "COP29"]
+WORDS = [
+    *sorted({word for term in RULE_SETS[0].terms for word in term.words}),
+    "President",
+    "U.S.",
+    "Putin's",
+    "Mr.",
+    "said",
+    "a",
+    "of",
+    "ПУТИН",
+    "China",
+    "COP29",
+]
 GLUE = [" "] * 8 + ["\n", "\n\n", ". ", ", ", "-", "(", "«", "“", "'", "? ", "… ", "\xa0"]
 texts = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(GLUE)), max_size=60).map(
-    lambda parts: "".join(word + glue for word, glue in parts))
+    lambda parts: "".join(word + glue for word, glue in parts)
+)
 titles = st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join)
 langs = st.sampled_from(["en", "ru", None])
 
@@ -47,8 +61,9 @@ def test_screen_near_in_words_finds_what_a_full_scan_finds(title: str, text: str
                 wanted = [(r.terms, r.within, r.side) for r in rule.requirements]
                 wanted.append((rule.exclude, rule.exclude_within, "either"))
                 for terms, within, side in wanted:
-                    assert (near(run, anchor, terms, within, side)
-                            == near_by_scan(run, anchor, terms, within, side))
+                    assert near(run, anchor, terms, within, side) == near_by_scan(
+                        run, anchor, terms, within, side
+                    )
 
 
 @needs_shared

@@ -48,13 +48,13 @@ def test_sides_third_party_as_topic_or_in_a_list_does_not_veto() -> None:
 
 
 def test_sides_longer_mention_wins_an_overlap() -> None:
-    """"Russia-Ukraine" is a third party, not Russia; "Russia-US-Ukraine" names both."""
+    """ "Russia-Ukraine" is a third party, not Russia; "Russia-US-Ukraine" names both."""
     assert "contact" not in fired("Russia-Ukraine talks resume, US says")
     assert "contact" in fired("Russia-US-Ukraine talks resume")
 
 
 def test_sides_dash_before_the_speaker_ends_the_neighbourhood() -> None:
-    """"— Moscow" after a headline names who speaks, not who met: a third party before
+    """ "— Moscow" after a headline names who speaks, not who met: a third party before
     the contact word is still its counterpart."""
     assert "contact" not in fired("Kazakh president's meeting with Trump — Moscow")
 
@@ -70,8 +70,9 @@ def test_sides_speaker_stands_in_for_one_side() -> None:
 
 def test_sides_speaker_silent_under_a_third_party_title() -> None:
     """Under a title naming a third party, "we" may be that party's voice."""
-    assert "contact-or-speaker" not in fired("Meeting with the Kazakh president",
-                                             "We had talks with Russia.")
+    assert "contact-or-speaker" not in fired(
+        "Meeting with the Kazakh president", "We had talks with Russia."
+    )
 
 
 def test_sides_third_party_urging_is_no_contact() -> None:
@@ -104,11 +105,15 @@ def test_sides_one_needs_either_side() -> None:
 
 def test_sides_signal_records_actors_places_and_sides() -> None:
     """Signals carry canonical actor names, places and sides."""
-    signal = next(s for s in match_document(RULES, "Putin and Trump meet in Geneva", "").signals
-                  if s.rule == "contact")
+    signal = next(
+        s
+        for s in match_document(RULES, "Putin and Trump meet in Geneva", "").signals
+        if s.rule == "contact"
+    )
     assert signal.actors == ("putin", "trump")
     assert signal.places == ("geneva",)
     assert signal.sides == ("ru", "us")
-    compound = next(s for s in match_document(RULES, "Russia-US talks", "").signals
-                    if s.rule == "contact")
+    compound = next(
+        s for s in match_document(RULES, "Russia-US talks", "").signals if s.rule == "contact"
+    )
     assert compound.actors == ("russia", "united states")

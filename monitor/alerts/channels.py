@@ -251,14 +251,16 @@ def sign(key: bytes, alert_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-_TRANSPORT: Final[Mapping[str, str]] = MappingProxyType({
-    "timeout": "no complete answer within the deadline",
-    "dns": "cannot resolve the host",
-    "connect": "cannot connect",
-    "tls": "TLS failure",
-    "protocol": "broken HTTP exchange",
-    "blocked": "refused by the network policy (not a public address, or not http(s))",
-})
+_TRANSPORT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "timeout": "no complete answer within the deadline",
+        "dns": "cannot resolve the host",
+        "connect": "cannot connect",
+        "tls": "TLS failure",
+        "protocol": "broken HTTP exchange",
+        "blocked": "refused by the network policy (not a public address, or not http(s))",
+    }
+)
 
 
 def _transport_failure(hook: WebhookConfig, exc: FetchError) -> Outcome:

@@ -22,7 +22,7 @@ from monitor.store import Store, outbox
 
 
 def _reason(updates_go: str, payloads: Iterable[Payload]) -> str:
-    """"update" when every held row was held as a further report of an alerted event
+    """ "update" when every held row was held as a further report of an alerted event
     (the channel's `updates = "digest"`), else "budget"."""
     flags = [bool(json_object(p.get("event")).get("update_of")) for p in payloads]
     return "update" if updates_go == "digest" and flags and all(flags) else "budget"
@@ -43,8 +43,11 @@ def fold_due_digests(store: Store, alerts: AlertsConfig, now: datetime) -> list[
                 continue
             digest_id = new_alert_id(now)
             start = window_start(parse_iso(rows[0].created), period)
-            reason = "digest" if policy.digest else _reason(
-                policy.updates, (row.payload for row in rows))
+            reason = (
+                "digest"
+                if policy.digest
+                else _reason(policy.updates, (row.payload for row in rows))
+            )
             payload = build_digest_payload(
                 [(row.id, row.payload) for row in rows], iso(start), iso(end), reason
             )

@@ -73,11 +73,16 @@ def enqueue_item_alerts(
         if policy is None or score < policy.min_score or outbox.exists(db, channel, key):
             continue
         update_of = event_alert(db, event.event_id, channel, item_id) if event else None
-        body: Payload = snapshot if event is None else {
-            **snapshot, "event": {"id": event.event_id, "update_of": update_of}}
+        body: Payload = (
+            snapshot
+            if event is None
+            else {**snapshot, "event": {"id": event.event_id, "update_of": update_of}}
+        )
         quiet_update = update_of is not None and policy.updates == "digest"
-        held = quiet_update or policy.digest is not None or _over_budget(
-            db, channel, policy.budget, policy.budget_window, now
+        held = (
+            quiet_update
+            or policy.digest is not None
+            or _over_budget(db, channel, policy.budget, policy.budget_window, now)
         )
         row_id = _insert(db, channel, "item", key, body, now, item_id=item_id, held=held)
         if row_id:

@@ -31,8 +31,9 @@ def alert_on_outlook_change(store: Store, config: Config, now: datetime) -> str 
     ensure_events(store, now)
     events = load_events(store, today - timedelta(days=settings.window_days), today)
     outlook = compute_outlook(events, today, settings)
-    refused = any(i.grade.refusal and i.day >= today - timedelta(days=1)
-                  for e in events for i in e.items)
+    refused = any(
+        i.grade.refusal and i.day >= today - timedelta(days=1) for e in events for i in e.items
+    )
     with store.write() as db:
         previous = record_outlook_level(db, outlook.level, today, report_drop=refused)
         if previous is None:
@@ -45,8 +46,12 @@ def alert_on_outlook_change(store: Store, config: Config, now: datetime) -> str 
             payload=outlook_payload(outlook, previous),
             now=now,
         )
-    log.info("event=outlook_changed previous=%s level=%s score=%.2f",
-             previous, outlook.level, outlook.score)
+    log.info(
+        "event=outlook_changed previous=%s level=%s score=%.2f",
+        previous,
+        outlook.level,
+        outlook.score,
+    )
     return outlook.level
 
 
@@ -60,6 +65,9 @@ def outlook_payload(outlook: Outlook, previous: str) -> Payload:
         for h in outlook.events[:10]
     ]  # fmt: skip
     return build_outlook_payload(
-        outlook.level, previous, outlook.reasons,
-        since=outlook.since.isoformat() if outlook.since else None, events=events,
+        outlook.level,
+        previous,
+        outlook.reasons,
+        since=outlook.since.isoformat() if outlook.since else None,
+        events=events,
     )

@@ -112,7 +112,8 @@ def build_digest_payload(
 
 def _digest_entry(alert_id: str, payload: Payload) -> Payload:
     types: list[JSONValue] = list(
-        sorted({str(json_object(s).get("type", "")) for s in json_list(payload.get("signals"))}))
+        sorted({str(json_object(s).get("type", "")) for s in json_list(payload.get("signals"))})
+    )
     return {
         "alert_id": alert_id,
         "item": payload.get("item") or {},

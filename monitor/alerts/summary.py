@@ -72,8 +72,13 @@ def _item(doc: Payload) -> tuple[str, list[Line]]:
         lines.append(Line(f"Summit outlook: {outlook['level']}."))
     event = json_object(doc.get("event"))
     if event.get("update_of"):
-        lines.insert(0, Line(f"A further report of event #{event.get('id')}, first alerted as "
-                             f"{event['update_of']}."))
+        lines.insert(
+            0,
+            Line(
+                f"A further report of event #{event.get('id')}, first alerted as "
+                f"{event['update_of']}."
+            ),
+        )
     elif event.get("id") is not None:
         lines.append(Line(f"Event #{event['id']}: further reports of it are marked as updates."))
     lines.append(Line("Why it was flagged:", heading=True))
@@ -104,8 +109,10 @@ def _signal_lines(signal: Payload) -> list[Line]:
 def _digest(doc: Payload) -> tuple[str, list[Line]]:
     period = json_object(doc.get("period"))
     count = int(json_number(doc.get("count")))
-    why = {"budget": "alert budget exceeded", "update": "further reports of events already "
-           "alerted"}.get(str(doc.get("reason")), "digest")
+    why = {
+        "budget": "alert budget exceeded",
+        "update": "further reports of events already alerted",
+    }.get(str(doc.get("reason")), "digest")
     lines = [
         Line(
             f"{count} alert(s) gathered from {period.get('start')} to {period.get('end')} ({why})."
@@ -117,8 +124,11 @@ def _digest(doc: Payload) -> tuple[str, list[Line]]:
         score = json_number(entry.get("score"))
         types = " ".join(str(t) for t in json_list(entry.get("signal_types")))
         event = json_object(entry.get("event"))
-        update = (f" (update of event #{event.get('id')}, alert {event.get('update_of')})"
-                  if event.get("update_of") else "")
+        update = (
+            f" (update of event #{event.get('id')}, alert {event.get('update_of')})"
+            if event.get("update_of")
+            else ""
+        )
         lines.append(
             Line(
                 f"- {score:.1f} {feed.get('name')}: {item.get('title')} [{types}]{update}",
@@ -176,11 +186,13 @@ def _unknown(doc: Payload) -> tuple[str, list[Line]]:
 
 
 _Builder = Callable[[Payload], tuple[str, list[Line]]]
-_BUILDERS: Final[Mapping[str, _Builder]] = MappingProxyType({
-    "item": _item,
-    "digest": _digest,
-    "health": _health,
-    "outlook": _outlook,
-    "churn": _churn,
-    "test": _test,
-})
+_BUILDERS: Final[Mapping[str, _Builder]] = MappingProxyType(
+    {
+        "item": _item,
+        "digest": _digest,
+        "health": _health,
+        "outlook": _outlook,
+        "churn": _churn,
+        "test": _test,
+    }
+)

@@ -30,8 +30,11 @@ class MonitorGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
         except UnicodeDecodeError as exc:  # a JSON Lines file or stdin in another encoding
-            click.echo(f"error: the input is not UTF-8 text ({exc.reason}); "
-                       "save it as UTF-8 and try again", err=True)
+            click.echo(
+                f"error: the input is not UTF-8 text ({exc.reason}); "
+                "save it as UTF-8 and try again",
+                err=True,
+            )
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

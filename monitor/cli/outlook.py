@@ -44,20 +44,32 @@ def _range(start: str | None, end: str | None) -> tuple[date, date] | None:
 EVENTS_DAYS = 30  # what `events list` shows without --since
 
 _window_option = click.option(
-    "--window", metavar="DAYS", help="How many days back events count, as 60 or 60d "
-    "(default: [daemon] outlook_window).")
+    "--window",
+    metavar="DAYS",
+    help="How many days back events count, as 60 or 60d (default: [daemon] outlook_window).",
+)
 
 
 @click.command()
-@click.option("--as-of", "as_of", metavar="DAY",
-              help="Day to compute: YYYY-MM-DD, or 7d for a week ago (default: today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DAY",
+    help="Day to compute: YYYY-MM-DD, or 7d for a week ago (default: today).",
+)
 @_window_option
 @click.option("--from", "start", metavar="DATE", help="Replay: first day (with --to).")
 @click.option("--to", "end", metavar="DATE", help="Replay: last day (with --from).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | None,
-            end: str | None, as_json: bool) -> None:
+def outlook(
+    app: ReviewApp,
+    as_of: str | None,
+    window: str | None,
+    start: str | None,
+    end: str | None,
+    as_json: bool,
+) -> None:
     """The summit outlook: level, since when, why (the events that set it), events, days."""
     settings, now = settings_for(app, window), app.now()
     span = _range(start, end)
@@ -78,20 +90,40 @@ def outlook(app: ReviewApp, as_of: str | None, window: str | None, start: str | 
 
 
 @click.command()
-@click.option("--since", default="90d", show_default=True, metavar="WHEN",
-              help="Start of the period the report covers: 90d (before --as-of), a date or "
-              "an ISO time.")
-@click.option("--as-of", "--until", "as_of", metavar="DAY",
-              help="The report as it would have read at the end of this day: YYYY-MM-DD, or "
-              "7d for a week ago (default: today).")
+@click.option(
+    "--since",
+    default="90d",
+    show_default=True,
+    metavar="WHEN",
+    help="Start of the period the report covers: 90d (before --as-of), a date or an ISO time.",
+)
+@click.option(
+    "--as-of",
+    "--until",
+    "as_of",
+    metavar="DAY",
+    help="The report as it would have read at the end of this day: YYYY-MM-DD, or "
+    "7d for a week ago (default: today).",
+)
 @_window_option
-@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
-              help="Write the report to this HTML file.")
-@click.option("--limit", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Most flagged items listed.")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Write the report to this HTML file.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Most flagged items listed.",
+)
 @click.pass_obj
-def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, html_path: str,
-           limit: int) -> None:
+def report(
+    app: ReviewApp, since: str, as_of: str | None, window: str | None, html_path: str, limit: int
+) -> None:
     """One self-contained HTML file: outlook, level timeline, events, flagged items."""
     from monitor.outlook.report import render_report
     from monitor.pipeline.report import report_data
@@ -101,14 +133,18 @@ def report(app: ReviewApp, since: str, as_of: str | None, window: str | None, ht
     # durations count back from the as-of day at this time of day (today: from now)
     start = moment(since, datetime.combine(end, now.time(), tzinfo=UTC), "--since").date()
     if start > end:
-        raise click.BadParameter(f"the period starts ({start}) after it ends ({end})",
-                                 param_hint="--since")
+        raise click.BadParameter(
+            f"the period starts ({start}) after it ends ({end})", param_hint="--since"
+        )
     settings = settings_for(app, window)
     events = replay.counting_events(app.store(), start, end, settings, now)
     data = report_data(app.store(), now, start, end, events, settings, limit)
     write_file(html_path, render_report(data))
-    click.echo(f"wrote {html_path}: level {data.outlook.level} on {end}, "
-               f"{len(data.events)} event(s), {len(data.items)} item(s)", err=True)
+    click.echo(
+        f"wrote {html_path}: level {data.outlook.level} on {end}, "
+        f"{len(data.events)} event(s), {len(data.items)} item(s)",
+        err=True,
+    )
 
 
 @click.group("events")
@@ -117,11 +153,18 @@ def events_group() -> None:
 
 
 @events_group.command("list")
-@click.option("--since", metavar="WHEN",
-              help="Events reported from then on (by the items' own days): 30d, a date or an "
-              "ISO time (default: 30 days before --until).")
-@click.option("--until", metavar="WHEN", help="Events reported before then (a date: up to its "
-              "end); same forms as --since (default: now).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Events reported from then on (by the items' own days): 30d, a date or an "
+    "ISO time (default: 30 days before --until).",
+)
+@click.option(
+    "--until",
+    metavar="WHEN",
+    help="Events reported before then (a date: up to its "
+    "end); same forms as --since (default: now).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def events_list(app: ReviewApp, since: str | None, until: str | None, as_json: bool) -> None:
@@ -145,8 +188,13 @@ def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
     """One event: its items, why each was grouped with the others and how each was graded."""
     detail = replay.event_detail(app.store(), event_id, app.now())
     if as_json:
-        echo_json({**view.event_json(detail.event), "placement": detail.placement,
-                   "review": detail.review})
+        echo_json(
+            {
+                **view.event_json(detail.event),
+                "placement": detail.placement,
+                "review": detail.review,
+            }
+        )
         return
     click.echo(view.event_text(detail.event, detail.placement, detail.review))
 
@@ -156,8 +204,7 @@ def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
 @click.argument("item_ids", type=ITEM_ID, nargs=-1, required=True)
 @by_option
 @click.pass_obj
-def events_split(app: ReviewApp, event_id: int, item_ids: tuple[int, ...],
-                 by: str | None) -> None:
+def events_split(app: ReviewApp, event_id: int, item_ids: tuple[int, ...], by: str | None) -> None:
     """Move ITEM_IDS out of EVENT_ID into a new event of their own."""
     store = _placed(app)
     new_id = eq.split(store, event_id, item_ids, reviewer(by), app.now())
@@ -184,14 +231,24 @@ def _placed(app: ReviewApp) -> Store:
 
 @click.command()
 @click.argument("ground_truth", metavar="GROUND_TRUTH.toml", type=click.Path(dir_okay=False))
-@click.option("--from", "start", metavar="DATE", help="First day replayed (default: the first "
-              "stored item's day; with --to).")
+@click.option(
+    "--from",
+    "start",
+    metavar="DATE",
+    help="First day replayed (default: the first stored item's day; with --to).",
+)
 @click.option("--to", "end", metavar="DATE", help="Last day replayed (with --from).")
 @_window_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def backtest(app: ReviewApp, ground_truth: str, start: str | None, end: str | None,
-             window: str | None, as_json: bool) -> None:
+def backtest(
+    app: ReviewApp,
+    ground_truth: str,
+    start: str | None,
+    end: str | None,
+    window: str | None,
+    as_json: bool,
+) -> None:
     """Replay stored items day by day against summits: levels before each, lead times,
     days at each level in quiet periods and outside every summit."""
     from monitor.outlook.backtest import load_ground_truth

@@ -40,16 +40,24 @@ def event_json(event: Event, held: EventStanding | None = None) -> dict[str, obj
         "sources": list(event.sources), "items": [item_json(i) for i in event.items],
     }  # fmt: skip
     if held is not None:
-        doc |= {"level": LEVELS[held.rank], "score": held.score, "set_by": held.set_by.item_id,
-                "holds_until": held.until.isoformat(),
-                "capped_by": held.capped_by.item_id if held.capped_by else None}
+        doc |= {
+            "level": LEVELS[held.rank],
+            "score": held.score,
+            "set_by": held.set_by.item_id,
+            "holds_until": held.until.isoformat(),
+            "capped_by": held.capped_by.item_id if held.capped_by else None,
+        }
     return doc
 
 
 def day_json(day: DayLevel) -> dict[str, object]:
     """One day's level and score as JSON."""
-    return {"day": day.day.isoformat(), "level": day.level, "score": day.score,
-            "reported": day.reported}
+    return {
+        "day": day.day.isoformat(),
+        "level": day.level,
+        "score": day.score,
+        "reported": day.reported,
+    }
 
 
 def outlook_json(result: Outlook) -> dict[str, object]:
@@ -79,8 +87,11 @@ def outlook_text(result: Outlook) -> str:
             lines.append(f"  … and {len(result.events) - EVENT_ROWS} more (monitor events list)")
     days = result.daily[-STRIP_WIDTH:]
     if days:
-        lines += ["", f"Level by day since {days[0].day.isoformat()} ({STRIP_LEGEND}):",
-                  f"  {level_strip(days)}"]
+        lines += [
+            "",
+            f"Level by day since {days[0].day.isoformat()} ({STRIP_LEGEND}):",
+            f"  {level_strip(days)}",
+        ]
     return "\n".join(lines)
 
 
@@ -96,8 +107,11 @@ def _event_lines(event: Event, level: str, lead: ItemEvidence) -> list[str]:
 def series_lines(series: Sequence[Outlook]) -> list[str]:
     """One line per replayed day: day, level, score and the first reason."""
     header = f"{'DAY':<10}  {'LEVEL':<8}  {'SCORE':>5}  WHY"
-    lines = [header] + [f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:5.2f}  "
-             f"{cell(o.reasons[0] if o.reasons else '', 150)}" for o in series]
+    lines = [header] + [
+        f"{o.as_of.isoformat()}  {o.level:<8}  {o.score:5.2f}  "
+        f"{cell(o.reasons[0] if o.reasons else '', 150)}"
+        for o in series
+    ]
     strip = level_strip([o.daily[-1] for o in series if o.daily])
     return [*lines, "", f"{strip}  ({STRIP_LEGEND})"]
 
@@ -106,8 +120,9 @@ def events_lines(events: Sequence[Event]) -> list[str]:
     """A header and one line per event."""
     if not events:
         return ["no events in this period"]
-    header = (f"{'ID':>6}  {'DAYS':<22}  {'KIND':<9} {'GRADE':<8} {'ITEMS':>5}  "
-              f"{'SOURCES':<30}  WHAT")
+    header = (
+        f"{'ID':>6}  {'DAYS':<22}  {'KIND':<9} {'GRADE':<8} {'ITEMS':>5}  {'SOURCES':<30}  WHAT"
+    )
     return [header] + [
         f"{e.id:>6}  {e.first_day.isoformat()}..{e.last_day.isoformat()}  {e.kind:<9} "
         f"{e.lead.grade.name:<8} {len(e.items):>5}  {cell(', '.join(e.sources), 30):<30}  "
@@ -118,8 +133,11 @@ def events_lines(events: Sequence[Event]) -> list[str]:
 
 def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:
     """One event for the terminal: its items, why each was grouped and graded."""
-    reviewed = (f"; split or merged by {cell(info['reviewed_by'], 40)} at {info['reviewed_at']}"
-                if info.get("reviewed_by") else "")
+    reviewed = (
+        f"; split or merged by {cell(info['reviewed_by'], 40)} at {info['reviewed_at']}"
+        if info.get("reviewed_by")
+        else ""
+    )
     graded = {i.item_id: i for i in event.items}
     lines = [
         f"Event #{event.id}: {cell(event.label, 160)}",
@@ -131,9 +149,11 @@ def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any
         item = graded.get(int(row["item_id"]))
         state = "" if item else f" [{row['status'] if row['flagged'] else 'no longer flagged'}]"
         by = f" (placed by {cell(row['placed_by'], 30)})" if row["placed_by"] else ""
-        lines += [f"  #{row['item_id']:<6} {row['day']}  {cell(row['feed'], 14):<14} "
-                  f"{cell(row['title'], 100)}{state}",
-                  f"           grouped: {cell(row['reason'], 140)}{by}"]
+        lines += [
+            f"  #{row['item_id']:<6} {row['day']}  {cell(row['feed'], 14):<14} "
+            f"{cell(row['title'], 100)}{state}",
+            f"           grouped: {cell(row['reason'], 140)}{by}",
+        ]
         if item:
             lines.append(f"           graded:  {cell(item.grade.reason, 200)}")
     return "\n".join(lines)
@@ -156,18 +176,31 @@ def backtest_lines(result: BacktestResult) -> list[str]:
 
 def _summit_lines(result: SummitResult) -> list[str]:
     s = result.summit
-    dates = ", ".join(f"{k} {v.isoformat()}" for k, v in (
-        ("first signal", s.first_signal), ("agreed", s.agreed), ("announced", s.announced),
-        ("held", s.held), ("cancelled", s.cancelled)) if v)
+    dates = ", ".join(
+        f"{k} {v.isoformat()}"
+        for k, v in (
+            ("first signal", s.first_signal),
+            ("agreed", s.agreed),
+            ("announced", s.announced),
+            ("held", s.held),
+            ("cancelled", s.cancelled),
+        )
+        if v
+    )
     lines = [f"{cell(s.name, 60)} ({dates})"]
     if not result.stored:
-        return [*lines, f"  no stored item from {result.days[0].day.isoformat()} to "
-                        f"{result.days[-1].day.isoformat()}: not covered by the data"]
+        return [
+            *lines,
+            f"  no stored item from {result.days[0].day.isoformat()} to "
+            f"{result.days[-1].day.isoformat()}: not covered by the data",
+        ]
     strip = level_strip(result.days)
     lines.append(f"  {result.stored} stored item(s); level from {result.days[0].day.isoformat()}:")
-    lines += [f"    {strip[n:n + STRIP_WIDTH]}" for n in range(0, len(strip), STRIP_WIDTH)]
-    lines.append(f"  elevated {_days(result.to_elevated, 'after the agreement')}; "
-                 f"high {_days(result.to_high, 'after the announcement')}")
+    lines += [f"    {strip[n : n + STRIP_WIDTH]}" for n in range(0, len(strip), STRIP_WIDTH)]
+    lines.append(
+        f"  elevated {_days(result.to_elevated, 'after the agreement')}; "
+        f"high {_days(result.to_high, 'after the announcement')}"
+    )
     lead = ", ".join(f"{level} {_days(days, 'ahead')}" for level, days in result.lead.items())
     return [*lines, f"  lead time before {'the meeting' if s.held else 'the end'}: {lead}"]
 
@@ -181,8 +214,10 @@ def _period_line(period: PeriodResult) -> str:
     if not period.stored:
         return f"{head}: no stored item: not covered by the data"
     counts = ", ".join(f"{level} {period.levels.get(level, 0)}" for level in reversed(LEVELS))
-    return (f"{head}: {period.days} day(s), {period.stored} item(s): {counts}; "
-            f"high on {period.share('high'):.1%} of days")
+    return (
+        f"{head}: {period.days} day(s), {period.stored} item(s): {counts}; "
+        f"high on {period.share('high'):.1%} of days"
+    )
 
 
 def backtest_json(result: BacktestResult) -> dict[str, object]:
@@ -199,6 +234,12 @@ def backtest_json(result: BacktestResult) -> dict[str, object]:
 
 
 def _period_json(period: PeriodResult) -> dict[str, object]:
-    return {"name": period.name, "start": period.start.isoformat(),
-            "end": period.end.isoformat(), "days": period.days, "stored": period.stored,
-            "levels": period.levels, "high_share": round(period.share("high"), 4)}
+    return {
+        "name": period.name,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "days": period.days,
+        "stored": period.stored,
+        "levels": period.levels,
+        "high_share": round(period.share("high"), 4),
+    }

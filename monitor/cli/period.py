@@ -27,17 +27,22 @@ from monitor.clock import iso, parse_iso
 from monitor.config.durations import parse_duration
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-FORMS = ("a duration such as 7d or 12h, a date such as 2025-01-01, or a time such as "
-         "2025-01-01T12:00:00Z")
+FORMS = (
+    "a duration such as 7d or 12h, a date such as 2025-01-01, or a time such as "
+    "2025-01-01T12:00:00Z"
+)
 # days before and after these would overflow the date arithmetic around them (windows,
 # day ends); no press item falls outside them
 _EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 12, 31, tzinfo=UTC)
 MAX_WINDOW_DAYS = 3660  # ten years: longer than any record the monitor holds
-SINCE_HELP = ("Only items published (else first seen) from then on: 7d, 12h, 2025-01-01 or "
-              "an ISO time.")
-UNTIL_HELP = ("Only items published (else first seen) before then (a date: up to its end); "
-              "same forms as --since.")
+SINCE_HELP = (
+    "Only items published (else first seen) from then on: 7d, 12h, 2025-01-01 or an ISO time."
+)
+UNTIL_HELP = (
+    "Only items published (else first seen) before then (a date: up to its end); "
+    "same forms as --since."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +71,15 @@ def moment(value: str, now: datetime, option: str, *, day_end: bool = False) -> 
         try:
             return _in_range(parse_iso(text), value, option)
         except ValueError:
-            raise click.BadParameter(f"{value!r} is not a time; use {FORMS}",
-                                     param_hint=option) from None
+            raise click.BadParameter(
+                f"{value!r} is not a time; use {FORMS}", param_hint=option
+            ) from None
     try:
         seconds = parse_duration(text)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a duration nor a date; use {FORMS}",
-                                 param_hint=option) from None
+        raise click.BadParameter(
+            f"{value!r} is neither a duration nor a date; use {FORMS}", param_hint=option
+        ) from None
     back = timedelta(seconds=min(seconds, (now - _EARLIEST).total_seconds()))
     return _in_range(now - back, value, option)
 
@@ -84,7 +91,9 @@ def period(since: str | None, until: str | None, now: datetime) -> Period:
     if start is not None and end is not None and end <= start:
         raise click.BadParameter(
             f"the period ends ({iso(end)}) before it starts ({iso(start)}); "
-            "--until must be later than --since", param_hint="--until")
+            "--until must be later than --since",
+            param_hint="--until",
+        )
     return Period(start, end)
 
 
@@ -105,7 +114,8 @@ def window_days(value: str | None, option: str = "--window") -> int | None:
     if days < 1 or days != int(days) or days > MAX_WINDOW_DAYS:
         raise click.BadParameter(
             f"{value!r} is not a number of days from 1 to {MAX_WINDOW_DAYS}; use e.g. 60 or 60d",
-            param_hint=option)
+            param_hint=option,
+        )
     return int(days)
 
 
@@ -114,8 +124,9 @@ def day(text: str, option: str) -> date:
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(f"there is no day {text!r}; use YYYY-MM-DD",
-                                 param_hint=option) from None
+        raise click.BadParameter(
+            f"there is no day {text!r}; use YYYY-MM-DD", param_hint=option
+        ) from None
     _in_range(datetime.combine(value, time(), tzinfo=UTC), text, option)
     return value
 
@@ -124,5 +135,6 @@ def _in_range(moment: datetime, value: str, option: str) -> datetime:
     if not _EARLIEST <= moment <= _LATEST:
         raise click.BadParameter(
             f"{value!r} is out of range; use a day from {_EARLIEST.date()} to {_LATEST.date()}",
-            param_hint=option)
+            param_hint=option,
+        )
     return moment

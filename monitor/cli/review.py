@@ -77,8 +77,9 @@ def reviewer(by: str | None) -> str:
         return f"uid {os.getuid()}"
 
 
-by_option = click.option("--by", metavar="NAME",
-                         help="Record NAME as the reviewer (default: your login name).")
+by_option = click.option(
+    "--by", metavar="NAME", help="Record NAME as the reviewer (default: your login name)."
+)
 
 _filter_options = (
     click.option("--since", metavar="WHEN", help=SINCE_HELP),
@@ -101,8 +102,9 @@ def filter_options(func: _Command) -> _Command:
     return func
 
 
-def make_filter(app: ReviewApp, params: FilterParams, *, limit: int | None = None,
-                sort: str = "newest") -> rq.FlagFilter:
+def make_filter(
+    app: ReviewApp, params: FilterParams, *, limit: int | None = None, sort: str = "newest"
+) -> rq.FlagFilter:
     """The filter the options name; an unknown feed or signal type is an error."""
     span = period(params["since"], params["until"], app.now())
     if params["feed"] is not None:
@@ -110,21 +112,29 @@ def make_filter(app: ReviewApp, params: FilterParams, *, limit: int | None = Non
     if params["signal"] is not None:
         require_signal_type(app, app.store(), params["signal"])
     return rq.FlagFilter(
-        since=span.since, until=span.until, status=params["status"],
-        signal=params["signal"], feed=params["feed"], search=params["search"],
-        min_score=params["min_score"], limit=limit, sort=sort,
+        since=span.since,
+        until=span.until,
+        status=params["status"],
+        signal=params["signal"],
+        feed=params["feed"],
+        search=params["search"],
+        min_score=params["min_score"],
+        limit=limit,
+        sort=sort,
     )
 
 
 @click.command()
 @filter_options
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
-@click.option("--sort", type=click.Choice(list(rq.SORT_ORDERS)), default="newest",
-              show_default=True)
+@click.option(
+    "--sort", type=click.Choice(list(rq.SORT_ORDERS)), default="newest", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
-def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool,
-            **params: Unpack[FilterParams]) -> None:
+def flagged(
+    app: ReviewApp, /, limit: int, sort: str, as_json: bool, **params: Unpack[FilterParams]
+) -> None:
     """Flagged items, newest first by their own time: time (UTC), feed, score, signal types,
     status, title."""
     rows = rq.list_flagged(app.store(), make_filter(app, params, limit=limit, sort=sort))
@@ -137,9 +147,12 @@ def flagged(app: ReviewApp, /, limit: int, sort: str, as_json: bool,
 
 @click.command()
 @click.argument("item_id", type=view.ITEM_ID)
-@click.option("--color/--no-color", "colour", default=None,
-              help="Highlight matched spans in colour (default: on a terminal, unless "
-              "NO_COLOR is set).")
+@click.option(
+    "--color/--no-color",
+    "colour",
+    default=None,
+    help="Highlight matched spans in colour (default: on a terminal, unless NO_COLOR is set).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the item as a JSON object.")
 @click.pass_obj
 def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> None:
@@ -155,12 +168,16 @@ def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> No
     click.echo(view.show_text(item, use_colour), color=use_colour)
 
 
-def _review(app: ReviewApp, ids: Sequence[int], action: str, note: str | None,
-            by: str | None) -> None:
-    count = rq.record_review(app.store(), ids, action, user=reviewer(by), now=app.now(),
-                             note=note)
-    done = {"ack": "acknowledged", "dismiss": "dismissed", "escalate": "escalated",
-            "note": "noted"}[action]
+def _review(
+    app: ReviewApp, ids: Sequence[int], action: str, note: str | None, by: str | None
+) -> None:
+    count = rq.record_review(app.store(), ids, action, user=reviewer(by), now=app.now(), note=note)
+    done = {
+        "ack": "acknowledged",
+        "dismiss": "dismissed",
+        "escalate": "escalated",
+        "note": "noted",
+    }[action]
     click.echo(f"{done} {count} item(s)")
 
 
@@ -205,14 +222,21 @@ def note(app: ReviewApp, item_id: int, text: str, by: str | None) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True
+)
 @filter_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write to FILE instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="Write to FILE instead of standard output.",
+)
 @click.pass_obj
-def export(app: ReviewApp, /, fmt: ExportFormat, output: str,
-           **params: Unpack[FilterParams]) -> None:
+def export(
+    app: ReviewApp, /, fmt: ExportFormat, output: str, **params: Unpack[FilterParams]
+) -> None:
     """Flags with their evidence, oldest first, for spreadsheets and other tools."""
     from monitor.pipeline.export import export_flags
 
@@ -227,13 +251,17 @@ def export(app: ReviewApp, /, fmt: ExportFormat, output: str,
 
 @click.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
-@click.option("--feed", "feed_name", default="import", show_default=True,
-              help="Feed name to store the items under.")
+@click.option(
+    "--feed",
+    "feed_name",
+    default="import",
+    show_default=True,
+    help="Feed name to store the items under.",
+)
 @click.option("--alert", is_flag=True, help="Send alerts for flagged items (default: silent).")
 @click.option("--batch", type=click.IntRange(min=1), default=200, hidden=True)
 @click.pass_obj
-def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
-                 batch: int) -> None:
+def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool, batch: int) -> None:
     """Load archived items from JSON Lines and match them like polled items.
 
     Bad lines are named and skipped, the others imported; the exit status is 1 when
@@ -245,30 +273,53 @@ def import_items(app: ReviewApp, file: TextIO, feed_name: str, alert: bool,
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors and not items:
-        raise MonitorError(f"no usable lines in {cell(file.name, 300)}: "
-                           f"rejected {len(errors)} line(s)", "fix them and import it again")
+        raise MonitorError(
+            f"no usable lines in {cell(file.name, 300)}: rejected {len(errors)} line(s)",
+            "fix them and import it again",
+        )
     totals = _ingest(app, items, feed_name, alert, batch)
-    click.echo(f"imported {len(items)} item(s) into feed {cell(feed_name, 40)} "
-               f"(new={totals.new} updated={totals.updated} flagged={totals.flagged}), "
-               f"rejected {len(errors)} line(s)")
+    click.echo(
+        f"imported {len(items)} item(s) into feed {cell(feed_name, 40)} "
+        f"(new={totals.new} updated={totals.updated} flagged={totals.flagged}), "
+        f"rejected {len(errors)} line(s)"
+    )
     if errors:
         raise MonitorError(
             f"rejected {len(errors)} line(s) of {cell(file.name, 300)}",
-            "fix them and import the file again: items already imported are not added twice")
+            "fix them and import the file again: items already imported are not added twice",
+        )
 
 
-def _ingest(app: ReviewApp, items: Sequence[ParsedItem], feed_name: str, alert: bool,
-            batch: int) -> ImportTotals:
+def _ingest(
+    app: ReviewApp, items: Sequence[ParsedItem], feed_name: str, alert: bool, batch: int
+) -> ImportTotals:
     """Store and match the items in batches, with a progress bar on a terminal."""
     from monitor.pipeline.batch_import import import_items as import_batches
 
     store, rules, alerts, now = app.store(create=True), app.rules(), app.config().alerts, app.now()
-    with click.progressbar(length=len(items), label="importing", file=sys.stderr,
-                           hidden=not sys.stderr.isatty()) as bar:
-        return import_batches(store, rules, feed_name, items, now, alert=alert, alerts=alerts,
-                              batch=batch, progress=bar.update)
+    with click.progressbar(
+        length=len(items), label="importing", file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
+        return import_batches(
+            store,
+            rules,
+            feed_name,
+            items,
+            now,
+            alert=alert,
+            alerts=alerts,
+            batch=batch,
+            progress=bar.update,
+        )
 
 
 COMMANDS: tuple[click.Command, ...] = (
-    flagged, show, ack, dismiss, escalate, note, export, import_items,
+    flagged,
+    show,
+    ack,
+    dismiss,
+    escalate,
+    note,
+    export,
+    import_items,
 )

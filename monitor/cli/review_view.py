@@ -34,8 +34,10 @@ def flagged_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     """A header and one line per flagged item; its time is the item's own, in UTC."""
     if not rows:
         return ["no flagged items match"]
-    lines = [f"{'ID':>6}  {'TIME':<17}  {'FEED':<14}  {'SCORE':>5}  {'SIGNALS':<34}  "
-             f"{'STATUS':<9}  TITLE"]
+    lines = [
+        f"{'ID':>6}  {'TIME':<17}  {'FEED':<14}  {'SCORE':>5}  {'SIGNALS':<34}  "
+        f"{'STATUS':<9}  TITLE"
+    ]
     for r in rows:
         types = ",".join(r["signal_types"])
         lines.append(
@@ -52,8 +54,9 @@ def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: bool, offse
     for piece, hit in segments(text, spans, offset):
         safe = strip_controls(piece)
         if hit:  # marked in plain text too, so that piped output shows what matched
-            safe = click.style(safe, fg="yellow", bold=True, reverse=True) if colour \
-                else f"[[{safe}]]"
+            safe = (
+                click.style(safe, fg="yellow", bold=True, reverse=True) if colour else f"[[{safe}]]"
+            )
         out.append(safe)
     return "".join(out)
 
@@ -75,15 +78,27 @@ def show_text(item: dict[str, Any], colour: bool) -> str:
     ]
     if flag:
         head.append(f"signals:    {cell(' '.join(flag['signal_types']), 200)}")
-    return "\n".join([*head, "", *_evidence_block(flag), *_text_block(item, colour),
-                      *_revisions_block(item), *_deliveries_block(item), *_history_block(item)])
+    return "\n".join(
+        [
+            *head,
+            "",
+            *_evidence_block(flag),
+            *_text_block(item, colour),
+            *_revisions_block(item),
+            *_deliveries_block(item),
+            *_history_block(item),
+        ]
+    )
 
 
 def _text_block(item: dict[str, Any], colour: bool) -> list[str]:
     matched = document_of(item)
     if matched is None:
-        note = "(the matched revision is no longer stored; shown without highlights)" \
-            if item.get("flag") else ""
+        note = (
+            "(the matched revision is no longer stored; shown without highlights)"
+            if item.get("flag")
+            else ""
+        )
         return [cell(item["title"], 1000), note, "", strip_controls(str(item["body"])), ""]
     title, body, which = matched
     spans = all_spans(item["flag"])
@@ -99,8 +114,10 @@ def _evidence_block(flag: dict[str, Any] | None) -> list[str]:
         return []
     lines = ["Evidence:"]
     for sig in flag["signals"]:
-        lines.append(f"  {cell(sig.get('type'), 30)}  rule {cell(sig.get('rule'), 60)}"
-                     f"  weight {float(sig.get('weight', 0)):.2f}")
+        lines.append(
+            f"  {cell(sig.get('type'), 30)}  rule {cell(sig.get('rule'), 60)}"
+            f"  weight {float(sig.get('weight', 0)):.2f}"
+        )
         who = who_and_where(*(_strings(sig.get(key)) for key in ("actors", "sides", "places")))
         if who:
             lines.append(f"    {cell(who, 200)}")
@@ -121,8 +138,11 @@ def _spans(value: object) -> list[tuple[int, int]]:
     """[[start, end], ...] from stored JSON, anything malformed left out."""
     if not isinstance(value, list):
         return []
-    return [(int(v[0]), int(v[1])) for v in value
-            if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)]
+    return [
+        (int(v[0]), int(v[1]))
+        for v in value
+        if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)
+    ]
 
 
 def _revisions_block(item: dict[str, Any]) -> list[str]:
@@ -141,8 +161,10 @@ def _deliveries_block(item: dict[str, Any]) -> list[str]:
     lines = ["Alert deliveries:" if rows else "Alert deliveries: none"]
     for d in rows:
         error = f"  last error: {cell(d['last_error'], 80)}" if d["last_error"] else ""
-        lines.append(f"  {cell(d['channel'], 30)}  {d['kind']}  {d['state']}  "
-                     f"attempts {d['attempts']}  sent {d['sent_at'] or '-'}{error}")
+        lines.append(
+            f"  {cell(d['channel'], 30)}  {d['kind']}  {d['state']}  "
+            f"attempts {d['attempts']}  sent {d['sent_at'] or '-'}{error}"
+        )
     return [*lines, ""]
 
 

@@ -58,8 +58,12 @@ def _item_problem(item: object) -> str:
 def _match(rules: RuleSet, item: JSONItem) -> Match:
     """Match a checked item: title and text are strings, lang a string or absent."""
     lang = item.get("lang")
-    return match_document(rules, str(item.get("title", "")), str(item.get("text", "")),
-                          lang if isinstance(lang, str) else None)
+    return match_document(
+        rules,
+        str(item.get("title", "")),
+        str(item.get("text", "")),
+        lang if isinstance(lang, str) else None,
+    )
 
 
 def match_json(item_id: object, match: Match) -> dict[str, object]:
@@ -101,10 +105,13 @@ def score(ctx: click.Context, file: IO[str], as_json: bool) -> None:
 
 @click.command("eval")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--stream", is_flag=True,
-              help="FILE is a labelled stream: figures with and without borderline items, "
-                   "off-topic flags per 1,000 items, misses by signal type; one line per "
-                   "error.")
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="FILE is a labelled stream: figures with and without borderline items, "
+    "off-topic flags per 1,000 items, misses by signal type; one line per "
+    "error.",
+)
 @click.pass_context
 def eval_command(ctx: click.Context, file: IO[str], stream: bool) -> None:
     """Precision, recall and F1 on labelled JSON Lines items ("label": 1 or 0; an item
@@ -114,20 +121,26 @@ def eval_command(ctx: click.Context, file: IO[str], stream: bool) -> None:
     report = evaluate_items(labelled)
     positives = sum(item.label for item in labelled)
     borderline = sum(item.borderline for item in labelled)
-    click.echo(f"{len(labelled)} items ({positives} labelled 1, {borderline} borderline), "
-               f"rules version {rules.version}, threshold {rules.threshold:g}")
-    for line in (format_stream(report) if stream else format_report(report)):
+    click.echo(
+        f"{len(labelled)} items ({positives} labelled 1, {borderline} borderline), "
+        f"rules version {rules.version}, threshold {rules.threshold:g}"
+    )
+    for line in format_stream(report) if stream else format_report(report):
         click.echo(line)
-    for title, items in (("false positives", report.false_positives),
-                         ("false negatives", report.false_negatives)):
+    for title, items in (
+        ("false positives", report.false_positives),
+        ("false negatives", report.false_negatives),
+    ):
         click.echo(f"\n{title} ({len(items)}):")
         for found in items:
             note = " [borderline]" if found.borderline else ""
             if stream:
                 rules_fired = ", ".join(s.rule for s in found.match.signals) or "-"
-                click.echo(f"* {one_line(found.id, 80)}  {found.signal or '-'}  "
-                           f"score {found.match.score:g}{note}  [{rules_fired}]  "
-                           f"{one_line(titles.get(found.id, ''), 110)}")
+                click.echo(
+                    f"* {one_line(found.id, 80)}  {found.signal or '-'}  "
+                    f"score {found.match.score:g}{note}  [{rules_fired}]  "
+                    f"{one_line(titles.get(found.id, ''), 110)}"
+                )
                 continue
             click.echo(f"* {safe(found.id)} ({found.lang}, score {found.match.score:g}){note}")
             for line in describe_signals(found.match):
@@ -151,13 +164,22 @@ def _labelled(rules: RuleSet, file: IO[str]) -> tuple[list[Labelled], dict[str, 
             click.echo(f"line {number}: {item}; skipped", err=True)
             continue
         borderline = item.get("borderline") is True or str(item.get("why", "")).startswith(
-            "BORDERLINE")
+            "BORDERLINE"
+        )
         item_id = str(item.get("id", number))
         titles[item_id] = str(item.get("title", ""))
         label = 1 if item["label"] == 1 else 0  # checked above: 1 or 0
         signal = cast("str | None", item.get("signal"))  # as given; only compared
-        labelled.append(Labelled(item_id, str(item.get("lang") or "?"), label, signal,
-                                 borderline, _match(rules, item)))
+        labelled.append(
+            Labelled(
+                item_id,
+                str(item.get("lang") or "?"),
+                label,
+                signal,
+                borderline,
+                _match(rules, item),
+            )
+        )
     return labelled, titles, bad
 
 
@@ -188,9 +210,11 @@ def rules_check(ctx: click.Context) -> None:
         ctx.exit(1)
         return
     per_type = Counter(rule.type for rule in rules.rules)
-    click.echo(f"rules version {rules.version}: {len(rules.rules)} rules, "
-               f"{len(rules.terms)} terms in {len(rules.term_lists)} lists, "
-               f"threshold {rules.threshold:g}")
+    click.echo(
+        f"rules version {rules.version}: {len(rules.rules)} rules, "
+        f"{len(rules.terms)} terms in {len(rules.term_lists)} lists, "
+        f"threshold {rules.threshold:g}"
+    )
     for kind, count in sorted(per_type.items()):
         click.echo(f"  {kind:<24} {count} rule(s)")
     if rules.actors:
@@ -198,8 +222,9 @@ def rules_check(ctx: click.Context) -> None:
         for actor in rules.actors.values():
             names.setdefault(actor.side, set()).add(actor.names)
         sides = ", ".join(f"{side} {len(found)}" for side, found in sorted(names.items()))
-        click.echo(f"  actors by side (canonical names): {sides}; "
-                   f"{len(set(rules.places.values()))} places")
+        click.echo(
+            f"  actors by side (canonical names): {sides}; {len(set(rules.places.values()))} places"
+        )
     click.echo("ok")
 
 

@@ -14,8 +14,16 @@ from monitor.config.secrets import SecretRef
 from monitor.errors import Problems
 
 CHANNEL_KEYS = frozenset(
-    {"min_score", "give_up_after", "timeout", "digest", "budget", "budget_window", "notices",
-     "updates"}
+    {
+        "min_score",
+        "give_up_after",
+        "timeout",
+        "digest",
+        "budget",
+        "budget_window",
+        "notices",
+        "updates",
+    }
 )
 _CREDENTIAL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 UpdatesMode = Literal["digest", "send"]  # further reports of an alerted event

@@ -263,14 +263,10 @@ def _fetch(table: TomlTable, problems: Problems) -> FetchSettings:
     return settings
 
 
-def _positive(
-    table: TomlTable, key: str, default: float, prefix: str, problems: Problems
-) -> float:
+def _positive(table: TomlTable, key: str, default: float, prefix: str, problems: Problems) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.add(
-            f"{prefix}{key}", f"must be a number, not {value!r}", f"set {key} = <number>"
-        )
+        problems.add(f"{prefix}{key}", f"must be a number, not {value!r}", f"set {key} = <number>")
         return default
     if value <= 0:
         problems.add(f"{prefix}{key}", f"must be positive, not {value!r}", f"set {key} = {default}")
@@ -290,9 +286,7 @@ def _proxy(value: str, problems: Problems) -> str:
     return value
 
 
-def _duration(
-    table: TomlTable, key: str, default: str, prefix: str, problems: Problems
-) -> float:
+def _duration(table: TomlTable, key: str, default: str, prefix: str, problems: Problems) -> float:
     value = table.get(key, default)
     try:
         seconds = parse_duration(str(value)) if isinstance(value, str) else float("nan")
@@ -355,9 +349,7 @@ def _feed(table: TomlTable, prefix: str, problems: Problems) -> FeedSpec:
     given_lang = _get(table, "lang", str, "en", prefix, problems)
     lang = next((known for known in LANGS if known == given_lang), None)
     if lang is None:
-        problems.add(
-            f"{prefix}lang", f"unsupported language {given_lang!r}", f"use one of {LANGS}"
-        )
+        problems.add(f"{prefix}lang", f"unsupported language {given_lang!r}", f"use one of {LANGS}")
     interval = _duration(table, "interval", "10m", prefix, problems)
     if interval < 30:
         problems.add(f"{prefix}interval", "must be at least 30s", 'use e.g. "10m"')
@@ -432,14 +424,18 @@ def _outlook(table: TomlTable, daemon: DaemonConfig, problems: Problems) -> Outl
         seconds = _duration(table, key, default, "outlook.", problems)
         count = seconds / 86400
         if count != int(count) or not 1 <= count <= 365:
-            problems.add(f"outlook.{key}",
-                         f"must be whole days from 1d to 365d, not {table[key]!r}",
-                         f'write e.g. {key} = "{default}"')
+            problems.add(
+                f"outlook.{key}",
+                f"must be whole days from 1d to 365d, not {table[key]!r}",
+                f'write e.g. {key} = "{default}"',
+            )
             count = parse_duration(default) / 86400
         days[key] = int(count)
     return OutlookSettings(
-        high_days=days["high_hold"], elevated_days=days["elevated_hold"],
-        watch_days=days["watch_hold"], window_days=daemon.outlook_window_days,
+        high_days=days["high_hold"],
+        elevated_days=days["elevated_hold"],
+        watch_days=days["watch_hold"],
+        window_days=daemon.outlook_window_days,
     )
 
 

@@ -169,8 +169,14 @@ class Daemon:
             store.check_file()
             started = time.monotonic()
             reports = poll_feeds(
-                store, settings.config, settings.fetcher, settings.rules, self.app.now(),
-                names=[name], only_due=True, pool=self.pool,
+                store,
+                settings.config,
+                settings.fetcher,
+                settings.rules,
+                self.app.now(),
+                names=[name],
+                only_due=True,
+                pool=self.pool,
             )
             if self.metrics is not None:
                 for report in reports:
@@ -197,8 +203,13 @@ class Daemon:
             store = self.store()
             store.check_file()
             dispatch_due(
-                store, settings.config.alerts, settings.fetcher, self.app.now(),
-                channels=[channel], stop=self.stop.is_set, warned=self.warned,
+                store,
+                settings.config.alerts,
+                settings.fetcher,
+                self.app.now(),
+                channels=[channel],
+                stop=self.stop.is_set,
+                warned=self.warned,
             )
 
     def index(self) -> None:
@@ -376,7 +387,9 @@ class Daemon:
             self._reschedule(old.config, config)
         log.info(
             "event=reloaded feeds=%d channels=%d rules_version=%s",
-            len(config.feeds), len(config.alerts.channels()), rules.version,
+            len(config.feeds),
+            len(config.alerts.channels()),
+            rules.version,
         )
 
     def _reschedule(self, old: Config, new: Config) -> None:
@@ -456,7 +469,9 @@ def run_forever(app: App) -> None:
         daemon.scheduler.start()
         log.info(
             "event=started pid=%d feeds=%d db=%s",
-            os.getpid(), len(daemon.settings.config.feeds), store.path,
+            os.getpid(),
+            len(daemon.settings.config.feeds),
+            store.path,
         )
         notify(f"READY=1\nSTATUS={daemon.status()}\nMAINPID={os.getpid()}")
         _serve(daemon)

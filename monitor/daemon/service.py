@@ -78,7 +78,8 @@ WantedBy=multi-user.target
 
 def unit_file(executable: Path, config: str = CONFIG_PATH) -> str:
     """The systemd unit: Type=notify, watchdog, restart on failure, hardened."""
-    return f"""\
+    return (
+        f"""\
 # {UNIT_NAME}: the diplomatic-signal monitor as a system service.
 # Install: copy to /etc/systemd/system/, put the configuration at {config}
 # with  [storage] path = "{STATE_DIR}/monitor.db", then
@@ -106,4 +107,6 @@ UMask=0077
 #LoadCredential=smtp-password:/etc/diplomatic-signal-monitor/smtp-password
 #LoadCredential=webhook-secret:/etc/diplomatic-signal-monitor/webhook-secret
 
-""" + _HARDENING
+"""
+        + _HARDENING
+    )

@@ -173,14 +173,16 @@ def _classify(exc: httpx.HTTPError) -> ErrorKind:
     return ErrorKind.CONNECT
 
 
-_WHAT: Final[Mapping[ErrorKind, str]] = MappingProxyType({
-    ErrorKind.TLS: "TLS failure with",
-    ErrorKind.DNS: "cannot resolve the host of",
-    ErrorKind.TIMEOUT: "timed out talking to",
-    ErrorKind.PROTOCOL: "broken HTTP answer from",
-    ErrorKind.BLOCKED: "refused to fetch",
-    ErrorKind.CONNECT: "cannot connect to",
-})
+_WHAT: Final[Mapping[ErrorKind, str]] = MappingProxyType(
+    {
+        ErrorKind.TLS: "TLS failure with",
+        ErrorKind.DNS: "cannot resolve the host of",
+        ErrorKind.TIMEOUT: "timed out talking to",
+        ErrorKind.PROTOCOL: "broken HTTP answer from",
+        ErrorKind.BLOCKED: "refused to fetch",
+        ErrorKind.CONNECT: "cannot connect to",
+    }
+)
 
 
 @contextlib.contextmanager

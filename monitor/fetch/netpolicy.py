@@ -219,5 +219,3 @@ class GuardedBackend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         """Sleep as the standard backend does."""
         self._inner.sleep(seconds)
-
-

@@ -82,13 +82,19 @@ def load_ground_truth(path: Path) -> GroundTruth:
         problems.add("(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax")
         raw = {}
     problems.raise_if_any()
-    summits = [_summit(t, f"summits[{n}]", problems) for n, t in enumerate(_list(raw, "summits",
-                                                                                 problems))]
-    periods = [_period(t, f"quiet_periods[{n}]", problems)
-               for n, t in enumerate(_list(raw, "quiet_periods", problems))]
+    summits = [
+        _summit(t, f"summits[{n}]", problems) for n, t in enumerate(_list(raw, "summits", problems))
+    ]
+    periods = [
+        _period(t, f"quiet_periods[{n}]", problems)
+        for n, t in enumerate(_list(raw, "quiet_periods", problems))
+    ]
     if not summits and not periods:
-        problems.add("summits", "no [[summits]] and no [[quiet_periods]]",
-                     "add at least one [[summits]] table with a name and dates")
+        problems.add(
+            "summits",
+            "no [[summits]] and no [[quiet_periods]]",
+            "add at least one [[summits]] table with a name and dates",
+        )
     problems.raise_if_any()
     return GroundTruth(tuple(s for s in summits if s), tuple(p for p in periods if p))
 
@@ -105,8 +111,11 @@ def _date(table: Table, key: str, where: str, problems: Problems) -> date | None
     value = table.get(key)
     if value is None or (isinstance(value, date) and not hasattr(value, "hour")):
         return value
-    problems.add(f"{where}.{key}", f"must be a date, not {value!r}",
-                 f"write it unquoted as YYYY-MM-DD, e.g. {key} = 2021-06-16")
+    problems.add(
+        f"{where}.{key}",
+        f"must be a date, not {value!r}",
+        f"write it unquoted as YYYY-MM-DD, e.g. {key} = 2021-06-16",
+    )
     return None
 
 
@@ -188,21 +197,25 @@ class BacktestResult:
     outside: PeriodResult
 
 
-def run_backtest(truth: GroundTruth, days: Sequence[DayLevel],
-                 item_days: Sequence[date]) -> BacktestResult:
+def run_backtest(
+    truth: GroundTruth, days: Sequence[DayLevel], item_days: Sequence[date]
+) -> BacktestResult:
     """Figures from a replay (`days`, consecutive) and the days of all stored items."""
     by_day = {d.day: d for d in days}
     start, end = days[0].day, days[-1].day
     stored = Counter(item_days)
     summits = [_summit_result(s, by_day, stored) for s in truth.summits]
-    periods = [_period_result(p.name, p.start, p.end, by_day, stored)
-               for p in truth.quiet_periods]
+    periods = [_period_result(p.name, p.start, p.end, by_day, stored) for p in truth.quiet_periods]
     windows = [(s.start, s.end) for s in truth.summits]
     outside_days = [d for d in days if not any(a <= d.day <= b for a, b in windows)]
     counts = Counter(d.level for d in outside_days)
-    outside = PeriodResult("days outside every summit's window", start, end,
-                           sum(stored[d.day] for d in outside_days),
-                           {level: counts.get(level, 0) for level in LEVELS})
+    outside = PeriodResult(
+        "days outside every summit's window",
+        start,
+        end,
+        sum(stored[d.day] for d in outside_days),
+        {level: counts.get(level, 0) for level in LEVELS},
+    )
     return BacktestResult(start, end, len(item_days), summits, periods, outside)
 
 
@@ -211,8 +224,9 @@ def _stretch(by_day: dict[date, DayLevel], first: date, last: date) -> list[DayL
     return [by_day.get(d, DayLevel(d, "quiet", 0.0)) for d in span]
 
 
-def _summit_result(summit: Summit, by_day: dict[date, DayLevel],
-                   stored: Counter[date]) -> SummitResult:
+def _summit_result(
+    summit: Summit, by_day: dict[date, DayLevel], stored: Counter[date]
+) -> SummitResult:
     first = summit.start - timedelta(days=LOOKBACK_DAYS)
     days = _stretch(by_day, first, summit.end)
     reference = summit.agreed or summit.first_signal
@@ -229,8 +243,10 @@ def _delay(days: Sequence[DayLevel], reference: date | None, level: str) -> int 
     """Days from `reference` to the first day at `level` or above (None: never)."""
     if reference is None:
         return None
-    hit = next((d.day for d in days if d.day >= reference
-                and level_rank(d.level) >= level_rank(level)), None)
+    hit = next(
+        (d.day for d in days if d.day >= reference and level_rank(d.level) >= level_rank(level)),
+        None,
+    )
     return None if hit is None else (hit - reference).days
 
 
@@ -247,9 +263,15 @@ def _lead(days: Sequence[DayLevel], level: str) -> int | None:
     return (days[-1].day - days[first].day).days
 
 
-def _period_result(name: str, start: date, end: date, by_day: dict[date, DayLevel],
-                   stored: Counter[date]) -> PeriodResult:
+def _period_result(
+    name: str, start: date, end: date, by_day: dict[date, DayLevel], stored: Counter[date]
+) -> PeriodResult:
     days = _stretch(by_day, start, end)
     levels = Counter(d.level for d in days)
-    return PeriodResult(name, start, end, sum(stored[d.day] for d in days),
-                        {level: levels.get(level, 0) for level in LEVELS})
+    return PeriodResult(
+        name,
+        start,
+        end,
+        sum(stored[d.day] for d in days),
+        {level: levels.get(level, 0) for level in LEVELS},
+    )

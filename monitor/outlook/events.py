@@ -36,24 +36,28 @@ GROUP_DAYS = 3  # reports of one contact come within days of each other
 MAX_EVENT_DAYS = 7  # a longer run of reports is a series of contacts, not one
 TITLE_LIKENESS = 0.5
 KINDS = ("meeting", "call", "visit", "talks", "stability", "refusal")
-TYPE_KIND: Final = MappingProxyType({
-    "summit_planning": "meeting",
-    "leader_call": "call",
-    "envoy_visit": "visit",
-    "neutral_venue_meeting": "talks",
-    "strategic_stability": "stability",
-    "arms_control": "stability",
-    "refusal": "refusal",
-})
+TYPE_KIND: Final = MappingProxyType(
+    {
+        "summit_planning": "meeting",
+        "leader_call": "call",
+        "envoy_visit": "visit",
+        "neutral_venue_meeting": "talks",
+        "strategic_stability": "stability",
+        "arms_control": "stability",
+        "refusal": "refusal",
+    }
+)
 _KIND_ORDER = ("call", "visit", "talks", "stability", "meeting")
-_KIND_WORDS: Final = MappingProxyType({
-    "meeting": "leaders' meeting discussed",
-    "call": "leaders' or ministers' call",
-    "visit": "envoy visit",
-    "talks": "delegation talks",
-    "stability": "strategic stability / arms control",
-    "refusal": "refusal",
-})
+_KIND_WORDS: Final = MappingProxyType(
+    {
+        "meeting": "leaders' meeting discussed",
+        "call": "leaders' or ministers' call",
+        "visit": "envoy visit",
+        "talks": "delegation talks",
+        "stability": "strategic stability / arms control",
+        "refusal": "refusal",
+    }
+)
 _SHINGLE_WORD = re.compile(r"\w+")
 _STOP = frozenset("a an the of in on at to for and with by from - и в на с о по к".split())
 
@@ -101,8 +105,7 @@ def _each(value: object) -> list[object]:
     return list(value) if value and isinstance(value, Iterable) else []
 
 
-def _recorded(signals: Sequence[dict[str, object]], key: str,
-              texts: list[str]) -> frozenset[str]:
+def _recorded(signals: Sequence[dict[str, object]], key: str, texts: list[str]) -> frozenset[str]:
     """The matcher's own `actors` / `places` when it records them, else the lexicon's."""
     given = {str(v).lower() for s in signals for v in _each(s.get(key))}
     if key == "actors":
@@ -165,8 +168,10 @@ def _shared(a: ItemEvidence, b: ItemEvidence) -> str:
     parts = [f"same place: {', '.join(places)}"] if places else []
     if people:
         parts.append(f"same people: {', '.join(people)}")
-    if not parts and a.kind in ("call", "meeting") and {"leader:ru", "leader:us"} <= (
-        a.actors & b.actors
+    if (
+        not parts
+        and a.kind in ("call", "meeting")
+        and {"leader:ru", "leader:us"} <= (a.actors & b.actors)
     ):
         parts.append("same leaders")
     return "; ".join(parts)

@@ -59,12 +59,14 @@ class Grade(IntEnum):
     PLACED = 3
 
 
-GRADE_NAMES: Final = MappingProxyType({
-    Grade.NONE: "none",
-    Grade.CONTACT: "contact",
-    Grade.AGREED: "agreed",
-    Grade.PLACED: "placed",
-})
+GRADE_NAMES: Final = MappingProxyType(
+    {
+        Grade.NONE: "none",
+        Grade.CONTACT: "contact",
+        Grade.AGREED: "agreed",
+        Grade.PLACED: "placed",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +115,16 @@ def read_clause(text: str, day: date, where: str = "evidence", source: str = "")
     if not meeting:
         return Reading(text, where, False, Grade.NONE, refusal, cues, places, None)
     grade = Grade.NONE if refusal else _meeting_grade(folded, cues)
-    return Reading(text, where, True, grade, refusal, cues, places,
-                   meeting_date if grade == Grade.PLACED else None)
+    return Reading(
+        text,
+        where,
+        True,
+        grade,
+        refusal,
+        cues,
+        places,
+        meeting_date if grade == Grade.PLACED else None,
+    )
 
 
 def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
@@ -128,8 +138,10 @@ def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
     if bilateral_summit or (len(sides) == 2 and lx.PAIR_TALKS.search(text)):
         return True
     words = _word_starts(text)
-    leaders = [*(s for spans in lx.leader_spans(text).values() for s in spans),
-               *_spans(lx.BOTH_LEADERS, text)]
+    leaders = [
+        *(s for spans in lx.leader_spans(text).values() for s in spans),
+        *_spans(lx.BOTH_LEADERS, text),
+    ]
     summits = _spans(lx.SUMMIT, text)
     if summits and (len(sides) == 2 or _near(words, leaders, summits)):
         return True
@@ -138,8 +150,10 @@ def _is_leaders_meeting(text: str, source: str, where: str) -> bool:
     unspoken = _without_speaker(text, where)  # same length: offsets still point into `text`
     others = [span for _, p in lx.OFFICIALS.values() for span in _spans(p, unspoken)]
     others += _spans(lx.THIRD_LEADERS, text)
-    return any(_ours(words, meeting, leaders, others, len(sides) == 2)
-               for meeting in _spans(lx.MEETING, text))
+    return any(
+        _ours(words, meeting, leaders, others, len(sides) == 2)
+        for meeting in _spans(lx.MEETING, text)
+    )
 
 
 SUBJECT_WORDS = 3  # a leader named within the first words of a clause is its subject
@@ -150,8 +164,13 @@ def _leads(words: list[int], leaders: Sequence[tuple[int, int]]) -> bool:
     return any(bisect.bisect_right(words, start) <= SUBJECT_WORDS for start, _end in leaders)
 
 
-def _ours(words: list[int], meeting: tuple[int, int], leaders: Sequence[tuple[int, int]],
-          others: Sequence[tuple[int, int]], both: bool) -> bool:
+def _ours(
+    words: list[int],
+    meeting: tuple[int, int],
+    leaders: Sequence[tuple[int, int]],
+    others: Sequence[tuple[int, int]],
+    both: bool,
+) -> bool:
     """Whether a meeting word's party is a leader: one is within NEAR_WORDS, and nobody
     else is nearer (with both leaders named) or near at all (with one)."""
     ours, theirs = _distance(words, meeting, leaders), _distance(words, meeting, others)
@@ -180,8 +199,9 @@ def _word_starts(text: str) -> list[int]:
     return [m.start() for m in _WORD.finditer(text)]
 
 
-def _near(words: list[int], first: Sequence[tuple[int, int]],
-          second: Sequence[tuple[int, int]]) -> bool:
+def _near(
+    words: list[int], first: Sequence[tuple[int, int]], second: Sequence[tuple[int, int]]
+) -> bool:
     """Whether some span of `first` is within NEAR_WORDS words of some span of `second`."""
     return any(_distance(words, b, first) <= NEAR_WORDS for b in second)
 
@@ -196,12 +216,18 @@ def _without_speaker(text: str, where: str) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
-def _cues(text: str, places: frozenset[str], meeting_date: date | None, dated: bool,
-          where: str) -> tuple[str, ...]:
+def _cues(
+    text: str, places: frozenset[str], meeting_date: date | None, dated: bool, where: str
+) -> tuple[str, ...]:
     found = []
-    for name, pattern in (("agreement", lx.AGREEMENT), ("preparation", lx.PREPARATION),
-                          ("hedge", lx.HEDGE), ("past", lx.PAST), ("refusal", lx.REFUSAL),
-                          ("negated", lx.NEGATED_AGREEMENT)):
+    for name, pattern in (
+        ("agreement", lx.AGREEMENT),
+        ("preparation", lx.PREPARATION),
+        ("hedge", lx.HEDGE),
+        ("past", lx.PAST),
+        ("refusal", lx.REFUSAL),
+        ("negated", lx.NEGATED_AGREEMENT),
+    ):
         match = pattern.search(text)
         if match:
             found.append(f"{name}: {match.group(0).strip()}")
@@ -282,14 +308,18 @@ def _month_number(name: str) -> int:
     return 0
 
 
-def grade_item(title: str, sentences: Iterable[str], types: Iterable[str], day: date,
-               source: str = "") -> ItemGrade:
+def grade_item(
+    title: str, sentences: Iterable[str], types: Iterable[str], day: date, source: str = ""
+) -> ItemGrade:
     """The grade of one flagged item from its title, evidence sentences and signal types."""
     kinds = set(types)
     readings = [read_clause(title, day, "title", source)]
     # The matcher quotes a headline as one of its sentences: it is read once, as the title.
-    readings += [read_clause(s, day, "evidence", source)
-                 for s in dict.fromkeys(sentences) if s.strip() and s.strip() != title.strip()]
+    readings += [
+        read_clause(s, day, "evidence", source)
+        for s in dict.fromkeys(sentences)
+        if s.strip() and s.strip() != title.strip()
+    ]
     best = max(readings, key=lambda r: (r.grade, r.where == "title"))
     grade = max(best.grade, Grade.CONTACT if kinds & POSITIVE_TYPES else Grade.NONE)
     refusal = _refusal_scope(readings, kinds)
@@ -319,8 +349,9 @@ def _refusal_scope(readings: Sequence[Reading], kinds: set[str]) -> str:
     return ""
 
 
-def _reason(grade: Grade, refusal: str, setter: Reading | None, readings: Sequence[Reading],
-            kinds: set[str]) -> str:
+def _reason(
+    grade: Grade, refusal: str, setter: Reading | None, readings: Sequence[Reading], kinds: set[str]
+) -> str:
     if refusal:
         clause = next((r for r in readings if r.refusal), readings[0])
         what = "a leaders' meeting" if refusal == "meeting" else "talks"

@@ -40,12 +40,15 @@ from monitor.outlook.grading import Grade
 LEVELS = ("quiet", "watch", "elevated", "high")
 
 RU, US = "ru", "us"
-_SIDE_HOSTS: Final = MappingProxyType({RU: ("kremlin.ru", "mid.ru"),
-                                       US: ("whitehouse.gov", "state.gov")})
-_SIDE_FEED_NAMES: Final = MappingProxyType({
-    RU: ("kremlin", "mid-ru", "mid_ru"),
-    US: ("whitehouse", "white-house", "white_house", "state-dept", "state_dept", "state-gov"),
-})
+_SIDE_HOSTS: Final = MappingProxyType(
+    {RU: ("kremlin.ru", "mid.ru"), US: ("whitehouse.gov", "state.gov")}
+)
+_SIDE_FEED_NAMES: Final = MappingProxyType(
+    {
+        RU: ("kremlin", "mid-ru", "mid_ru"),
+        US: ("whitehouse", "white-house", "white_house", "state-dept", "state_dept", "state-gov"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ def level_rank(level: str) -> int:
 
 
 def source_side(feed: str, url: str | None = None, feed_url: str | None = None) -> str:
-    """"ru" for Kremlin and Russian MFA sources, "us" for White House and State, else ""."""
+    """ "ru" for Kremlin and Russian MFA sources, "us" for White House and State, else ""."""
     hosts = [(urlsplit(link).hostname or "").lower() for link in (url, feed_url) if link]
     for side, suffixes in _SIDE_HOSTS.items():
         if any(h == s or h.endswith("." + s) for h in hosts for s in suffixes):
@@ -144,8 +147,9 @@ class Refusals:
         return grade, None
 
     @staticmethod
-    def _after(found: list[tuple[date, int, ItemEvidence]], item: ItemEvidence,
-               as_of: date) -> ItemEvidence | None:
+    def _after(
+        found: list[tuple[date, int, ItemEvidence]], item: ItemEvidence, as_of: date
+    ) -> ItemEvidence | None:
         start = bisect.bisect_left(found, (item.day, -1))
         for day, _, refusal in found[start:]:
             if day > as_of:
@@ -155,8 +159,9 @@ class Refusals:
         return None
 
 
-def standing(item: ItemEvidence, refusals: Refusals, as_of: date,
-             s: OutlookSettings) -> Standing | None:
+def standing(
+    item: ItemEvidence, refusals: Refusals, as_of: date, s: OutlookSettings
+) -> Standing | None:
     """What `item` does to the level on `as_of`, or None when it does nothing."""
     grade, capped_by = refusals.cap(item, as_of)
     for rank, start, end in stages(item, grade, s):
@@ -179,12 +184,16 @@ def standings(events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[
     refusals = Refusals(items)
     out = []
     for event in events:
-        held = [st for i in in_window(event.items, as_of, s.window_days)
-                if (st := standing(i, refusals, as_of, s))]
+        held = [
+            st
+            for i in in_window(event.items, as_of, s.window_days)
+            if (st := standing(i, refusals, as_of, s))
+        ]
         if held:
             best = max(held, key=lambda st: (st.score, st.item.day, st.item.item_id))
-            out.append(EventStanding(event, best.rank, best.score, best.item, best.until,
-                                     best.capped_by))
+            out.append(
+                EventStanding(event, best.rank, best.score, best.item, best.until, best.capped_by)
+            )
     return sorted(out, key=lambda e: (-e.score, -e.event.id))
 
 
@@ -214,8 +223,9 @@ def replay(events: Sequence[Event], start: date, end: date, s: OutlookSettings) 
     return days
 
 
-def compute_outlook(events: Sequence[Event], as_of: date,
-                    settings: OutlookSettings | None = None) -> Outlook:
+def compute_outlook(
+    events: Sequence[Event], as_of: date, settings: OutlookSettings | None = None
+) -> Outlook:
     """The outlook on `as_of` from the events reported in the window ending that day."""
     s = settings or OutlookSettings()
     held = standings(events, as_of, s)
@@ -241,27 +251,38 @@ def _since(daily: Sequence[DayLevel], level: str) -> date | None:
     return since
 
 
-def _reasons(level: str, since: date | None, held: Sequence[EventStanding],
-             events: Sequence[Event], as_of: date, s: OutlookSettings) -> list[str]:
+def _reasons(
+    level: str,
+    since: date | None,
+    held: Sequence[EventStanding],
+    events: Sequence[Event],
+    as_of: date,
+    s: OutlookSettings,
+) -> list[str]:
     """Two or three lines naming the events that set the level."""
     if not held:
         recent = in_window([i for e in events for i in e.items], as_of, s.window_days)
         if not recent:
             return [f"quiet: no event reported in the last {s.window_days} days"]
         last = max(recent, key=lambda i: (i.day, i.item_id))
-        return [f"quiet: nothing reported since {last.day.isoformat()} still holds a level "
-                f"(last: {_item_label(last)})"]
+        return [
+            f"quiet: nothing reported since {last.day.isoformat()} still holds a level "
+            f"(last: {_item_label(last)})"
+        ]
     top = held[0]
-    lines = [f"{level} since {since.isoformat() if since else as_of.isoformat()}: "
-             f"{_held_text(top)}"]
+    lines = [
+        f"{level} since {since.isoformat() if since else as_of.isoformat()}: {_held_text(top)}"
+    ]
     others = [h for h in held[1:] if h.event.id != top.event.id][:2]
     if others:
         lines.append("also " + "; ".join(_held_text(h, short=True) for h in others))
     capped = next((h.capped_by for h in held if h.capped_by is not None), None)
     if capped is not None:
         what = "meetings" if capped.grade.refusal == "meeting" else "contacts"
-        lines.append(f"{_item_label(capped)} on {capped.day.isoformat()} ({capped.feed}): "
-                     f"{what} reported before it no longer count as such")
+        lines.append(
+            f"{_item_label(capped)} on {capped.day.isoformat()} ({capped.feed}): "
+            f"{what} reported before it no longer count as such"
+        )
     return lines
 
 
@@ -277,11 +298,14 @@ def _item_label(item: ItemEvidence) -> str:
     return describe(item)
 
 
-def outlook_series(events: Sequence[Event], start: date, end: date,
-                   settings: OutlookSettings | None = None) -> list[Outlook]:
+def outlook_series(
+    events: Sequence[Event], start: date, end: date, settings: OutlookSettings | None = None
+) -> list[Outlook]:
     """The outlook of every day from `start` to `end`: replaying history day by day."""
-    return [compute_outlook(events, start + timedelta(days=n), settings)
-            for n in range((end - start).days + 1)]
+    return [
+        compute_outlook(events, start + timedelta(days=n), settings)
+        for n in range((end - start).days + 1)
+    ]
 
 
 def sparkline(values: Sequence[float]) -> str:

@@ -39,11 +39,13 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 # ---- people --------------------------------------------------------------------------
-LEADERS: Final = MappingProxyType({
-    "putin": ("ru", _rx(r"\bputin\w*", r"\bпутин\w*")),
-    "trump": ("us", _rx(r"\btrump(?:'s)?\b", r"\bтрамп\w*")),
-    "biden": ("us", _rx(r"\bbiden\w*", r"\bбайден\w*")),
-})
+LEADERS: Final = MappingProxyType(
+    {
+        "putin": ("ru", _rx(r"\bputin\w*", r"\bпутин\w*")),
+        "trump": ("us", _rx(r"\btrump(?:'s)?\b", r"\bтрамп\w*")),
+        "biden": ("us", _rx(r"\bbiden\w*", r"\bбайден\w*")),
+    }
+)
 LEADER_ROLES: Final = MappingProxyType({
     "ru": _rx(
         r"\b(?:russian president|president of russia|president of the russian federation)\b",
@@ -62,45 +64,68 @@ BOTH_LEADERS = _rx(
     r"\bthe (?:presidents|leaders)\b(?! of)",
     r"\b(?:оба|обоих) (?:президент|лидер)\w*",
     r"\b(?:президенты|лидеры) (?:договорились|условились|решили|согласились|обсудили)",
-    r"\bпрезидент(?:ы|ов|ами|ам) (?:россии|рф|двух)\b", r"\bлидер(?:ы|ов|ами|ам) (?:россии|двух)\b",
-    r"\bдвух (?:президентов|лидеров)\b", r"\bглав(?:ы|ами|ам)? двух государств",
+    r"\bпрезидент(?:ы|ов|ами|ам) (?:россии|рф|двух)\b",
+    r"\bлидер(?:ы|ов|ами|ам) (?:россии|двух)\b",
+    r"\bдвух (?:президентов|лидеров)\b",
+    r"\bглав(?:ы|ами|ам)? двух государств",
 )
-OFFICIALS: Final = MappingProxyType({
-    name: (side, _rx(*patterns))
-    for name, side, patterns in (
-        ("witkoff", "us", (r"\bwitkoff\w*", r"\b(?:уиткофф|виткофф)\w*")),
-        ("kushner", "us", (r"\bkushner\w*", r"\bкушнер\w*")),
-        ("rubio", "us", (r"\brubio\w*", r"\bрубио\b")),
-        ("waltz", "us", (r"\bwaltz\b", r"\bуолтц\w*")),
-        ("vance", "us", (r"\bvance\b", r"\bвэнс\w*")),
-        ("kellogg", "us", (r"\bkellogg\w*", r"\bкеллог\w*")),
-        ("driscoll", "us", (r"\bdriscoll\w*", r"\bдрисколл\w*")),
-        ("sullivan", "us", (r"\bsullivan\w*", r"\bсалливан\w*")),
-        ("blinken", "us", (r"\bblinken\w*", r"\bблинкен\w*")),
-        ("burns", "us", (r"\bburns\b", r"\bбернс\w*")),
-        ("sherman", "us", (r"\bsherman\w*", r"\bшерман\w*")),
-        ("bolton", "us", (r"\bbolton\w*", r"\bболтон\w*")),
-        ("tillerson", "us", (r"\btillerson\w*", r"\bтиллерсон\w*")),
-        ("billingslea", "us", (r"\bbillingslea\w*", r"\bбиллингсли\b")),
-        ("lavrov", "ru", (r"\blavrov\w*", r"\bлавров\w*")),
-        ("ushakov", "ru", (r"\bushakov\w*", r"\bушаков\w*")),
-        ("peskov", "ru", (r"\bpeskov\w*", r"\bпесков\w*")),
-        ("dmitriev", "ru", (r"\bdmitriev\w*", r"\bдмитриев\w*")),
-        ("ryabkov", "ru", (r"\bryabkov\w*", r"\bрябков\w*")),
-        ("patrushev", "ru", (r"\bpatrushev\w*", r"\bпатрушев\w*")),
-        ("medinsky", "ru", (r"\bmedinsky\w*", r"\bмединск\w*")),
-        ("darchiev", "ru", (r"\bdarchiev\w*", r"\bдарчиев\w*")),
-        ("zakharova", "ru", (r"\bzakharova\b", r"\bзахаров(?:а|ой|у)\b")),
-        ("shoigu", "ru", (r"\bshoigu\b", r"\bшойгу\b")),
-    )
-})
+OFFICIALS: Final = MappingProxyType(
+    {
+        name: (side, _rx(*patterns))
+        for name, side, patterns in (
+            ("witkoff", "us", (r"\bwitkoff\w*", r"\b(?:уиткофф|виткофф)\w*")),
+            ("kushner", "us", (r"\bkushner\w*", r"\bкушнер\w*")),
+            ("rubio", "us", (r"\brubio\w*", r"\bрубио\b")),
+            ("waltz", "us", (r"\bwaltz\b", r"\bуолтц\w*")),
+            ("vance", "us", (r"\bvance\b", r"\bвэнс\w*")),
+            ("kellogg", "us", (r"\bkellogg\w*", r"\bкеллог\w*")),
+            ("driscoll", "us", (r"\bdriscoll\w*", r"\bдрисколл\w*")),
+            ("sullivan", "us", (r"\bsullivan\w*", r"\bсалливан\w*")),
+            ("blinken", "us", (r"\bblinken\w*", r"\bблинкен\w*")),
+            ("burns", "us", (r"\bburns\b", r"\bбернс\w*")),
+            ("sherman", "us", (r"\bsherman\w*", r"\bшерман\w*")),
+            ("bolton", "us", (r"\bbolton\w*", r"\bболтон\w*")),
+            ("tillerson", "us", (r"\btillerson\w*", r"\bтиллерсон\w*")),
+            ("billingslea", "us", (r"\bbillingslea\w*", r"\bбиллингсли\b")),
+            ("lavrov", "ru", (r"\blavrov\w*", r"\bлавров\w*")),
+            ("ushakov", "ru", (r"\bushakov\w*", r"\bушаков\w*")),
+            ("peskov", "ru", (r"\bpeskov\w*", r"\bпесков\w*")),
+            ("dmitriev", "ru", (r"\bdmitriev\w*", r"\bдмитриев\w*")),
+            ("ryabkov", "ru", (r"\bryabkov\w*", r"\bрябков\w*")),
+            ("patrushev", "ru", (r"\bpatrushev\w*", r"\bпатрушев\w*")),
+            ("medinsky", "ru", (r"\bmedinsky\w*", r"\bмединск\w*")),
+            ("darchiev", "ru", (r"\bdarchiev\w*", r"\bдарчиев\w*")),
+            ("zakharova", "ru", (r"\bzakharova\b", r"\bзахаров(?:а|ой|у)\b")),
+            ("shoigu", "ru", (r"\bshoigu\b", r"\bшойгу\b")),
+        )
+    }
+)
 # Leaders of third countries: a meeting of one of ours with one of them is not ours.
 THIRD_LEADERS = _rx(
-    r"\bzelensk\w*", r"\bзеленск\w*", r"\borban\w*", r"\bорбан\w*", r"\berdogan\w*",
-    r"\bэрдоган\w*", r"\bmacron\w*", r"\bмакрон\w*", r"\bmerz\b", r"\bмерц\w*",
-    r"\bstarmer\w*", r"\bстармер\w*", r"\bxi jinping\b", r"\bси цзиньпин\w*", r"\bmodi\b",
-    r"\bмоди\b", r"\blukashenko\b", r"\bлукашенко\b", r"\bstubb\b", r"\bстубб\w*",
-    r"\bbin salman\b", r"\bбин сальман\w*", r"\bcrown prince\b", r"\bнаследн\w* принц\w*",
+    r"\bzelensk\w*",
+    r"\bзеленск\w*",
+    r"\borban\w*",
+    r"\bорбан\w*",
+    r"\berdogan\w*",
+    r"\bэрдоган\w*",
+    r"\bmacron\w*",
+    r"\bмакрон\w*",
+    r"\bmerz\b",
+    r"\bмерц\w*",
+    r"\bstarmer\w*",
+    r"\bстармер\w*",
+    r"\bxi jinping\b",
+    r"\bси цзиньпин\w*",
+    r"\bmodi\b",
+    r"\bмоди\b",
+    r"\blukashenko\b",
+    r"\bлукашенко\b",
+    r"\bstubb\b",
+    r"\bстубб\w*",
+    r"\bbin salman\b",
+    r"\bбин сальман\w*",
+    r"\bcrown prince\b",
+    r"\bнаследн\w* принц\w*",
     # "the Brazilian president", "the Kazakh leader", "the President of Ukraine"
     r"\b(?:(?!russian\b|american\b)[a-z]+(?:ian|ese|ish|an)|saudi|emirati|iraqi|israeli|qatari"
     r"|kuwaiti|omani|pakistani|thai|kazakh|uzbek|czech|greek|swiss|dutch|french|irish)"
@@ -120,29 +145,31 @@ THIRD_SPEAKERS = _rx(
 )  # fmt: skip
 
 # ---- places ----------------------------------------------------------------------------
-PLACES: Final = MappingProxyType({
-    name: _rx(*patterns)
-    for name, patterns in (
-        ("moscow", (r"\bmoscow\b", r"\bмоскв(?:а|е|у|ы|ой)\b")),
-        ("washington", (r"\bwashington\b", r"\bвашингтон(?:а|е|у|ом)?\b")),
-        ("geneva", (r"\bgeneva\b", r"\bженев(?:а|е|у|ы|ой)\b")),
-        ("helsinki", (r"\bhelsinki\b", r"\bхельсинки\b")),
-        ("budapest", (r"\bbudapest\b", r"\bбудапешт(?:а|е|у|ом)?\b")),
-        ("alaska", (r"\balaska\b", r"\bаляск(?:а|е|у|и|ой)\b")),
-        ("anchorage", (r"\banchorage\b", r"\bанкоридж(?:а|е|у|ем)?\b")),
-        ("riyadh", (r"\briyadh\b", r"\b(?:эр-)?рияд(?:а|е|у|ом)?\b")),
-        ("saudi arabia", (r"\bsaudi arabia\b", r"\bсаудовск\w* арави\w*")),
-        ("abu dhabi", (r"\babu[- ]dhabi\b", r"\bабу[- ]даби\b")),
-        ("istanbul", (r"\bistanbul\b", r"\bстамбул(?:а|е|у|ом)?\b")),
-        ("vienna", (r"\bvienna\b", r"\bвен(?:а|е|у|ы)\b")),
-        ("jeddah", (r"\bjeddah\b", r"\bджидд\w*")),
-        ("doha", (r"\bdoha\b", r"\bдох(?:а|е|у)\b")),
-        ("miami", (r"\bmiami\b", r"\bмайами\b")),
-        ("st petersburg", (r"\b(?:st\.?|saint) petersburg\b", r"\b(?:санкт-)?петербург\w*")),
-        ("hamburg", (r"\bhamburg\b", r"\bгамбург\w*")),
-        ("third country", (r"\bthird country\b", r"\bтреть(?:ей|ья|ью) стран\w*")),
-    )
-})
+PLACES: Final = MappingProxyType(
+    {
+        name: _rx(*patterns)
+        for name, patterns in (
+            ("moscow", (r"\bmoscow\b", r"\bмоскв(?:а|е|у|ы|ой)\b")),
+            ("washington", (r"\bwashington\b", r"\bвашингтон(?:а|е|у|ом)?\b")),
+            ("geneva", (r"\bgeneva\b", r"\bженев(?:а|е|у|ы|ой)\b")),
+            ("helsinki", (r"\bhelsinki\b", r"\bхельсинки\b")),
+            ("budapest", (r"\bbudapest\b", r"\bбудапешт(?:а|е|у|ом)?\b")),
+            ("alaska", (r"\balaska\b", r"\bаляск(?:а|е|у|и|ой)\b")),
+            ("anchorage", (r"\banchorage\b", r"\bанкоридж(?:а|е|у|ем)?\b")),
+            ("riyadh", (r"\briyadh\b", r"\b(?:эр-)?рияд(?:а|е|у|ом)?\b")),
+            ("saudi arabia", (r"\bsaudi arabia\b", r"\bсаудовск\w* арави\w*")),
+            ("abu dhabi", (r"\babu[- ]dhabi\b", r"\bабу[- ]даби\b")),
+            ("istanbul", (r"\bistanbul\b", r"\bстамбул(?:а|е|у|ом)?\b")),
+            ("vienna", (r"\bvienna\b", r"\bвен(?:а|е|у|ы)\b")),
+            ("jeddah", (r"\bjeddah\b", r"\bджидд\w*")),
+            ("doha", (r"\bdoha\b", r"\bдох(?:а|е|у)\b")),
+            ("miami", (r"\bmiami\b", r"\bмайами\b")),
+            ("st petersburg", (r"\b(?:st\.?|saint) petersburg\b", r"\b(?:санкт-)?петербург\w*")),
+            ("hamburg", (r"\bhamburg\b", r"\bгамбург\w*")),
+            ("third country", (r"\bthird country\b", r"\bтреть(?:ей|ья|ью) стран\w*")),
+        )
+    }
+)
 # "Moscow and Washington agreed": the capitals as the two governments, not as a place.
 CAPITAL_PAIRS = _rx(
     r"\b(?:moscow|washington)(?:'s)? and (?:moscow|washington)\b",
@@ -194,8 +221,15 @@ SUMMIT = _rx(
     r"\bвстреч\w* на высшем уровне", r"\bвстреч\w* в верхах", r"\bличн\w* встреч\w*",
     r"\bочн\w* встреч\w*",
 )  # fmt: skip
-MEETING = _rx(r"\bmeet(?:s|ing|ings)?\b", r"\bmet\b", r"\bvisit\w*", r"\bвстреч\w*",
-              r"\bвстрет\w*", r"\bвизит\w*", r"\bпосет\w*")
+MEETING = _rx(
+    r"\bmeet(?:s|ing|ings)?\b",
+    r"\bmet\b",
+    r"\bvisit\w*",
+    r"\bвстреч\w*",
+    r"\bвстрет\w*",
+    r"\bвизит\w*",
+    r"\bпосет\w*",
+)
 # Talks of the leaders themselves ("Putin-Trump talks"), not talks they agreed to hold.
 PAIR_TALKS = _rx(
     r"\b(?:putin|trump|biden)-(?:putin|trump|biden) (?:talks|negotiations)\b",
@@ -205,18 +239,29 @@ PAIR_TALKS = _rx(
     r"\bпереговор\w* (?:президентов|лидеров)\b",
 )
 # Each side named by its country, capital or government.
-COUNTRY: Final = MappingProxyType({
-    "us": _rx(
-        r"\b(?:us|u\.s\.?|usa|united states|america|american|americans|washington|white house)\b",
-        r"\bсша\b", r"\bамерик\w*", r"\bвашингтон\w*", r"\bбел\w* дом\w*",
-        r"\bсоединенн\w* штат\w*",
-    ),
-    "ru": _rx(r"\b(?:russia|russian|russians|moscow|kremlin)\b", r"\bросси\w*", r"\bмоскв\w*",
-              r"\bкремл\w*"),
-})
+COUNTRY: Final = MappingProxyType(
+    {
+        "us": _rx(
+            r"\b(?:us|u\.s\.?|usa|united states|america|american|americans|"
+            r"washington|white house)\b",
+            r"\bсша\b",
+            r"\bамерик\w*",
+            r"\bвашингтон\w*",
+            r"\bбел\w* дом\w*",
+            r"\bсоединенн\w* штат\w*",
+        ),
+        "ru": _rx(
+            r"\b(?:russia|russian|russians|moscow|kremlin)\b",
+            r"\bросси\w*",
+            r"\bмоскв\w*",
+            r"\bкремл\w*",
+        ),
+    }
+)
 BILATERAL = _rx(
     r"\b(?:us|u\.s\.|russia|russian|american)-(?:russia|russian|us|u\.s\.|american)\b",
-    r"\b(?:российско|русско)-американск\w*", r"\bамерикано-российск\w*",
+    r"\b(?:российско|русско)-американск\w*",
+    r"\bамерикано-российск\w*",
 )
 # Words for a working contact, for telling a refusal of talks from any other refusal.
 CONTACT_WORDS = _rx(
@@ -226,8 +271,12 @@ CONTACT_WORDS = _rx(
     r"|заседани\w*|договор\w*|дснв|снв)",
 )
 CALL = _rx(
-    r"\b(?:phone|telephone|video) (?:call|conversation|talks)\b", r"\bspoke\b", r"\bby phone\b",
-    r"\bтелефонн\w* (?:разговор|переговор)\w*", r"\bпо телефону\b", r"\bсозвон\w*",
+    r"\b(?:phone|telephone|video) (?:call|conversation|talks)\b",
+    r"\bspoke\b",
+    r"\bby phone\b",
+    r"\bтелефонн\w* (?:разговор|переговор)\w*",
+    r"\bпо телефону\b",
+    r"\bсозвон\w*",
 )
 AGREEMENT = _rx(
     r"\b(?:agreed|agree|agrees|agreement to|decided|decide|accepted|accepts?|confirmed"

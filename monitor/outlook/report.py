@@ -22,23 +22,28 @@ from monitor.outlook.events import Event
 from monitor.outlook.levels import LEVELS, DayLevel, Outlook
 from monitor.parse.text import safe_link, strip_controls
 
-TYPE_COLOURS: Final = MappingProxyType({
-    "summit_planning": "#b2182b",
-    "envoy_visit": "#ef8a62",
-    "neutral_venue_meeting": "#f4a582",
-    "leader_call": "#4393c3",
-    "strategic_stability": "#92c5de",
-    "arms_control": "#5aae61",
-    "refusal": "#555555",
-})
+TYPE_COLOURS: Final = MappingProxyType(
+    {
+        "summit_planning": "#b2182b",
+        "envoy_visit": "#ef8a62",
+        "neutral_venue_meeting": "#f4a582",
+        "leader_call": "#4393c3",
+        "strategic_stability": "#92c5de",
+        "arms_control": "#5aae61",
+        "refusal": "#555555",
+    }
+)
 OTHER_COLOUR = "#bbbbbb"
-GRADE_COLOURS: Final = MappingProxyType({"placed": "#b2182b", "agreed": "#ef8a62",
-                                         "contact": "#4393c3", "refusal": "#555555"})
+GRADE_COLOURS: Final = MappingProxyType(
+    {"placed": "#b2182b", "agreed": "#ef8a62", "contact": "#4393c3", "refusal": "#555555"}
+)
 GRADE_HEIGHT: Final = MappingProxyType({"placed": 3.0, "agreed": 2.0, "contact": 1.0})
-LEVEL_COLOURS: Final = MappingProxyType({"quiet": "#eef5ee", "watch": "#fdf6dc",
-                                         "elevated": "#fde3cf", "high": "#f9d0d0"})
-LEVEL_TEXT: Final = MappingProxyType({"quiet": "#2d6a2d", "watch": "#8a6d00",
-                                      "elevated": "#b35a00", "high": "#a40000"})
+LEVEL_COLOURS: Final = MappingProxyType(
+    {"quiet": "#eef5ee", "watch": "#fdf6dc", "elevated": "#fde3cf", "high": "#f9d0d0"}
+)
+LEVEL_TEXT: Final = MappingProxyType(
+    {"quiet": "#2d6a2d", "watch": "#8a6d00", "elevated": "#b35a00", "high": "#a40000"}
+)
 SNIPPET_CONTEXT = 110
 MAX_SNIPPETS = 4
 OUTLOOK_ROWS = 12
@@ -105,13 +110,19 @@ def segments(text: str, spans: Sequence[tuple[int, int]], offset: int = 0) -> Se
     return out
 
 
-def snippets(document: str, spans: Sequence[tuple[int, int]], first: int = 0,
-             context: int = SNIPPET_CONTEXT, limit: int = MAX_SNIPPETS) -> list[Segments]:
+def snippets(
+    document: str,
+    spans: Sequence[tuple[int, int]],
+    first: int = 0,
+    context: int = SNIPPET_CONTEXT,
+    limit: int = MAX_SNIPPETS,
+) -> list[Segments]:
     """Short excerpts around the spans at or after `first`, nearby spans sharing one."""
     windows: list[tuple[int, int]] = []
     for start, end in merge_spans([s for s in spans if s[0] >= first], len(document)):
-        lo, hi = _word_bounds(document, max(first, start - context),
-                              min(len(document), end + context), start, end)
+        lo, hi = _word_bounds(
+            document, max(first, start - context), min(len(document), end + context), start, end
+        )
         if windows and lo <= windows[-1][1]:
             windows[-1] = (windows[-1][0], hi)
         else:
@@ -181,7 +192,9 @@ def _outlook_section(outlook: Outlook) -> str:
     )
     table = (
         "<table><thead><tr><th>event</th><th>holds</th><th>reported</th><th>sources</th>"
-        f"<th>what and why</th></tr></thead><tbody>{rows}</tbody></table>" if rows else ""
+        f"<th>what and why</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
     )
     level = outlook.level if outlook.level in LEVELS else "quiet"
     since = f" since {_text(outlook.since.isoformat())}" if outlook.since else ""
@@ -250,8 +263,11 @@ class _Chart:
             x = self.left + index * self.step + self.step * 0.15
             w = max(self.step * 0.7, 0.8)
             for grade, count in day.reported.items():
-                top, bottom = (0.0, -0.8) if grade.startswith("refusal") else (
-                    GRADE_HEIGHT.get(grade, 0.5), 0.0)
+                top, bottom = (
+                    (0.0, -0.8)
+                    if grade.startswith("refusal")
+                    else (GRADE_HEIGHT.get(grade, 0.5), 0.0)
+                )
                 key = "refusal" if grade.startswith("refusal") else grade
                 colour = GRADE_COLOURS.get(key, OTHER_COLOUR)
                 out.append(
@@ -305,8 +321,9 @@ def _events_section(events: Sequence[Event]) -> str:
         f"<tr><td>#{e.id}</td><td>{_text(e.first_day.isoformat())}..{_text(e.last_day.isoformat())}"
         f"</td><td>{_text(e.kind)}</td><td>{_text(e.lead.grade.name)}</td>"
         f"<td>{_text(', '.join(e.sources))}</td><td>{_text(e.label)}<div class=why>"
-        + "; ".join(f"<a href='#item-{i.item_id}'>#{i.item_id}</a> {_text(i.why or '')}"
-                    for i in e.items)
+        + "; ".join(
+            f"<a href='#item-{i.item_id}'>#{i.item_id}</a> {_text(i.why or '')}" for i in e.items
+        )
         + "</div></td></tr>"
         for e in events[:EVENT_ROWS]
     )
@@ -334,11 +351,17 @@ def _item(item: ReportItem) -> str:
     link = safe_link(item.url)
     anchor = (
         f" <a href='{escape(link, quote=True)}' rel='noopener noreferrer nofollow'>source</a>"
-        if link else ""
+        if link
+        else ""
     )
     meta = " · ".join(
-        _text(v) for v in (item.feed, item.published or item.first_seen, item.status,
-                           " ".join(item.signal_types))
+        _text(v)
+        for v in (
+            item.feed,
+            item.published or item.first_seen,
+            item.status,
+            " ".join(item.signal_types),
+        )
     )
     evidence = "".join(_evidence(s, item.document, len(item.title)) for s in item.signals)
     return (

@@ -3,6 +3,7 @@
 The tree walks are iterative, so a 100,000-deep document cannot raise RecursionError.
 The text that comes out is cleaned by `monitor.parse.text.strip_controls`.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,6 +43,7 @@ BLOCK_TAGS = frozenset(
 _PARA = "\x00"  # sentinels: control characters never survive in text parts
 _LINE = "\x01"
 _BREAK_RUN = re.compile("[\x00\x01][\x00\x01 ]*")
+
 
 def html_to_text(html: str) -> str:
     """Readable plain text of an HTML fragment or page.

@@ -49,10 +49,14 @@ def import_items(
     new = updated = flagged = 0
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
-        report = ingest_items(store, rules, feed, chunk, now, origin="import",
-                              alert=alert, alerts=alerts)
-        new, updated, flagged = (new + report.new, updated + report.updated,
-                                 flagged + report.flagged)
+        report = ingest_items(
+            store, rules, feed, chunk, now, origin="import", alert=alert, alerts=alerts
+        )
+        new, updated, flagged = (
+            new + report.new,
+            updated + report.updated,
+            flagged + report.flagged,
+        )
         if progress is not None:
             progress(len(chunk))
     index_pending(store)

@@ -67,8 +67,13 @@ def decide(
             write = _silenced(write)
         writes.append(write)
     return FeedIntent(
-        batch.feed, iso(now), batch.origin, tuple(writes), _counted(batch.outcome, writes),
-        rekeyed, rekeyed if batch.alerts is not None and rekeyed >= CHURN_NOTICE_MIN else 0,
+        batch.feed,
+        iso(now),
+        batch.origin,
+        tuple(writes),
+        _counted(batch.outcome, writes),
+        rekeyed,
+        rekeyed if batch.alerts is not None and rekeyed >= CHURN_NOTICE_MIN else 0,
     )
 
 
@@ -170,7 +175,10 @@ class _Seen:
             raise ValueError(f"item {item.key[:80]!r} is new or edited but was not matched")
         flagged = known.flagged if known else None
         write = ItemWrite(
-            item, "updated" if known else "new", known.item_id if known else None, match,
+            item,
+            "updated" if known else "new",
+            known.item_id if known else None,
+            match,
             flag_write(flagged, match, item.content_hash, silent=False),
             alerting and newly_flagged(flagged, match),
         )

@@ -64,9 +64,7 @@ def export_csv(rows: Sequence[Mapping[str, object]]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({
-            name: _csv_cell(name, row.get(name)) for name in CSV_FIELDS
-        })
+        writer.writerow({name: _csv_cell(name, row.get(name)) for name in CSV_FIELDS})
     return out.getvalue()
 
 

@@ -50,8 +50,15 @@ def item_from_json(value: object) -> ParsedItem:
     key, key_kind = item_key(guid, url, title, "", published)
     lang = plausible_lang(value.get("lang")) or guess_lang(f"{title} {body[:2000]}")
     return ParsedItem(
-        key=key, key_kind=key_kind, url=url, title=title, published=published, summary="",
-        body=body, lang=lang, content_hash=content_hash(title, "", body),
+        key=key,
+        key_kind=key_kind,
+        url=url,
+        title=title,
+        published=published,
+        summary="",
+        body=body,
+        lang=lang,
+        content_hash=content_hash(title, "", body),
     )
 
 
@@ -88,5 +95,5 @@ def _published(value: object) -> str:
 
 
 def guess_lang(text: str) -> str:
-    """"ru" when Cyrillic letters outnumber Latin ones, else "en"."""
+    """ "ru" when Cyrillic letters outnumber Latin ones, else "en"."""
     return "ru" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "en"

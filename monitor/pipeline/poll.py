@@ -134,9 +134,11 @@ def _submit_parses(
     return {
         spec.name: pool.submit(job)
         for spec in chosen
-        if (job := parse_job_if_changed(
-            spec, states.get(spec.name), results[spec.name], run.config, run.rules.version
-        ))
+        if (
+            job := parse_job_if_changed(
+                spec, states.get(spec.name), results[spec.name], run.config, run.rules.version
+            )
+        )
     }
 
 

@@ -26,8 +26,9 @@ def events_between(store: Store, first: date, last: date, now: datetime) -> list
     return eq.load_events(store, first, last)
 
 
-def counting_events(store: Store, first: date, last: date, settings: OutlookSettings,
-                    now: datetime) -> list[Event]:
+def counting_events(
+    store: Store, first: date, last: date, settings: OutlookSettings, now: datetime
+) -> list[Event]:
     """The events that can count from `first` to `last`: the window before `first` too."""
     return events_between(store, first - timedelta(days=settings.window_days), last, now)
 
@@ -37,8 +38,9 @@ def outlook_on(store: Store, day: date, settings: OutlookSettings, now: datetime
     return ol.compute_outlook(counting_events(store, day, day, settings, now), day, settings)
 
 
-def outlook_series(store: Store, first: date, last: date, settings: OutlookSettings,
-                   now: datetime) -> list[ol.Outlook]:
+def outlook_series(
+    store: Store, first: date, last: date, settings: OutlookSettings, now: datetime
+) -> list[ol.Outlook]:
     """The outlook of each day from `first` to `last`, as each read at its end."""
     events = counting_events(store, first, last, settings, now)
     return ol.outlook_series(events, first, last, settings)
@@ -69,13 +71,21 @@ def event_detail(store: Store, event_id: int, now: datetime) -> EventDetail:
         raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
     found = eq.load_events(store, event_ids=[event_id])
     if not found:
-        raise MonitorError(f"event {event_id} has no flagged item that counts (all dismissed "
-                           "or no longer flagged)", f"see `monitor show {rows[0]['item_id']}`")
+        raise MonitorError(
+            f"event {event_id} has no flagged item that counts (all dismissed "
+            "or no longer flagged)",
+            f"see `monitor show {rows[0]['item_id']}`",
+        )
     return EventDetail(found[0], rows, info)
 
 
-def backtest(store: Store, truth: GroundTruth, settings: OutlookSettings, now: datetime,
-             span: tuple[date, date] | None = None) -> BacktestResult:
+def backtest(
+    store: Store,
+    truth: GroundTruth,
+    settings: OutlookSettings,
+    now: datetime,
+    span: tuple[date, date] | None = None,
+) -> BacktestResult:
     """Replay the stored items day by day over `span` (default: all of them) against
     `truth`; an empty store is an error."""
     days = eq.item_days(store)

@@ -14,21 +14,35 @@ from monitor.store import Store
 from monitor.store import review as rq
 
 
-def report_data(store: Store, now: datetime, start: date, end: date, events: Sequence[Event],
-                settings: OutlookSettings, limit: int) -> ReportData:
+def report_data(
+    store: Store,
+    now: datetime,
+    start: date,
+    end: date,
+    events: Sequence[Event],
+    settings: OutlookSettings,
+    limit: int,
+) -> ReportData:
     """The report of [start, end] as it reads at the end of `end`: the outlook of that day.
 
     Items count on their own day (the feed's date), so a report over imported history
     shows that history; events are those reported in the period, newest first."""
     series = ol.replay(events, start, end, settings)
     outlook = ol.compute_outlook(events, end, settings)
-    in_period = sorted((e for e in events if e.last_day >= start and e.first_day <= end),
-                       key=lambda e: (e.last_day, e.id), reverse=True)
-    items = sorted((i for e in in_period for i in e.items if start <= i.day <= end),
-                   key=lambda i: (i.day, i.item_id), reverse=True)[:limit]
+    in_period = sorted(
+        (e for e in events if e.last_day >= start and e.first_day <= end),
+        key=lambda e: (e.last_day, e.id),
+        reverse=True,
+    )
+    items = sorted(
+        (i for e in in_period for i in e.items if start <= i.day <= end),
+        key=lambda i: (i.day, i.item_id),
+        reverse=True,
+    )[:limit]
     rows = rq.flag_rows(store, [i.item_id for i in items])
-    return ReportData(now, start, end, outlook, series, [_report_item(store, r) for r in rows],
-                      in_period)
+    return ReportData(
+        now, start, end, outlook, series, [_report_item(store, r) for r in rows], in_period
+    )
 
 
 def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -49,9 +63,14 @@ def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
     item = rq.get_item(store, int(row["id"]))
     matched = document_of(item) if item else None
     return ReportItem(
-        item_id=int(row["id"]), feed=str(row["feed"]), url=row["url"], title=str(row["title"]),
-        published=row["published"], first_seen=str(row["first_seen"]),
-        score=float(row["score"]), status=str(row["status"]),
+        item_id=int(row["id"]),
+        feed=str(row["feed"]),
+        url=row["url"],
+        title=str(row["title"]),
+        published=row["published"],
+        first_seen=str(row["first_seen"]),
+        score=float(row["score"]),
+        status=str(row["status"]),
         signal_types=tuple(row["signal_types"]),
         document=f"{matched[0]}\n\n{matched[1]}" if matched else None,
         signals=tuple(_signal(s) for s in row["signals"] if isinstance(s, dict)),
@@ -60,7 +79,8 @@ def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
 
 def _signal(value: dict[str, Any]) -> Signal:
     return Signal(
-        type=str(value.get("type", "")), rule=str(value.get("rule", "")),
+        type=str(value.get("type", "")),
+        rule=str(value.get("rule", "")),
         weight=float(value.get("weight", 0.0)),
         terms=tuple(str(t) for t in value.get("terms") or []),
         spans=tuple((int(s), int(e)) for s, e in value.get("spans") or []),

@@ -97,7 +97,7 @@ def run_job(job: ParseJob, rules: RuleSet | RulesCache | None = None) -> ParseOu
         return ParseOutput(None, ParseError(exc.kind, exc.message))
     if not job.match:
         return ParseOutput(parsed)
-    active = (rules if isinstance(rules, RuleSet) else (rules or RulesCache()).rules(job))
+    active = rules if isinstance(rules, RuleSet) else (rules or RulesCache()).rules(job)
     if active is None:
         return ParseOutput(parsed)
     return ParseOutput(parsed, matches=by_key(parsed.items, match_items(active, parsed.items)))

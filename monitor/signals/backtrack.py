@@ -25,8 +25,9 @@ from typing import Final
 REPEAT_LIMIT: Final = 10  # a repeat of more than this many counts as unbounded
 _SPECIAL: Final = ".\\[{()*+?^$|"
 _WHITESPACE: Final = " \t\n\r\v\f"
-_SIMPLE_ESCAPES: Final = MappingProxyType({"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9,
-                                           "v": 11, "\\": 92})
+_SIMPLE_ESCAPES: Final = MappingProxyType(
+    {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
+)
 _CATEGORIES: Final = frozenset("dDsSwW")
 _ANCHORS: Final = frozenset("AbBZ")
 _ANY_CHAR: Final = frozenset({"*any*"})
@@ -104,11 +105,11 @@ class _Reader:
 
     def peek(self) -> str:
         """The next character ("" at the end)."""
-        return self.text[self.at:self.at + 1]
+        return self.text[self.at : self.at + 1]
 
     def take(self) -> str:
         """The next character, or a backslash and the character it escapes."""
-        piece = self.text[self.at:self.at + 2] if self.peek() == "\\" else self.peek()
+        piece = self.text[self.at : self.at + 2] if self.peek() == "\\" else self.peek()
         self.at += len(piece)
         return piece
 
@@ -124,12 +125,12 @@ class _Reader:
         start = self.at
         while self.at - start < limit and self.peek() and self.peek() in allowed:
             self.at += 1
-        return self.text[start:self.at]
+        return self.text[start : self.at]
 
     def take_until(self, end: str) -> str:
         """The characters before `end`, which is taken too."""
         stop = self.text.index(end, self.at)
-        found, self.at = self.text[self.at:stop], stop + 1
+        found, self.at = self.text[self.at : stop], stop + 1
         return found
 
     def alternation(self, verbose: bool, top: bool = False) -> list[Node]:
@@ -152,8 +153,11 @@ class _Reader:
                     pass
                 continue
             self.piece(piece, nodes)
-        return [part for node in nodes
-                for part in (node.body if isinstance(node, Group) and node.plain else [node])]
+        return [
+            part
+            for node in nodes
+            for part in (node.body if isinstance(node, Group) and node.plain else [node])
+        ]
 
     def piece(self, piece: str, nodes: list[Node]) -> None:
         """Add what `piece` starts to `nodes`."""
@@ -274,8 +278,12 @@ class _Reader:
             digits = char
             if self.peek().isdigit() and self.peek().isascii():
                 digits += self.take()
-                if digits[0] in "01234567" and digits[1] in "01234567" and \
-                        self.peek() and self.peek() in "01234567":
+                if (
+                    digits[0] in "01234567"
+                    and digits[1] in "01234567"
+                    and self.peek()
+                    and self.peek() in "01234567"
+                ):
                     return Atom("LITERAL", int(digits + self.take(), 8))
             return Atom("GROUPREF", int(digits))
         return Atom("LITERAL", self.code(char))
@@ -369,8 +377,11 @@ def _problem(nodes: Sequence[Node], inside_repeat: bool) -> str:
             return "a repeated group contains another unbounded repeat, e.g. (a+)+"
         if unbounded and _alternatives_overlap(node.body):
             return "a repeated group has alternatives that can start alike, e.g. (a|ab)*"
-        if unbounded and previous is not None and overlap(_first_chars(previous.body),
-                                                          _first_chars(node.body)):
+        if (
+            unbounded
+            and previous is not None
+            and overlap(_first_chars(previous.body), _first_chars(node.body))
+        ):
             return "two adjacent unbounded repeats can match the same text, e.g. \\s*\\s*"
         found = _problem(node.body, inside_repeat or unbounded)
         if found:
@@ -394,7 +405,7 @@ def _alternatives_overlap(body: Sequence[Node]) -> bool:
     for node in body:
         if isinstance(node, Branch):
             firsts = [_first_chars(branch) for branch in node.branches]
-            if any(overlap(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1:]):
+            if any(overlap(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1 :]):
                 return True
         if any(_alternatives_overlap(child) for child in _children(node)):
             return True

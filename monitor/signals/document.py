@@ -31,8 +31,10 @@ SENTENCE_REACH = 600  # characters searched each way for a sentence boundary
 # (Abbreviations grouped by length: a look-behind needs alternatives of one width.)
 _ABBREVIATIONS = ("[^\\W\\d_]", "(?:mr|ms|dr|st|jr|no|vs|гг)", "(?:u\\.s|т\\.е|т\\.д|mrs)")
 _BOUNDARY = re.compile(  # starts with one character class, so the engine skips ahead in C
-    "[.!?…\n](?:(?<=\n)|" + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)" for a in _ABBREVIATIONS)
-    + "[\"'»”’)\\]]*\\s+)")
+    "[.!?…\n](?:(?<=\n)|"
+    + "".join(f"(?<![\\s.(]{a}.)(?<!\\A{a}.)" for a in _ABBREVIATIONS)
+    + "[\"'»”’)\\]]*\\s+)"
+)
 _END_CHAR = re.compile("[.!?…\n]")
 _SENTENCE_BLOCK = 2048  # characters whose sentence boundaries are found at once
 _SENTENCE_OVERLAP = 64  # how far past its block a boundary found there may end
@@ -145,7 +147,8 @@ class Evaluation:
     third_party_titles: dict[tuple[tuple[int, ...], int], bool] = field(default_factory=dict)
     # (anchor list, scope) -> anchor key starts and their terms (see matcher.py)
     anchor_keys: dict[tuple[tuple[int, ...], str], tuple[list[int], list[int]] | None] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
     encoded: Encoded | None = None  # the folded text in a one-byte encoding, if it has one
     actor_cache: dict[tuple[int, int], tuple[Named, ...]] = field(default_factory=dict)
     main_cache: dict[tuple[int, int], list[Hit]] = field(default_factory=dict)
@@ -164,7 +167,8 @@ class Evaluation:
         classes = self._word_classes
         if classes is None and self.encoded is not None:
             classes = self._word_classes = self.encoded.data.translate(
-                word_table(self.encoded.encoding))
+                word_table(self.encoded.encoding)
+            )
         if classes is not None:
             return count_word_starts(classes, start, end)
         first, last = start // _WORD_BLOCK, max(start, end - 1) // _WORD_BLOCK
@@ -176,8 +180,9 @@ class Evaluation:
             starts = blocks.get(block)
             if starts is None:
                 lo = block * _WORD_BLOCK
-                starts = [m.start() for m in _WORD_START.finditer(self.folded.text, lo,
-                                                                  lo + _WORD_BLOCK)]
+                starts = [
+                    m.start() for m in _WORD_START.finditer(self.folded.text, lo, lo + _WORD_BLOCK)
+                ]
                 blocks[block] = starts
             count += bisect.bisect_left(starts, end) - bisect.bisect_left(starts, start)
         return count
@@ -194,8 +199,9 @@ class Evaluation:
     def in_case(self, hit: Hit) -> Hit | None:
         """`hit`, unless its term has words in capitals that the original text has not."""
         cased = self.rules.terms[hit.term].cased
-        if cased is None or cased.fullmatch(self.document,
-                                            *self.folded.to_original(hit.start, hit.end)):
+        if cased is None or cased.fullmatch(
+            self.document, *self.folded.to_original(hit.start, hit.end)
+        ):
             return hit
         return None
 
@@ -204,10 +210,11 @@ class Evaluation:
         are verified)."""
         starts, owners = self.candidates(terms)
         limit = self.title_end + self.rules.max_key_offset
-        found = [self.check(owners[i], starts[i])
-                 for i in range(bisect.bisect_left(starts, limit))]
-        return sorted((hit for hit in found if hit is not None and hit.start < self.title_end),
-                      key=lambda h: (h.start, -h.end))
+        found = [self.check(owners[i], starts[i]) for i in range(bisect.bisect_left(starts, limit))]
+        return sorted(
+            (hit for hit in found if hit is not None and hit.start < self.title_end),
+            key=lambda h: (h.start, -h.end),
+        )
 
     def merged(self, terms: tuple[int, ...]) -> list[Hit]:
         """Every verified hit of any of `terms`, in order (cached per term tuple)."""
@@ -235,8 +242,11 @@ class Evaluation:
         terms (for large lists, where `candidates` would search for each owner)."""
         cached = self._keyed.get(terms)
         if cached is None:
-            pairs = sorted((start, term) for term in self.raw.keys() & self.rules.term_set(terms)
-                           for start in self.raw[term])
+            pairs = sorted(
+                (start, term)
+                for term in self.raw.keys() & self.rules.term_set(terms)
+                for start in self.raw[term]
+            )
             cached = self._keyed[terms] = ([p[0] for p in pairs], [p[1] for p in pairs])
         return cached
 
@@ -248,8 +258,7 @@ class Evaluation:
             if len(present) == 1:
                 cached = self.raw[present.pop()]
             else:
-                cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__,
-                                                                  present)))
+                cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__, present)))
             self._candidate_starts[terms] = cached
         return cached
 
@@ -303,8 +312,9 @@ class Evaluation:
         if found is None:
             begin, stop = block * _SENTENCE_BLOCK, (block + 1) * _SENTENCE_BLOCK
             found = self._boundary_blocks[block] = [
-                m.start() for m in _BOUNDARY.finditer(self.folded.text, begin,
-                                                      stop + _SENTENCE_OVERLAP)]
+                m.start()
+                for m in _BOUNDARY.finditer(self.folded.text, begin, stop + _SENTENCE_OVERLAP)
+            ]
             while found and found[-1] >= stop:
                 found.pop()
         return found
@@ -332,15 +342,18 @@ def _make_word_table(encoding: str) -> bytes:
     def word(byte: int) -> bool:
         char = bytes([byte]).decode(encoding, "replace")
         return char.isalnum() or char == "_"
+
     return bytes(ord("a") if word(byte) else ord(" ") for byte in range(256))
 
 
-_WORD_TABLES: Final = MappingProxyType({encoding: _make_word_table(encoding)
-                                        for encoding, _, _ in ONE_BYTE_SUSPECTS})
+_WORD_TABLES: Final = MappingProxyType(
+    {encoding: _make_word_table(encoding) for encoding, _, _ in ONE_BYTE_SUSPECTS}
+)
 
 
-def find_candidates(rules: RuleSet, text: str, encoded: Encoded | None = None) -> tuple[
-        dict[int, list[int]], dict[tuple[int, int], Hit | None], Encoded | None]:
+def find_candidates(
+    rules: RuleSet, text: str, encoded: Encoded | None = None
+) -> tuple[dict[int, list[int]], dict[tuple[int, int], Hit | None], Encoded | None]:
     """Key starts per term in folded `text` (see scan.py), regex terms verified, and the
     text as the scan's one-byte encoding, if it had one (`encoded`: if known already)."""
     raw, encoded = rules.scanner.scan(text, encoded)
@@ -383,8 +396,9 @@ def verify(term: Term, text: str, key_start: int) -> tuple[int, int] | None:
     return None
 
 
-def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-         side: str) -> Hit | None:
+def near(
+    run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window, side: str
+) -> Hit | None:
     """The closest hit of `terms` inside the window around `anchor`, if any; of equally
     close hits, the one whose candidate comes first. Candidates that cannot be closer
     than a hit already found are not looked at (see `NearSearch`)."""
@@ -399,8 +413,9 @@ def near(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
     return search.closest
 
 
-def near_by_scan(run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-                 side: str) -> Hit | None:
+def near_by_scan(
+    run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window, side: str
+) -> Hit | None:
     """`near` by examining every candidate in the window, in order (the reference)."""
     search = NearSearch.around(run, anchor, terms, within, side)
     search.forwards(prune=False)
@@ -425,8 +440,9 @@ class NearSearch:
     best: tuple[int, int, Hit] | None = None  # (words from the anchor, candidate, hit)
 
     @classmethod
-    def around(cls, run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window,
-               side: str) -> NearSearch:
+    def around(
+        cls, run: Evaluation, anchor: Hit, terms: tuple[int, ...], within: Window, side: str
+    ) -> NearSearch:
         """A search among the candidates of `terms` in the window `within` of `anchor`."""
         if within.words is None:
             lo, hi = _passage(run, anchor, *run.sentence(anchor.start))
@@ -486,15 +502,19 @@ class NearSearch:
             self.consider(i)
         if self.side != "after":
             for i in range(before - 1, -1, -1):
-                if (starts[i] < anchor.start - window
-                        or run.words_between(starts[i] + reach, anchor.start) > self._limit()):
+                if (
+                    starts[i] < anchor.start - window
+                    or run.words_between(starts[i] + reach, anchor.start) > self._limit()
+                ):
                     break
                 self.consider(i)
         if self.side != "before":
             for i in range(after, len(starts)):
                 gap_end = starts[i] - offset
-                if (gap_end > anchor.end + window
-                        or run.words_between(anchor.end, gap_end) > self._limit()):
+                if (
+                    gap_end > anchor.end + window
+                    or run.words_between(anchor.end, gap_end) > self._limit()
+                ):
                     break
                 self.consider(i)
 

@@ -112,36 +112,49 @@ def format_stream(report: Report) -> list[str]:
     total = report.overall.tp + report.overall.fp + report.overall.fn + report.overall.tn
     noise = off_topic(report)
     on_borderline = len(report.false_positives) - len(noise)
-    lines = [format_counts("with borderline items", report.overall),
-             format_counts("without borderline items", report.without_borderline),
-             f"off-topic flags: {len(noise)} of {total} items "
-             f"({1000 * len(noise) / max(total, 1):.1f} per 1,000); "
-             f"flags on borderline negatives: {on_borderline}"]
+    lines = [
+        format_counts("with borderline items", report.overall),
+        format_counts("without borderline items", report.without_borderline),
+        f"off-topic flags: {len(noise)} of {total} items "
+        f"({1000 * len(noise) / max(total, 1):.1f} per 1,000); "
+        f"flags on borderline negatives: {on_borderline}",
+    ]
     missed = misses_by_type(report)
-    lines.append(f"misses by signal type ({len(report.false_negatives)}):"
-                 if missed else "misses by signal type: none")
+    lines.append(
+        f"misses by signal type ({len(report.false_negatives)}):"
+        if missed
+        else "misses by signal type: none"
+    )
     for kind, items in missed.items():
         counts = report.by_type.get(kind, Counts())
         borderline = sum(item.borderline for item in items)
-        lines.append(f"  {kind:<26} {len(items)} of {counts.tp + counts.fn} missed"
-                     + (f" ({borderline} borderline)" if borderline else ""))
+        lines.append(
+            f"  {kind:<26} {len(items)} of {counts.tp + counts.fn} missed"
+            + (f" ({borderline} borderline)" if borderline else "")
+        )
     return lines
 
 
 def format_counts(name: str, counts: Counts) -> str:
     """One line of precision, recall and F1 with the counts behind them."""
-    return (f"{name:<28} precision {counts.precision:.3f}  recall {counts.recall:.3f}  "
-            f"F1 {counts.f1:.3f}  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn}, "
-            f"tn {counts.tn})")
+    return (
+        f"{name:<28} precision {counts.precision:.3f}  recall {counts.recall:.3f}  "
+        f"F1 {counts.f1:.3f}  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn}, "
+        f"tn {counts.tn})"
+    )
 
 
 def format_report(report: Report) -> list[str]:
     """The figures of a labelled set, overall, per language and per type."""
-    lines = [format_counts("overall", report.overall),
-             format_counts("without borderline items", report.without_borderline)]
+    lines = [
+        format_counts("overall", report.overall),
+        format_counts("without borderline items", report.without_borderline),
+    ]
     lines += [format_counts(f"lang {lang}", c) for lang, c in sorted(report.by_lang.items())]
     for lang, counts in sorted(report.by_lang.items()):
         lines.append(f"lang {lang}: {counts.flag_rate_of_negatives:.1%} of negatives flagged")
-    lines += [f"{'type ' + kind:<28} recall {c.recall:.3f}  ({c.tp} of {c.tp + c.fn})"
-              for kind, c in sorted(report.by_type.items())]
+    lines += [
+        f"{'type ' + kind:<28} recall {c.recall:.3f}  ({c.tp} of {c.tp + c.fn})"
+        for kind, c in sorted(report.by_type.items())
+    ]
     return lines

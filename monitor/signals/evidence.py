@@ -38,18 +38,28 @@ def make_signal(run: Evaluation, occurrences: list[Occurrence]) -> Signal:
             if span not in spans:
                 spans.append(span)
     all_spans = [span for spans in by_sentence.values() for span in spans]
-    texts = [shown_sentence(run.document, sentence, spans)
-             for sentence, spans in by_sentence.items()]
+    texts = [
+        shown_sentence(run.document, sentence, spans) for sentence, spans in by_sentence.items()
+    ]
     actors, places, sides = _who_and_where(run, [o.sentence for o in shown])
     weight = round(rule.weight * min(factor, scoring.max_rule_factor), 4)
     return Signal(
-        rule.type, rule.id, weight, tuple(dict.fromkeys(run.document[a:b] for a, b in all_spans)),
-        tuple(all_spans), tuple(text for text, _ in texts), tuple(marks for _, marks in texts),
-        actors, places, sides)
+        rule.type,
+        rule.id,
+        weight,
+        tuple(dict.fromkeys(run.document[a:b] for a, b in all_spans)),
+        tuple(all_spans),
+        tuple(text for text, _ in texts),
+        tuple(marks for _, marks in texts),
+        actors,
+        places,
+        sides,
+    )
 
 
-def _who_and_where(run: Evaluation, sentences: list[Span]) -> tuple[
-        tuple[str, ...], tuple[str, ...], tuple[Side, ...]]:
+def _who_and_where(
+    run: Evaluation, sentences: list[Span]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Side, ...]]:
     """Canonical names of the US and Russian actors and of the places in the folded
     sentences, and the sides named there."""
     actors: dict[str, None] = {}
@@ -64,8 +74,7 @@ def _who_and_where(run: Evaluation, sentences: list[Span]) -> tuple[
             elif side == "third":
                 sides.add("third")
         places.update(dict.fromkeys(_places_in(run, lo, hi)))
-    return (tuple(actors), tuple(places),
-            tuple(side for side in _SIDE_ORDER if side in sides))
+    return (tuple(actors), tuple(places), tuple(side for side in _SIDE_ORDER if side in sides))
 
 
 def _places_in(run: Evaluation, lo: int, hi: int) -> list[str]:
@@ -83,8 +92,9 @@ def _places_in(run: Evaluation, lo: int, hi: int) -> list[str]:
     return found
 
 
-def shown_sentence(document: str, sentence: Span, spans: list[Span]) -> tuple[
-        str, tuple[Span, ...]]:
+def shown_sentence(
+    document: str, sentence: Span, spans: list[Span]
+) -> tuple[str, tuple[Span, ...]]:
     """The sentence as shown (whitespace collapsed, cut to SENTENCE_SHOWN characters
     around its spans) and the spans as offsets into that string."""
     start, end = _window(sentence, spans)

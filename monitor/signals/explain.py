@@ -30,8 +30,10 @@ def explain(rules: RuleSet, title: str, text: str, lang: str | None = None) -> l
     run = evaluate(rules, title, text, lang, explain=True)
     match = to_match(run)
     verdict = "FLAGGED" if match.flagged else "not flagged"
-    lines = [f"score {match.score:g} (threshold {rules.threshold:g}): {verdict}",
-             f"rules version {rules.version}"]
+    lines = [
+        f"score {match.score:g} (threshold {rules.threshold:g}): {verdict}",
+        f"rules version {rules.version}",
+    ]
     lines += describe_signals(match)
     lines += _near_misses(run)
     return lines
@@ -57,11 +59,12 @@ def describe_signals(match: Match) -> list[str]:
 
 
 def who_and_where(actors: Sequence[str], sides: Sequence[str], places: Sequence[str]) -> str:
-    """"who: putin, trump (ru, us); where: anchorage", or "" if none is known."""
+    """ "who: putin, trump (ru, us); where: anchorage", or "" if none is known."""
     parts = []
     if actors or sides:
-        parts.append(f"who: {', '.join(actors) or '-'}" + (f" ({', '.join(sides)})"
-                                                            if sides else ""))
+        parts.append(
+            f"who: {', '.join(actors) or '-'}" + (f" ({', '.join(sides)})" if sides else "")
+        )
     if places:
         parts.append(f"where: {', '.join(places)}")
     return "; ".join(parts)
@@ -91,8 +94,10 @@ def _near_misses(run: Evaluation) -> list[str]:
         if (miss.rule.id, miss.reason) in seen:
             continue
         seen.add((miss.rule.id, miss.reason))
-        lines.append(f"- {miss.rule.id} ({miss.rule.type}): {one_line(anchor, 60)!r}: "
-                     f"{one_line(miss.reason, 160)}")
+        lines.append(
+            f"- {miss.rule.id} ({miss.rule.type}): {one_line(anchor, 60)!r}: "
+            f"{one_line(miss.reason, 160)}"
+        )
         if len(seen) >= _MAX_MISSES:
             lines.append("  (more near misses not shown)")
             break

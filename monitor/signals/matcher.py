@@ -25,8 +25,15 @@ from monitor.signals.rules import Requirement, Rule, RuleSet
 from monitor.signals.screen import Plan, may_fire, present_mask, screened
 from monitor.signals.sides import check_sides, side_sentences_near, third_party_title
 
-__all__ = ["Evaluation", "Hit", "compose_document", "evaluate", "find_hits", "match_document",
-           "to_match"]
+__all__ = [
+    "Evaluation",
+    "Hit",
+    "compose_document",
+    "evaluate",
+    "find_hits",
+    "match_document",
+    "to_match",
+]
 
 _MAX_ANCHORS = 400  # anchors examined per rule and document
 
@@ -36,15 +43,23 @@ def compose_document(title: str, text: str) -> str:
     return f"{title}\n\n{text}"
 
 
-def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
-             explain: bool = False) -> Evaluation:
+def evaluate(
+    rules: RuleSet, title: str, text: str, lang: str | None = None, explain: bool = False
+) -> Evaluation:
     """Evaluate every rule on one item; `explain` also checks anchors that cannot fire and
     records why each did not."""
     document = compose_document(title, text)
     folded = fold(document)
     raw, checked, encoded = find_candidates(rules, folded.text, folded.encoded)
-    run = Evaluation(rules, document, folded, folded.from_original(len(title)), raw,
-                     _checked=checked, encoded=encoded)
+    run = Evaluation(
+        rules,
+        document,
+        folded,
+        folded.from_original(len(title)),
+        raw,
+        _checked=checked,
+        encoded=encoded,
+    )
     present = present_mask(raw)
     for rule, plan in zip(rules.rules, rules.plans, strict=True):
         if rule.lang and lang and rule.lang != lang:
@@ -61,8 +76,9 @@ def evaluate(rules: RuleSet, title: str, text: str, lang: str | None = None,
     return run
 
 
-def _evaluate_rule(rule: Rule, anchors: list[Hit], run: Evaluation,
-                   explain: bool) -> list[Occurrence]:
+def _evaluate_rule(
+    rule: Rule, anchors: list[Hit], run: Evaluation, explain: bool
+) -> list[Occurrence]:
     best: dict[tuple[int, int], Occurrence] = {}
     fired_until = -1  # the end of the last sentence that fired: later anchors in it weigh
     for anchor in anchors:  # no more (the factor falls with depth), so they are skipped
@@ -88,8 +104,9 @@ def _explained_anchors(rule: Rule, run: Evaluation) -> list[Hit]:
     if why:
         in_title = [a for a in anchors if a.start < run.title_end]
         if len(in_title) < len(anchors):
-            run.misses.append(Miss(rule, anchors[len(in_title)],
-                                   f"{why}, which rules out the body"))
+            run.misses.append(
+                Miss(rule, anchors[len(in_title)], f"{why}, which rules out the body")
+            )
         anchors = in_title
     return anchors[:_MAX_ANCHORS]
 
@@ -124,14 +141,14 @@ def _body_ruled_out(rule: Rule, run: Evaluation) -> str:
     if _title_vetoes(rule, run):
         term = run.title_hits(rule.exclude_title)[0]
         return f"the title has excluded term {rules_term(run, term)!r}"
-    if rule.third_party_title and third_party_title(run, rule.third_party_title,
-                                                    rule.counterpart_within):
+    if rule.third_party_title and third_party_title(
+        run, rule.third_party_title, rule.counterpart_within
+    ):
         return "the title reports a contact with a third party"
     return ""
 
 
-def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[
-        list[int], list[int]] | None:
+def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[list[int], list[int]] | None:
     """The anchors' key starts in the rule's scope, term by term in the rule's order, with
     their terms; None if they are not to be screened. Rules with the same anchor list and
     scope share them (cached per document)."""
@@ -147,9 +164,9 @@ def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[
         for term in present:  # in the rule's order
             keys = raw[term]
             if rule.scope == "title":
-                keys = keys[:bisect.bisect_left(keys, run.title_end + plan.title_reach)]
+                keys = keys[: bisect.bisect_left(keys, run.title_end + plan.title_reach)]
             elif rule.scope == "body":
-                keys = keys[bisect.bisect_left(keys, run.title_end):]
+                keys = keys[bisect.bisect_left(keys, run.title_end) :]
             starts += keys
             owners += [term] * len(keys)
         keyed = (starts, owners)
@@ -168,7 +185,8 @@ def _title_vetoes(rule: Rule, run: Evaluation) -> bool:
             hit is not None and hit.start < run.title_end
             for term in run.raw.keys() & run.rules.term_set(rule.exclude_title)
             for start in itertools.takewhile(limit.__gt__, run.raw[term])
-            if (hit := run.check(term, start)) is not None)
+            if (hit := run.check(term, start)) is not None
+        )
     return vetoes
 
 
@@ -198,11 +216,11 @@ def _check_anchor(rule: Rule, anchor: Hit, run: Evaluation, explain: bool) -> Oc
         excluded = near(run, anchor, terms, within, "either")
         if excluded is not None:
             if explain:
-                run.misses.append(Miss(rule, anchor, f"excluded: {rules_term(run, excluded)!r} "
-                                       f"within {within}"))
+                run.misses.append(
+                    Miss(rule, anchor, f"excluded: {rules_term(run, excluded)!r} within {within}")
+                )
             return None
-    return Occurrence(rule, anchor, tuple(evidence), _position_factor(run, anchor.start),
-                      sentence)
+    return Occurrence(rule, anchor, tuple(evidence), _position_factor(run, anchor.start), sentence)
 
 
 def passage_sentence(run: Evaluation, anchor: Hit) -> tuple[int, int]:

@@ -38,16 +38,20 @@ SPACES = " \u00a0\u2007\u2009\u200a\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u2
 YO = "ё"
 
 # canonical character -> every character folded to it (canonical first)
-VARIANTS: Final = MappingProxyType({
-    "-": DASHES,
-    "'": APOSTROPHES,
-    '"': DOUBLE_QUOTES,
-    " ": SPACES,
-    "е": "е" + YO,
-})
+VARIANTS: Final = MappingProxyType(
+    {
+        "-": DASHES,
+        "'": APOSTROPHES,
+        '"': DOUBLE_QUOTES,
+        " ": SPACES,
+        "е": "е" + YO,
+    }
+)
 _CANONICAL: Final = MappingProxyType({v: canon for canon, group in VARIANTS.items() for v in group})
-_FORMAT_CHARS = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-                           r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+_FORMAT_CHARS = re.compile(
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
+)
 _ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 _ENTITY_RE = re.compile(_ENTITY)
 _COMBINING = r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -63,10 +67,22 @@ def fold_unit(unit: str) -> str:
 
 
 # What the fast route replaces, one character for one (before lower-casing, see _fast_fold).
-_FAST_REPLACEMENTS = (("ё", "е"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"),
-                      ("\u2011", "-"), ("\u00a0", " "), ("\u202f", " "),
-                      ("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
-                      ("\u00ab", '"'), ("\u00bb", '"'), ("\u2026", "."))
+_FAST_REPLACEMENTS = (
+    ("ё", "е"),
+    ("\u2013", "-"),
+    ("\u2014", "-"),
+    ("\u2010", "-"),
+    ("\u2011", "-"),
+    ("\u00a0", " "),
+    ("\u202f", " "),
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u00ab", '"'),
+    ("\u00bb", '"'),
+    ("\u2026", "."),
+)
 _FAST_MAP: Final = MappingProxyType(dict(_FAST_REPLACEMENTS))
 _BEFORE_LOWER = (*_FAST_REPLACEMENTS, ("Ё", "Е"))
 
@@ -95,8 +111,11 @@ def _regular(char: str) -> bool:
 _COMMON_RANGES = (
     "\\x00-\\x7f\\u0400-\\u045f\\u2010\\u2011\\u2013\\u2014\\u2016"
     "\\u2018-\\u2027\\xa0\\xab\\xbb\\u202f"
-    + "".join(c for c in map(chr, range(0xC0, 0x250))
-              if c.isalpha() and _regular(c) and fold_unit(c) == _fast_char(c))
+    + "".join(
+        c
+        for c in map(chr, range(0xC0, 0x250))
+        if c.isalpha() and _regular(c) and fold_unit(c) == _fast_char(c)
+    )
 )
 _UNCOMMON = re.compile(f"[^{_COMMON_RANGES}]")
 ASCII_LOWERING_UNCOMMON = "\u212a"  # the only uncommon character `_fast_fold` makes ASCII
@@ -114,13 +133,17 @@ class Encoded(NamedTuple):
 # encoding holds, and the uncommon characters that fold to common ones (Kelvin sign to
 # "k", Angstrom sign to "å"). Checked against every code point by a test.
 ONE_BYTE_SUSPECTS = (
-    ("latin-1", "".join(map(chr, range(0x80, 0xA0))) + "¡¢£¤¥¦§¨©ª¬\xad®¯°±²³´µ¶·¸¹º¼½¾¿×ß÷",
-     "\u212a\u212b"),
+    (
+        "latin-1",
+        "".join(map(chr, range(0x80, 0xA0))) + "¡¢£¤¥¦§¨©ª¬\xad®¯°±²³´µ¶·¸¹º¼½¾¿×ß÷",
+        "\u212a\u212b",
+    ),
     ("cp1251", "¤¦§©¬\xad®°±µ¶·ґ‰‹›€№™", "\u212a"),
 )
 _ONE_BYTE = tuple(
     (encoding, bytes(b for b in range(256) if bytes([b]) not in chars.encode(encoding)), marks)
-    for encoding, chars, marks in ONE_BYTE_SUSPECTS)
+    for encoding, chars, marks in ONE_BYTE_SUSPECTS
+)
 # Where an irregular unit can start: outside the common set, or an "&".
 _UNIT_START = re.compile("[^" + _COMMON_RANGES.replace("-\\x7f", "-\\x25\\x27-\\x7f", 1) + "]")
 
@@ -200,8 +223,7 @@ def _one_byte(folded: str, text: str) -> tuple[Encoded | None, bool]:
     uncommon character, so no search for one is needed (an encoding pass instead of a
     regex pass). Only the Kelvin sign lower-cases to ASCII from outside the common set."""
     if folded.isascii():
-        return (Encoded("latin-1", folded.encode("ascii")),
-                ASCII_LOWERING_UNCOMMON not in text)
+        return (Encoded("latin-1", folded.encode("ascii")), ASCII_LOWERING_UNCOMMON not in text)
     for encoding, ordinary, marks in _ONE_BYTE:
         try:
             data = folded.encode(encoding)
@@ -240,12 +262,11 @@ def _full_fold(text: str) -> Folded:
                 start -= 1
         if start > last:
             add(_fast_fold(text[last:start]), last, True)
-        add(fold_unit(text[start:found.end()]), start, False)
+        add(fold_unit(text[start : found.end()]), start, False)
         last = found.end()
     if last < len(text):
         add(_fast_fold(text[last:]), last, True)
-    return Folded("".join(pieces), len(text), tuple(fold_starts), tuple(orig_starts),
-                  tuple(exact))
+    return Folded("".join(pieces), len(text), tuple(fold_starts), tuple(orig_starts), tuple(exact))
 
 
 def _irregular_units(text: str) -> Iterator[re.Match[str]]:

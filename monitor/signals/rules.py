@@ -20,14 +20,33 @@ from monitor.signals.scan import Scanner, build_scanner
 from monitor.signals.screen import Plan, make_plans
 from monitor.signals.terms import Term, TermError, TermList, compile_term
 
-_TOP_KEYS: Final = frozenset({"threshold", "stem_suffix", "scoring", "terms", "actors",
-                              "places", "parties", "rules"})
-_RULE_KEYS: Final = frozenset({"id", "type", "weight", "description", "anchor", "near", "parties",
-              "party_within", "sides", "sides_within", "speaker_with", "speaker_within",
-              "counterpart_within",
-              "exclude",
-              "exclude_within", "third_party_title", "urged_by",
-              "exclude_title", "scope", "lang"})
+_TOP_KEYS: Final = frozenset(
+    {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties", "rules"}
+)
+_RULE_KEYS: Final = frozenset(
+    {
+        "id",
+        "type",
+        "weight",
+        "description",
+        "anchor",
+        "near",
+        "parties",
+        "party_within",
+        "sides",
+        "sides_within",
+        "speaker_with",
+        "speaker_within",
+        "counterpart_within",
+        "exclude",
+        "exclude_within",
+        "third_party_title",
+        "urged_by",
+        "exclude_title",
+        "scope",
+        "lang",
+    }
+)
 _NEAR_KEYS: Final = frozenset({"name", "terms", "within", "side"})
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 # Sides an actor can be on. "both": a compound naming the two ("Russia-US", "Putin and
@@ -187,33 +206,42 @@ class _Parsed:
     rules: list[Rule]
 
 
-def build_rules(raw: Table, problems: Problems, version: str,
-                threshold: float | None = None) -> RuleSet:
+def build_rules(
+    raw: Table, problems: Problems, version: str, threshold: float | None = None
+) -> RuleSet:
     """Validate and compile a parsed rules file; ConfigError lists every problem found."""
     parsed = _parse(raw, problems, threshold)
     problems.raise_if_any()
-    compiler, actors, places, rules = (parsed.compiler, parsed.actors, parsed.places,
-                                       parsed.rules)
+    compiler, actors, places, rules = (parsed.compiler, parsed.actors, parsed.places, parsed.rules)
     terms = compiler.terms
     lazy = [t for t, actor in actors.items() if actor.side in ("third", "speaker")]
     scanned = tuple(t for t, actor in actors.items() if actor.side in ("ru", "us", "both"))
     used = _used_terms(rules) | set(scanned) | set(places)
     side_needs = _side_needs(actors, compiler)
     return RuleSet(
-        version=version, threshold=parsed.threshold, rules=tuple(rules), terms=tuple(terms),
+        version=version,
+        threshold=parsed.threshold,
+        rules=tuple(rules),
+        terms=tuple(terms),
         scoring=parsed.scoring,
         scanner=build_scanner(terms, used),
         regex_terms=tuple(i for i in sorted(used) if not terms[i].key),
         term_lists=dict(compiler.named),
         max_key_offset=max((t.key_offset for t in terms), default=0),
         list_reach=_list_reach(rules, terms),
-        actors=actors, actor_terms=compiler.intern(scanned),
+        actors=actors,
+        actor_terms=compiler.intern(scanned),
         lazy_scanner=build_scanner(terms, lazy) if lazy else None,
         lazy_regexes=tuple(t for t in lazy if not terms[t].key),
-        exact_terms=frozenset(i for i, t in enumerate(terms) if len(t.words) == 1 and t.key
-                              and not t.stems[0] and t.cased is None),
-        places=places, place_terms=compiler.intern(tuple(places)),
-        side_needs=side_needs, plans=make_plans(rules, terms, side_needs),
+        exact_terms=frozenset(
+            i
+            for i, t in enumerate(terms)
+            if len(t.words) == 1 and t.key and not t.stems[0] and t.cased is None
+        ),
+        places=places,
+        place_terms=compiler.intern(tuple(places)),
+        side_needs=side_needs,
+        plans=make_plans(rules, terms, side_needs),
     )
 
 
@@ -227,20 +255,30 @@ def _parse(raw: Table, problems: Problems, threshold: float | None) -> _Parsed:
     compiler.lists(_table(raw, "terms", problems))
     actors = _actors(_table(raw, "actors", problems), compiler, problems)
     places = _places(_table(raw, "places", problems), compiler, problems)
-    parties = {name: compiler.refs(refs, f"parties.{name}")
-               for name, refs in _table(raw, "parties", problems).items()}
+    parties = {
+        name: compiler.refs(refs, f"parties.{name}")
+        for name, refs in _table(raw, "parties", problems).items()
+    }
     rules = _rules(raw.get("rules", []), compiler, parties, problems)
     if any(rule.sides for rule in rules) and not actors:
         problems.add("actors", "rules with `sides` need actors", "add [actors.ru] and [actors.us]")
     if threshold is not None and threshold <= 0:
         problems.add("signals.threshold", f"must be above 0, not {threshold}", "use e.g. 1.0")
-    return _Parsed(file_threshold if threshold is None else float(threshold), scoring,
-                   compiler, actors, places, rules)
+    return _Parsed(
+        file_threshold if threshold is None else float(threshold),
+        scoring,
+        compiler,
+        actors,
+        places,
+        rules,
+    )
 
 
-def _side_needs(actors: dict[int, Actor], compiler: _TermCompiler
-                ) -> dict[str, tuple[tuple[int, ...], ...]]:
+def _side_needs(
+    actors: dict[int, Actor], compiler: _TermCompiler
+) -> dict[str, tuple[tuple[int, ...], ...]]:
     """Per value of `sides`, term lists of which the sentence must hold one term each."""
+
     def of(*sides: str) -> tuple[int, ...]:
         return compiler.intern(tuple(t for t, actor in actors.items() if actor.side in sides))
 
@@ -252,8 +290,7 @@ def _side_needs(actors: dict[int, Actor], compiler: _TermCompiler
     }
 
 
-def _actors(table: Table, compiler: _TermCompiler,
-            problems: Problems) -> dict[int, Actor]:
+def _actors(table: Table, compiler: _TermCompiler, problems: Problems) -> dict[int, Actor]:
     """[actors.<side>] tables: canonical name -> terms. Each side becomes a term list
     `@actors_<side>`; each term remembers whom it names."""
     found: dict[int, Actor] = {}
@@ -272,8 +309,11 @@ def _actors(table: Table, compiler: _TermCompiler,
             for term in terms:
                 other = found.setdefault(term, actor)
                 if other.side != side:
-                    problems.add(f"{key}.{name}", f"{compiler.terms[term].source!r} is also "
-                                 f"an actor of side {other.side!r}", "keep it on one side")
+                    problems.add(
+                        f"{key}.{name}",
+                        f"{compiler.terms[term].source!r} is also an actor of side {other.side!r}",
+                        "keep it on one side",
+                    )
             every.extend(terms)
         compiler.define(f"actors_{side}", every)
     return found
@@ -286,8 +326,11 @@ def _places(table: Table, compiler: _TermCompiler, problems: Problems) -> dict[i
     for group, entries in table.items():
         key = f"places.{group}"
         if not _NAME.match(group) or not isinstance(entries, dict):
-            problems.add(key, "must be a table of name = [terms] with a-z, 0-9, _ and - in "
-                         "its name", f"write [places.{group.lower()}]")
+            problems.add(
+                key,
+                "must be a table of name = [terms] with a-z, 0-9, _ and - in its name",
+                f"write [places.{group.lower()}]",
+            )
             continue
         every: list[int] = []
         for name, refs in entries.items():
@@ -303,10 +346,14 @@ def _places(table: Table, compiler: _TermCompiler, problems: Problems) -> dict[i
 def _list_reach(rules: list[Rule], terms: list[Term]) -> dict[tuple[int, ...], int]:
     """Per term list of the rules: most characters a hit ends after its key start
     (absent for a list with a regex, whose hits have no such bound)."""
-    lists = [r.exclude for r in rules] + [q.terms for r in rules
-                                          for q in (*r.requirements, *r.vetoes)]
-    return {found: max(terms[t].reach for t in found) for found in lists
-            if found and all(terms[t].key for t in found)}
+    lists = [r.exclude for r in rules] + [
+        q.terms for r in rules for q in (*r.requirements, *r.vetoes)
+    ]
+    return {
+        found: max(terms[t].reach for t in found)
+        for found in lists
+        if found and all(terms[t].key for t in found)
+    }
 
 
 class _TermCompiler:
@@ -324,8 +371,9 @@ class _TermCompiler:
         """The named lists of [terms], usable as `@name` by those below and by rules."""
         for name, value in table.items():
             if not _NAME.match(name):
-                self.problems.add(f"terms.{name}", "list names use a-z, 0-9, _ and -",
-                                  "rename the list")
+                self.problems.add(
+                    f"terms.{name}", "list names use a-z, 0-9, _ and -", "rename the list"
+                )
             self.named[name] = self.refs(value, f"terms.{name}")
 
     def define(self, name: str, terms: list[int]) -> None:
@@ -337,8 +385,9 @@ class _TermCompiler:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value:
-            self.problems.add(key, "must be a non-empty list of terms",
-                              'write e.g. ["@ru_side", "kremlin"]')
+            self.problems.add(
+                key, "must be a non-empty list of terms", 'write e.g. ["@ru_side", "kremlin"]'
+            )
             return ()
         found: list[int] = []
         for i, entry in enumerate(value):
@@ -372,7 +421,6 @@ class _TermCompiler:
             self.terms.append(term)
         return (self.index[entry],)
 
-
     def expand(self, entry: str, key: str) -> list[str]:
         """The phrases `entry` stands for: each `@list` word replaced by every term of
         that list ("russian @roles" -> "russian side", "russian delegation", ...)."""
@@ -382,25 +430,35 @@ class _TermCompiler:
                 options.append([part])
             elif part[1:] not in self.named:
                 where = entry if part == entry else f"{entry!r}: {part}"
-                self.problems.add(key, f"{where}: no such term list",
-                                  "define it under [terms], above any list that uses it")
+                self.problems.add(
+                    key,
+                    f"{where}: no such term list",
+                    "define it under [terms], above any list that uses it",
+                )
                 return []
             else:
                 sources = [self.terms[i].source for i in self.named[part[1:]]]
                 if any(s.startswith("re:") for s in sources):
-                    self.problems.add(key, f"{entry!r}: {part} holds a regex term",
-                                      "use a list of phrases inside a phrase")
+                    self.problems.add(
+                        key,
+                        f"{entry!r}: {part} holds a regex term",
+                        "use a list of phrases inside a phrase",
+                    )
                     return []
                 options.append(sources)
         if math.prod(map(len, options)) > MAX_EXPANSION:
-            self.problems.add(key, f"{entry!r} stands for more than {MAX_EXPANSION} terms",
-                              "split it or use shorter lists")
+            self.problems.add(
+                key,
+                f"{entry!r} stands for more than {MAX_EXPANSION} terms",
+                "split it or use shorter lists",
+            )
             return []
         return ["".join(parts) for parts in itertools.product(*options)]
 
 
-def _rules(value: object, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]],
-           problems: Problems) -> list[Rule]:
+def _rules(
+    value: object, compiler: _TermCompiler, parties: dict[str, tuple[int, ...]], problems: Problems
+) -> list[Rule]:
     """The [[rules]] tables, each rule id once."""
     if not isinstance(value, list) or not value:
         problems.add("rules", "there must be at least one [[rules]] table", "add a rule")
@@ -418,8 +476,13 @@ def _rules(value: object, compiler: _TermCompiler, parties: dict[str, tuple[int,
     return rules
 
 
-def _rule(value: object, key: str, compiler: _TermCompiler,
-          parties: dict[str, tuple[int, ...]], problems: Problems) -> Rule | None:
+def _rule(
+    value: object,
+    key: str,
+    compiler: _TermCompiler,
+    parties: dict[str, tuple[int, ...]],
+    problems: Problems,
+) -> Rule | None:
     """One [[rules]] table as a rule (None if it is not a table)."""
     if not isinstance(value, dict):
         problems.add(key, "must be a table", "write it as [[rules]]")
@@ -431,8 +494,14 @@ def _rule(value: object, key: str, compiler: _TermCompiler,
     return _compile_rule(table, rule_id, key, compiler, parties, problems)
 
 
-def _compile_rule(table: Table, rule_id: str, key: str, compiler: _TermCompiler,
-                  parties: dict[str, tuple[int, ...]], problems: Problems) -> Rule:
+def _compile_rule(
+    table: Table,
+    rule_id: str,
+    key: str,
+    compiler: _TermCompiler,
+    parties: dict[str, tuple[int, ...]],
+    problems: Problems,
+) -> Rule:
     """The rule of a [[rules]] table, read in the order problems are reported and terms
     numbered (of two candidates at one place, the lower term comes first)."""
     kind = _string(table, "type", key, problems, required=True)
@@ -446,8 +515,9 @@ def _compile_rule(table: Table, rule_id: str, key: str, compiler: _TermCompiler,
         requirements=requirements,
         exclude=_exclude_terms(table, key, compiler),
         vetoes=_vetoes(table, key, compiler, problems),
-        exclude_within=_window(table.get("exclude_within", "sentence"), f"{key}.exclude_within",
-                               problems),
+        exclude_within=_window(
+            table.get("exclude_within", "sentence"), f"{key}.exclude_within", problems
+        ),
         exclude_title=_optional_refs(table, "exclude_title", key, compiler),
         scope=scope,
         lang=_string(table, "lang", key, problems) or None,
@@ -456,15 +526,15 @@ def _compile_rule(table: Table, rule_id: str, key: str, compiler: _TermCompiler,
         counterpart_within=_whole(table, "counterpart_within", 4, key, problems),
         speaker_with=_optional_refs(table, "speaker_with", key, compiler),
         speaker_within=_whole(table, "speaker_within", 6, key, problems),
-        sides_within=_window(table.get("sides_within", "sentence"), f"{key}.sides_within",
-                             problems).words,
+        sides_within=_window(
+            table.get("sides_within", "sentence"), f"{key}.sides_within", problems
+        ).words,
         third_party_title=_optional_refs(table, "third_party_title", key, compiler),
         urged_by=_optional_refs(table, "urged_by", key, compiler),
     )
 
 
-def _optional_refs(table: Table, name: str, key: str, compiler: _TermCompiler
-                   ) -> tuple[int, ...]:
+def _optional_refs(table: Table, name: str, key: str, compiler: _TermCompiler) -> tuple[int, ...]:
     """The terms of a list the rule may leave out."""
     return compiler.refs(table[name], f"{key}.{name}") if name in table else ()
 
@@ -474,20 +544,24 @@ def _whole(table: Table, name: str, default: int, key: str, problems: Problems) 
     return int(_number(table, name, default, key + ".", problems, integer=True))
 
 
-def _requirements(table: Table, key: str, compiler: _TermCompiler,
-                  parties: dict[str, tuple[int, ...]],
-                  problems: Problems) -> tuple[Requirement, ...]:
+def _requirements(
+    table: Table,
+    key: str,
+    compiler: _TermCompiler,
+    parties: dict[str, tuple[int, ...]],
+    problems: Problems,
+) -> tuple[Requirement, ...]:
     """A rule's `near` tables, then one requirement per party it names."""
-    requirements = [_near(n, f"{key}.near[{j}]", compiler, problems)
-                    for j, n in enumerate(_list(table, "near", key, problems))]
-    party_within = _window(table.get("party_within", "sentence"), f"{key}.party_within",
-                           problems)
+    requirements = [
+        _near(n, f"{key}.near[{j}]", compiler, problems)
+        for j, n in enumerate(_list(table, "near", key, problems))
+    ]
+    party_within = _window(table.get("party_within", "sentence"), f"{key}.party_within", problems)
     for name in _list(table, "parties", key, problems):
         if not isinstance(name, str) or name not in parties:
             problems.add(f"{key}.parties", f"no party named {name!r}", "define it in [parties]")
         else:
-            requirements.append(Requirement(f"{name} side", parties[name], party_within,
-                                            "either"))
+            requirements.append(Requirement(f"{name} side", parties[name], party_within, "either"))
     return tuple(r for r in requirements if r is not None)
 
 
@@ -504,11 +578,17 @@ def _sides(table: Table, key: str, problems: Problems) -> SideRule | Literal[""]
     """What the rule asks of the actors ("" for nothing, or a wrong value, reported)."""
     sides = _string(table, "sides", key, problems)
     if sides and not _is_side_rule(sides):
-        problems.add(f"{key}.sides", f"must be one of {', '.join(SIDE_RULES)}, not {sides!r}",
-                     'write sides = "both"')
+        problems.add(
+            f"{key}.sides",
+            f"must be one of {', '.join(SIDE_RULES)}, not {sides!r}",
+            'write sides = "both"',
+        )
     if (sides == "both-or-speaker") != ("speaker_with" in table):
-        problems.add(f"{key}.speaker_with", 'goes with sides = "both-or-speaker", and only '
-                     "with it", "name the actors the speaker may complete a pair with")
+        problems.add(
+            f"{key}.speaker_with",
+            'goes with sides = "both-or-speaker", and only with it',
+            "name the actors the speaker may complete a pair with",
+        )
     return sides if _is_side_rule(sides) else ""
 
 
@@ -523,19 +603,24 @@ def _exclude_terms(table: Table, key: str, compiler: _TermCompiler) -> tuple[int
     return compiler.refs(plain, f"{key}.exclude") if plain else ()
 
 
-def _vetoes(table: Table, key: str, compiler: _TermCompiler,
-            problems: Problems) -> tuple[Requirement, ...]:
+def _vetoes(
+    table: Table, key: str, compiler: _TermCompiler, problems: Problems
+) -> tuple[Requirement, ...]:
     """The table entries of `exclude`: { terms = [...], within = N }, each its own window."""
     value = table.get("exclude")
     if not isinstance(value, list):
         return ()
-    found = [_near(entry, f"{key}.exclude[{i}]", compiler, problems)
-             for i, entry in enumerate(value) if isinstance(entry, dict)]
+    found = [
+        _near(entry, f"{key}.exclude[{i}]", compiler, problems)
+        for i, entry in enumerate(value)
+        if isinstance(entry, dict)
+    ]
     return tuple(veto for veto in found if veto is not None)
 
 
-def _near(value: object, key: str, compiler: _TermCompiler,
-          problems: Problems) -> Requirement | None:
+def _near(
+    value: object, key: str, compiler: _TermCompiler, problems: Problems
+) -> Requirement | None:
     """One `near` (or `exclude`) table as a requirement (None if it is not a table)."""
     if not isinstance(value, dict):
         problems.add(key, "must be a table", 'write { terms = ["@us_side"], within = 8 }')
@@ -547,8 +632,10 @@ def _near(value: object, key: str, compiler: _TermCompiler,
         problems.add(f"{key}.side", f"must be either, before or after, not {side!r}")
     terms = compiler.refs(table.get("terms"), f"{key}.terms")
     listed = table.get("terms", [])
-    name = table.get("name") or ", ".join(
-        str(t) for t in (listed if isinstance(listed, (list, str)) else ()))[:60]
+    name = (
+        table.get("name")
+        or ", ".join(str(t) for t in (listed if isinstance(listed, (list, str)) else ()))[:60]
+    )
     within = _window(table.get("within", "sentence"), f"{key}.within", problems)
     return Requirement(str(name), terms, within, side if _is_direction(side) else "either")
 
@@ -559,8 +646,11 @@ def _window(value: object, key: str, problems: Problems) -> Window:
         return Window(None)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 200:
         return Window(value)
-    problems.add(key, f'must be "sentence" or a number of words 0..200, not {value!r}',
-                 'write within = 8 or within = "sentence"')
+    problems.add(
+        key,
+        f'must be "sentence" or a number of words 0..200, not {value!r}',
+        'write within = 8 or within = "sentence"',
+    )
     return Window(None)
 
 
@@ -568,9 +658,17 @@ def _scoring(table: Table, problems: Problems) -> Scoring:
     """The [scoring] table, each value defaulted."""
     defaults = Scoring()
     _unknown(table, set(Scoring.__slots__), "scoring.", problems)
-    values = {name: _number(table, name, getattr(defaults, name), "scoring.", problems,
-                            integer=isinstance(getattr(defaults, name), int))
-              for name in Scoring.__slots__}
+    values = {
+        name: _number(
+            table,
+            name,
+            getattr(defaults, name),
+            "scoring.",
+            problems,
+            integer=isinstance(getattr(defaults, name), int),
+        )
+        for name in Scoring.__slots__
+    }
     return Scoring(**values)  # type: ignore[arg-type]
 
 
@@ -578,8 +676,9 @@ def _used_terms(rules: list[Rule]) -> set[int]:
     """Terms some rule refers to: only these are searched for."""
     used: set[int] = set()
     for rule in rules:
-        used.update(rule.anchor, rule.exclude, rule.exclude_title, rule.third_party_title,
-                    rule.urged_by)
+        used.update(
+            rule.anchor, rule.exclude, rule.exclude_title, rule.third_party_title, rule.urged_by
+        )
         for requirement in (*rule.requirements, *rule.vetoes):
             used.update(requirement.terms)
     return used
@@ -619,24 +718,29 @@ def _list(table: Table, name: str, key: str, problems: Problems) -> list[object]
     return value
 
 
-def _string(table: Table, name: str, key: str, problems: Problems,
-            required: bool = False) -> str:
+def _string(table: Table, name: str, key: str, problems: Problems, required: bool = False) -> str:
     """A string value ("" if absent); `required`: a name of a-z, 0-9, _ and -."""
     value = table.get(name, "")
     if not isinstance(value, str) or (required and not _NAME.match(value)):
-        problems.add(f"{key}.{name}", f"must be a name (a-z, 0-9, _, -), not {value!r}"
-                     if required else f"must be a string, not {value!r}", f'set {name} = "..."')
+        problems.add(
+            f"{key}.{name}",
+            f"must be a name (a-z, 0-9, _, -), not {value!r}"
+            if required
+            else f"must be a string, not {value!r}",
+            f'set {name} = "..."',
+        )
         return ""
     return value
 
 
-def _number(table: Table, name: str, default: float, prefix: str, problems: Problems,
-            integer: bool = False) -> float:
+def _number(
+    table: Table, name: str, default: float, prefix: str, problems: Problems, integer: bool = False
+) -> float:
     """A number of at least 0 (a weight above 0), `default` if absent or wrong (reported)."""
     value = table.get(name, default)
     if (isinstance(value, int) or (isinstance(value, float) and not integer)) and not (
-            isinstance(value, bool) or value < 0
-            or (not integer and value == 0 and name == "weight")):
+        isinstance(value, bool) or value < 0 or (not integer and value == 0 and name == "weight")
+    ):
         return float(value) if not integer else int(value)
     kind = "a whole number" if integer else "a positive number"
     problems.add(f"{prefix}{name}", f"must be {kind}, not {value!r}", f"set {name} = {default}")
@@ -647,5 +751,6 @@ def _unknown(table: Table, known: AbstractSet[str], prefix: str, problems: Probl
     """Report each key of `table` that is not `known`."""
     for name in table:
         if name not in known:
-            problems.add(f"{prefix}{name}", "unknown key",
-                         f"known keys: {', '.join(sorted(known))}")
+            problems.add(
+                f"{prefix}{name}", "unknown key", f"known keys: {', '.join(sorted(known))}"
+            )

@@ -34,8 +34,15 @@ from monitor.signals.terms import Term
 SEPARATORS = (" ", "\n", "\n\n")
 # Every other gap between words: two-character runs of the separators that are not a
 # separator themselves, and any other whitespace character.
-IRREGULAR_GAPS = ("  ", " \n", "\n ", "\n\n\n", *(  # no whitespace lies beyond U+3000
-    chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \n"))
+IRREGULAR_GAPS = (
+    "  ",
+    " \n",
+    "\n ",
+    "\n\n\n",
+    *(  # no whitespace lies beyond U+3000
+        chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \n"
+    ),
+)
 MAX_RUN_GAPS = 2  # a run of at most three words keeps the number of keys small
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -44,8 +51,9 @@ Candidates = dict[int, list[int]]  # term -> key starts, ascending
 
 def _automaton(patterns: Iterable[str]) -> ahocorasick_rs.AhoCorasick:
     """A deterministic automaton over `patterns` that reads str."""
-    return ahocorasick_rs.AhoCorasick(list(patterns),
-                                      implementation=ahocorasick_rs.Implementation.DFA)
+    return ahocorasick_rs.AhoCorasick(
+        list(patterns), implementation=ahocorasick_rs.Implementation.DFA
+    )
 
 
 def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int, int]]:
@@ -53,8 +61,7 @@ def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int
     try:
         return automaton.find_matches_as_indexes(text, overlapping=True)
     except UnicodeEncodeError:  # lone surrogates: no key holds one, so scan a stand-in
-        return automaton.find_matches_as_indexes(
-            _SURROGATE.sub("\ufffd", text), overlapping=True)
+        return automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,9 +80,14 @@ class Route:
     ends_word: tuple[bool, ...] = ()
 
     @classmethod
-    def build(cls, spellings: dict[str, list[tuple[int, int]]],
-              encoding: str | None, ends_word: frozenset[str] = frozenset()) -> Route:
+    def build(
+        cls,
+        spellings: dict[str, list[tuple[int, int]]],
+        encoding: str | None,
+        ends_word: frozenset[str] = frozenset(),
+    ) -> Route:
         """The route over the run spellings that `encoding` can hold (None: any str)."""
+
         def holds(pattern: str) -> bool:
             if encoding is None:
                 return True
@@ -85,8 +97,9 @@ class Route:
                 return False
             return True
 
-        runs = [(spelling, tuple(pairs)) for spelling, pairs in spellings.items()
-                if holds(spelling)]
+        runs = [
+            (spelling, tuple(pairs)) for spelling, pairs in spellings.items() if holds(spelling)
+        ]
         patterns = [spelling for spelling, _ in runs] + [g for g in IRREGULAR_GAPS if holds(g)]
         automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
         if encoding is None:
@@ -94,9 +107,14 @@ class Route:
         else:
             automaton = ahocorasick_rs.BytesAhoCorasick(
                 [p.encode(encoding) for p in patterns],
-                implementation=ahocorasick_rs.Implementation.DFA)
-        return cls(automaton, tuple(pairs for _, pairs in runs), encoding,
-                   tuple(spelling in ends_word for spelling, _ in runs))
+                implementation=ahocorasick_rs.Implementation.DFA,
+            )
+        return cls(
+            automaton,
+            tuple(pairs for _, pairs in runs),
+            encoding,
+            tuple(spelling in ends_word for spelling, _ in runs),
+        )
 
     def matches(self, text: str, encoded: Encoded | None) -> list[tuple[int, int, int]]:
         """(run or gap, start, end) of every match in `text`, read as `encoded` if the
@@ -137,12 +155,10 @@ class Scanner:
         """Key starts per term in folded `text`."""
         return self.scan(text)[0]
 
-    def scan(self, text: str, encoded: Encoded | None = None) -> tuple[Candidates,
-                                                                       Encoded | None]:
+    def scan(self, text: str, encoded: Encoded | None = None) -> tuple[Candidates, Encoded | None]:
         """`candidates`, and the text in the one-byte encoding its route read, if any.
         `encoded`: the text in a one-byte encoding, if the caller has it already."""
-        route = next((r for r in self.by_bytes if encoded and r.encoding == encoded.encoding),
-                     None)
+        route = next((r for r in self.by_bytes if encoded and r.encoding == encoded.encoding), None)
         if route is None:
             route, encoded = self.route(text)
         runs, ends_word = route.runs, route.ends_word
@@ -152,8 +168,10 @@ class Scanner:
         for pattern, start, end in route.matches(text, encoded):
             if pattern >= n_runs:
                 gaps.append(start)
-            elif not ((start and text[start - 1].isalnum())
-                      or (ends_word[pattern] and end < length and text[end].isalnum())):
+            elif not (
+                (start and text[start - 1].isalnum())
+                or (ends_word[pattern] and end < length and text[end].isalnum())
+            ):
                 starts = by_run.get(pattern)
                 if starts is None:
                     by_run[pattern] = [start]
@@ -163,12 +181,17 @@ class Scanner:
         for pattern, starts in by_run.items():
             for term, offset in runs[pattern]:
                 parts.setdefault(term, []).append(
-                    starts if not offset else [start + offset for start in starts])
+                    starts if not offset else [start + offset for start in starts]
+                )
         around_gaps = self._gap_phrases(text, gaps) if gaps else {}
         for term, starts in around_gaps.items():  # unsorted, and may repeat a key start
             parts.setdefault(term, []).append(starts)
-        found = {term: lists[0] if len(lists) == 1 and term not in around_gaps
-                 else sorted(set(itertools.chain(*lists))) for term, lists in parts.items()}
+        found = {
+            term: lists[0]
+            if len(lists) == 1 and term not in around_gaps
+            else sorted(set(itertools.chain(*lists)))
+            for term, lists in parts.items()
+        }
         return found, encoded
 
     def plain_candidates(self, text: str, lo: int = 0, hi: int | None = None) -> Candidates:
@@ -201,6 +224,7 @@ class Scanner:
                     found.setdefault(term, []).extend(starts)
         return found
 
+
 def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
     """The automata that find the candidates of the `used` terms."""
     keyed = [i for i in sorted(used) if terms[i].key]
@@ -214,12 +238,17 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
             keys.setdefault(variant, []).append(i)
     phrases = frozenset(i for i in keyed if len(terms[i].words) > 1)
     longest_key = max((len(terms[i].key) for i in keyed), default=0)
-    ends_word = frozenset(spelling for spelling, pairs in spellings.items()
-                          if not any(terms[i].stems[_run(terms[i])[1]] for i, _ in pairs))
+    ends_word = frozenset(
+        spelling
+        for spelling, pairs in spellings.items()
+        if not any(terms[i].stems[_run(terms[i])[1]] for i, _ in pairs)
+    )
     return Scanner(
         by_str=Route.build(spellings, None, ends_word),
-        by_bytes=(Route.build(spellings, "latin-1", ends_word),
-                  Route.build(spellings, "cp1251", ends_word)),
+        by_bytes=(
+            Route.build(spellings, "latin-1", ends_word),
+            Route.build(spellings, "cp1251", ends_word),
+        ),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,
@@ -231,7 +260,7 @@ def build_scanner(terms: Sequence[Term], used: Iterable[int]) -> Scanner:
 def _run_spellings(term: Term) -> list[tuple[str, int]]:
     """Every spelling of the term's run, with the offset of its key word in it."""
     first, last = _run(term)
-    words = [key_variants(w) for w in term.words[first:last + 1]]
+    words = [key_variants(w) for w in term.words[first : last + 1]]
     spellings: list[tuple[str, int]] = []
     for seps in itertools.product(SEPARATORS, repeat=last - first):
         for spelled in itertools.product(*words):

@@ -53,14 +53,18 @@ class _Need:
     side: str  # of the anchor: "either" | "before" | "after"
 
 
-def make_plans(rules: Sequence[Rule], terms: Sequence[Term],
-               side_needs: Mapping[str, tuple[tuple[int, ...], ...]]) -> tuple[Plan, ...]:
+def make_plans(
+    rules: Sequence[Rule],
+    terms: Sequence[Term],
+    side_needs: Mapping[str, tuple[tuple[int, ...], ...]],
+) -> tuple[Plan, ...]:
     """One plan per rule, in order (`side_needs`: what each value of `sides` needs)."""
     return tuple(_make_plan(terms, side_needs, rule) for rule in rules)
 
 
-def _make_plan(terms: Sequence[Term], side_needs: Mapping[str, tuple[tuple[int, ...], ...]],
-               rule: Rule) -> Plan:
+def _make_plan(
+    terms: Sequence[Term], side_needs: Mapping[str, tuple[tuple[int, ...], ...]], rule: Rule
+) -> Plan:
     requirements = [_Need(r.terms, r.within.words, r.side) for r in rule.requirements]
     # what `sides` needs at least, in the sentence (an empty list of terms can never be
     # met: no actors, no firing)
@@ -73,8 +77,10 @@ def _make_plan(terms: Sequence[Term], side_needs: Mapping[str, tuple[tuple[int, 
     if any(not terms[t].key for t in rule.anchor):
         return Plan(needs, masks, None, offset, rank)
     reach = max(terms[t].reach for t in rule.anchor)
-    bounds = tuple(_bound(r, offset, reach, max((terms[t].key_offset for t in r.terms), default=0))
-                   for r in requirements)
+    bounds = tuple(
+        _bound(r, offset, reach, max((terms[t].key_offset for t in r.terms), default=0))
+        for r in requirements
+    )
     return Plan(needs, masks, bounds, offset, rank)
 
 
@@ -105,8 +111,11 @@ def _bound(requirement: _Need, offset: int, reach: int, its_offset: int) -> Boun
     return Bound(requirement.terms, before, after)
 
 
-def screened(bounds: tuple[Bound, ...], anchor_keys: list[int],
-             sorted_keys: Callable[[tuple[int, ...]], list[int]]) -> list[int]:
+def screened(
+    bounds: tuple[Bound, ...],
+    anchor_keys: list[int],
+    sorted_keys: Callable[[tuple[int, ...]], list[int]],
+) -> list[int]:
     """Indices of the anchor keys that have a candidate of every requirement within its
     bound. `sorted_keys(terms)` gives the sorted candidate key starts of `terms`; it is
     only asked while some anchor is left."""
@@ -114,9 +123,12 @@ def screened(bounds: tuple[Bound, ...], anchor_keys: list[int],
     for bound in bounds:
         keys = sorted_keys(bound.terms)
         before, after, end = bound.before, bound.after, len(keys)
-        keep = [i for i in keep
-                if (j := bisect.bisect_left(keys, (k := anchor_keys[i]) - before)) < end
-                and keys[j] < k + after]
+        keep = [
+            i
+            for i in keep
+            if (j := bisect.bisect_left(keys, (k := anchor_keys[i]) - before)) < end
+            and keys[j] < k + after
+        ]
         if not keep:
             return []
     return list(keep)

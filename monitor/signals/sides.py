@@ -39,9 +39,29 @@ _CLAUSE = re.compile(r" - |[:;] | (?:says|said|told|заявил|сообщил)
 # the third party inside it; "Russia-Ukraine" names a third party, not Russia alone.
 _RANK: Final = MappingProxyType({"both": 3, "third": 2, "ru": 1, "us": 1, "speaker": 0})
 # Words after which a mention is what is talked about, not who talks.
-_TOPIC_WORDS = frozenset({"on", "about", "over", "of", "regarding", "concerning", "discuss",
-                          "discusses", "discussed", "discussing", "о", "об", "по", "вокруг",
-                          "насчет", "обсудил", "обсудили", "обсуждает", "обсуждают"})
+_TOPIC_WORDS = frozenset(
+    {
+        "on",
+        "about",
+        "over",
+        "of",
+        "regarding",
+        "concerning",
+        "discuss",
+        "discusses",
+        "discussed",
+        "discussing",
+        "о",
+        "об",
+        "по",
+        "вокруг",
+        "насчет",
+        "обсудил",
+        "обсудили",
+        "обсуждает",
+        "обсуждают",
+    }
+)
 # "with" or "between", then at most three words (titles, a first name) before a mention
 _SPEAKER_HEAD_WORDS = 6  # "Russian Deputy Foreign Minister Sergei Ryabkov:" names who speaks
 _WITH_BEFORE = re.compile(r"(?<!\w)(?:with|between|с|со|между)\s+(?:[\w.'-]+\s+){0,3}\Z")
@@ -62,9 +82,12 @@ class Verdict:
 _Entry = tuple[Named, int, bool]  # an actor, its words from the anchor, no clause between
 
 
-_NO_ACTORS: Final = MappingProxyType({
-    False: Verdict(problem="no Russian and no US actor in the same sentence"),
-    True: Verdict(problem="no Russian or US actor in the same sentence")})
+_NO_ACTORS: Final = MappingProxyType(
+    {
+        False: Verdict(problem="no Russian and no US actor in the same sentence"),
+        True: Verdict(problem="no Russian or US actor in the same sentence"),
+    }
+)
 
 
 def actors_in(run: Evaluation, lo: int, hi: int) -> tuple[Named, ...]:
@@ -107,7 +130,8 @@ def _resolve(hits: list[Hit], actors: dict[int, Actor]) -> list[Hit]:
         if not clash:
             kept.append(hit)
         elif not any(k.start <= hit.start and hit.end <= k.end for k in clash) and all(
-                _RANK[actors[hit.term].side] > _RANK[actors[k.term].side] for k in clash):
+            _RANK[actors[hit.term].side] > _RANK[actors[k.term].side] for k in clash
+        ):
             kept = [k for k in kept if k not in clash] + [hit]
     return kept
 
@@ -120,8 +144,9 @@ def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> li
     `sides_within` words if the rule says so."""
     rules = run.rules
     offset = rules.max_key_offset
-    reach = (SENTENCE_REACH if rule.sides_within is None
-             else (rule.sides_within + 1) * CHARS_PER_WORD) + offset
+    reach = (
+        SENTENCE_REACH if rule.sides_within is None else (rule.sides_within + 1) * CHARS_PER_WORD
+    ) + offset
     either = rules.side_needs["one"][0]
     if rule.sides == "one":
         return [_in_sentence(run, either, pos, reach) for pos in positions]
@@ -130,8 +155,11 @@ def side_sentences_near(run: Evaluation, rule: Rule, positions: list[int]) -> li
     speaker = rule.sides == "both-or-speaker"
     # the speaker's counterpart must be one the rule lets it pair with
     partners = rule.speaker_with if speaker else either
-    return [(_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
-            or (speaker and _in_sentence(run, partners, pos, near)) for pos in positions]
+    return [
+        (_in_sentence(run, ru, pos, reach) and _in_sentence(run, us, pos, reach))
+        or (speaker and _in_sentence(run, partners, pos, near))
+        for pos in positions
+    ]
 
 
 def _in_sentence(run: Evaluation, terms: tuple[int, ...], pos: int, reach: int) -> bool:
@@ -144,8 +172,7 @@ def _in_sentence(run: Evaluation, terms: tuple[int, ...], pos: int, reach: int) 
         i = bisect.bisect_left(keys, pos)
         found = run.screen_cache[key] = (
             i < len(keys) and keys[i] < pos + reach and not run.boundary_between(pos, keys[i])
-        ) or (i > 0 and keys[i - 1] > pos - reach
-              and not run.boundary_between(keys[i - 1], pos))
+        ) or (i > 0 and keys[i - 1] > pos - reach and not run.boundary_between(keys[i - 1], pos))
     return found
 
 
@@ -188,14 +215,17 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
     around = _around(run, anchor, lo, hi)
     limit = rule.sides_within
     heading = _heading_end(run, anchor, lo)
-    named = [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
-                                                      strict=True)
-             if (limit is None or gap <= limit) and not n.hit.start < heading]
+    named = [
+        (n, gap, clear)
+        for n, gap, clear in zip(around.named, around.gaps, around.clear, strict=True)
+        if (limit is None or gap <= limit) and not n.hit.start < heading
+    ]
     ru = [n for n in named if n[0].side in ("ru", "both")]
     us = [n for n in named if n[0].side in ("us", "both")]
     third = any(n.side == "third" for n, _, _ in named)
-    close = _with_their_lists(run, around, [n for n in named
-                                            if n[1] <= rule.counterpart_within and n[2]])
+    close = _with_their_lists(
+        run, around, [n for n in named if n[1] <= rule.counterpart_within and n[2]]
+    )
     speaker: list[_Entry] = []
     if rule.sides == "one":
         ok = bool(ru or us)
@@ -214,8 +244,9 @@ def check_sides(run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int) -> V
     return Verdict(tuple(dict.fromkeys(n for n in chosen if n.hit != anchor)))
 
 
-def _lacking_before_scan(run: Evaluation, rule: Rule, anchor: Hit, lo: int,
-                         hi: int) -> Verdict | None:
+def _lacking_before_scan(
+    run: Evaluation, rule: Rule, anchor: Hit, lo: int, hi: int
+) -> Verdict | None:
     """The failed verdict that the Russian, US and "both" mentions alone give (what
     every text is scanned for), before third parties and the speaker are looked for."""
     main = _main_hits(run, lo, hi)
@@ -223,32 +254,50 @@ def _lacking_before_scan(run: Evaluation, rule: Rule, anchor: Hit, lo: int,
         return _NO_ACTORS[rule.sides == "one"]
     sides = {run.rules.actors[hit.term].side for hit in main}
     ru_seen, us_seen = bool(sides & {"ru", "both"}), bool(sides & {"us", "both"})
-    if not (ru_seen and us_seen) and (rule.sides in ("both", "pair") or (
-            rule.sides == "both-or-speaker" and not _speaker_may_stand_in(run, rule, anchor,
-                                                                          main, lo, hi))):
-        return Verdict(problem=_missing(rule, [ru_seen] if ru_seen else [],
-                                        [us_seen] if us_seen else [], False))
+    if not (ru_seen and us_seen) and (
+        rule.sides in ("both", "pair")
+        or (
+            rule.sides == "both-or-speaker"
+            and not _speaker_may_stand_in(run, rule, anchor, main, lo, hi)
+        )
+    ):
+        return Verdict(
+            problem=_missing(
+                rule, [ru_seen] if ru_seen else [], [us_seen] if us_seen else [], False
+            )
+        )
     return None
 
 
-def _speaker_stands_in(run: Evaluation, rule: Rule, anchor: Hit, named: list[_Entry],
-                       one_side: list[_Entry], third: bool,
-                       close: list[_Entry]) -> tuple[bool, list[_Entry]]:
+def _speaker_stands_in(
+    run: Evaluation,
+    rule: Rule,
+    anchor: Hit,
+    named: list[_Entry],
+    one_side: list[_Entry],
+    third: bool,
+    close: list[_Entry],
+) -> tuple[bool, list[_Entry]]:
     """Whether the voice of the text stands in for the side not named ("I", "we", or a
     title that opens with the contact), with the actors of `one_side` as its
     counterpart; and the speaker's mentions near the anchor."""
-    speaker = [n for n in named if n[0].side == "speaker"
-               and n[1] <= rule.speaker_within and n[2]]
+    speaker = [n for n in named if n[0].side == "speaker" and n[1] <= rule.speaker_within and n[2]]
     wanted = run.rules.term_set(rule.speaker_with)
-    ok = ((bool(speaker) or _opens_title(run, anchor)) and not third
-          and any(n in close and n[0].hit.term in wanted
-                  and _is_counterpart(run, anchor, n[0].hit, n[1]) for n in one_side)
-          and not _third_party_voice(run, anchor))
+    ok = (
+        (bool(speaker) or _opens_title(run, anchor))
+        and not third
+        and any(
+            n in close and n[0].hit.term in wanted and _is_counterpart(run, anchor, n[0].hit, n[1])
+            for n in one_side
+        )
+        and not _third_party_voice(run, anchor)
+    )
     return ok, speaker
 
 
-def _someone_elses_contact(run: Evaluation, rule: Rule, anchor: Hit, around: Around,
-                           close: list[_Entry], lo: int) -> str:
+def _someone_elses_contact(
+    run: Evaluation, rule: Rule, anchor: Hit, around: Around, close: list[_Entry], lo: int
+) -> str:
     """Why the contact is a third party's, not US–Russian ("" if it is not): a third
     party urges it on, or is the counterpart."""
     urger = _third_party_urging(run, rule, anchor, around, lo) if rule.urged_by else None
@@ -258,8 +307,7 @@ def _someone_elses_contact(run: Evaluation, rule: Rule, anchor: Hit, around: Aro
     counterpart = _third_counterpart(run, anchor, close)
     if counterpart is not None:
         term = run.rules.terms[counterpart.hit.term].source
-        return (f"the counterpart is a third party: {term!r} within "
-                f"{rule.counterpart_within} words")
+        return f"the counterpart is a third party: {term!r} within {rule.counterpart_within} words"
     return ""
 
 
@@ -271,23 +319,30 @@ def _heading_end(run: Evaluation, anchor: Hit, lo: int) -> int:
     colon before the anchor."""
     text = run.folded.text
     colon = text.rfind(": ", lo, anchor.start)
-    if colon < 0 or ("," not in text[lo:colon]
-                     and run.words_between(lo, colon) <= _SPEAKER_HEAD_WORDS):
+    if colon < 0 or (
+        "," not in text[lo:colon] and run.words_between(lo, colon) <= _SPEAKER_HEAD_WORDS
+    ):
         return -1
     return colon
 
 
-def _speaker_may_stand_in(run: Evaluation, rule: Rule, anchor: Hit, main: list[Hit],
-                          lo: int, hi: int) -> bool:
+def _speaker_may_stand_in(
+    run: Evaluation, rule: Rule, anchor: Hit, main: list[Hit], lo: int, hi: int
+) -> bool:
     """What the speaker standing in for a side needs at least (checked before the
     sentence is scanned for the speaker): an actor the rule lets the speaker complete
     a pair with, near the anchor where its counterpart stands, and a mention of the
     speaker in the sentence (or the anchor opening the title)."""
     wanted = run.rules.term_set(rule.speaker_with)
-    return any(hit.term in wanted and (gap := run.words_between(*_gap(anchor, hit)))
-               <= rule.counterpart_within and _is_counterpart(run, anchor, hit, gap)
-               for hit in main) and (_opens_title(run, anchor) or any(
-        run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi)))
+    return any(
+        hit.term in wanted
+        and (gap := run.words_between(*_gap(anchor, hit))) <= rule.counterpart_within
+        and _is_counterpart(run, anchor, hit, gap)
+        for hit in main
+    ) and (
+        _opens_title(run, anchor)
+        or any(run.rules.actors[hit.term].side == "speaker" for hit in _lazy_hits(run, lo, hi))
+    )
 
 
 def _opens_title(run: Evaluation, anchor: Hit) -> bool:
@@ -295,7 +350,8 @@ def _opens_title(run: Evaluation, anchor: Hit) -> bool:
     ("Telephone conversation with the President of the United States", "Встреча с
     Президентом США") is in the voice of its publisher, who is the speaker."""
     return anchor.start < run.title_end and not any(
-        char.isalnum() for char in run.folded.text[:anchor.start])
+        char.isalnum() for char in run.folded.text[: anchor.start]
+    )
 
 
 def _third_party_voice(run: Evaluation, anchor: Hit) -> bool:
@@ -324,8 +380,10 @@ def _lazy_hits(run: Evaluation, lo: int, hi: int) -> list[Hit]:
                 if hit is not None and hit.end <= hi:
                     found.append(hit)
     for term in regexes:
-        found += [Hit(m.start(), m.end(), term)
-                  for m in run.rules.terms[term].verify.finditer(text, lo, hi)]
+        found += [
+            Hit(m.start(), m.end(), term)
+            for m in run.rules.terms[term].verify.finditer(text, lo, hi)
+        ]
     return found
 
 
@@ -338,18 +396,22 @@ def _named_together(run: Evaluation, around: Around, limit: int | None) -> bool:
     named, text = around.named, run.folded.text
     if any(n.side == "both" and ok for n, ok in zip(named, near, strict=True)):
         return True
-    return any({named[i].side, named[i + 1].side} == {"ru", "us"} and (near[i] or near[i + 1])
-               and _JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start)
-               is not None for i in range(len(named) - 1))
+    return any(
+        {named[i].side, named[i + 1].side} == {"ru", "us"}
+        and (near[i] or near[i + 1])
+        and _JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start) is not None
+        for i in range(len(named) - 1)
+    )
 
 
-def _with_their_lists(run: Evaluation, around: Around,
-                      close: list[_Entry]) -> list[_Entry]:
+def _with_their_lists(run: Evaluation, around: Around, close: list[_Entry]) -> list[_Entry]:
     """`close`, and every actor listed together with one of them ("Russian, US and
     Ukrainian delegations", "US, Russia, China"): a list is a party as a whole."""
     named, text = around.named, run.folded.text
-    joined = [_JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start) is not None
-              for i in range(len(named) - 1)]
+    joined = [
+        _JOINED.fullmatch(text, named[i].hit.end, named[i + 1].hit.start) is not None
+        for i in range(len(named) - 1)
+    ]
     if not any(joined):
         return close
     found = {n[0] for n in close}  # each mention is named once in the sentence
@@ -358,31 +420,32 @@ def _with_their_lists(run: Evaluation, around: Around,
         if entry[0] in found:
             continue
         if (i and joined[i - 1] and named[i - 1] in found) or (
-                i + 1 < len(named) and joined[i] and named[i + 1] in found):
+            i + 1 < len(named) and joined[i] and named[i + 1] in found
+        ):
             grown.append(entry)
             found.add(entry[0])
     return grown
 
 
-def _third_counterpart(run: Evaluation, anchor: Hit,
-                       close: list[_Entry]) -> Named | None:
+def _third_counterpart(run: Evaluation, anchor: Hit, close: list[_Entry]) -> Named | None:
     """A third party that is a party to the anchor's contact: close to it (`close`:
     the actors within the counterpart window) and not its topic (after it, following
     "on", "about": "talks with the US on Iran"), unless a Russian and a US actor are
     parties too (trilateral talks, "US, Russia, China")."""
-    parties = [n for n, _, _ in close
-               if not (n.hit.start >= anchor.end and _is_topic(run, n.hit))]
+    parties = [n for n, _, _ in close if not (n.hit.start >= anchor.end and _is_topic(run, n.hit))]
     thirds = [n for n in parties if n.side == "third"]
     if not thirds:
         return None
-    if (any(n.side in ("ru", "both") for n in parties)
-            and any(n.side in ("us", "both") for n in parties)):
+    if any(n.side in ("ru", "both") for n in parties) and any(
+        n.side in ("us", "both") for n in parties
+    ):
         return None
     return thirds[0]
 
 
-def _third_party_urging(run: Evaluation, rule: Rule, anchor: Hit, around: Around,
-                        lo: int) -> Named | None:
+def _third_party_urging(
+    run: Evaluation, rule: Rule, anchor: Hit, around: Around, lo: int
+) -> Named | None:
     """A third party that urges the contact on rather than takes part: the actor just
     before one of the rule's `urged_by` words ("UN chief urges", "Erdogan calls for")
     earlier in the sentence."""
@@ -392,8 +455,11 @@ def _third_party_urging(run: Evaluation, rule: Rule, anchor: Hit, around: Around
         if word.start < lo:
             continue
         before = [n for n in around.named if n.hit.end <= word.start]
-        if before and before[-1].side == "third" and run.words_between(
-                before[-1].hit.end, word.start) <= 2:
+        if (
+            before
+            and before[-1].side == "third"
+            and run.words_between(before[-1].hit.end, word.start) <= 2
+        ):
             return before[-1]
     return None
 
@@ -406,15 +472,19 @@ def third_party_title(run: Evaluation, contacts: tuple[int, ...], within: int) -
     found = run.third_party_titles.get(key)
     if found is None:
         found = run.third_party_titles[key] = any(
-            _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end),
-                                                       within)) is not None
-            for hit in run.title_hits(contacts))
+            _third_counterpart(run, hit, _close_actors(_around(run, hit, 0, run.title_end), within))
+            is not None
+            for hit in run.title_hits(contacts)
+        )
     return found
 
 
 def _close_actors(around: Around, within: int) -> list[_Entry]:
-    return [(n, gap, clear) for n, gap, clear in zip(around.named, around.gaps, around.clear,
-                                                     strict=True) if gap <= within and clear]
+    return [
+        (n, gap, clear)
+        for n, gap, clear in zip(around.named, around.gaps, around.clear, strict=True)
+        if gap <= within and clear
+    ]
 
 
 def _is_counterpart(run: Evaluation, anchor: Hit, hit: Hit, gap: int) -> bool:
@@ -436,8 +506,9 @@ def _is_topic(run: Evaluation, hit: Hit) -> bool:
 
 
 def _missing(rule: Rule, ru: Sequence[object], us: Sequence[object], third: bool) -> str:
-    where = ("in the same sentence" if rule.sides_within is None
-             else f"within {rule.sides_within} words")
+    where = (
+        "in the same sentence" if rule.sides_within is None else f"within {rule.sides_within} words"
+    )
     if rule.sides == "one":
         return f"no Russian or US actor {where}"
     if not ru and not us:

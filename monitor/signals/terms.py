@@ -148,29 +148,51 @@ def compile_term(source: str, stem_suffix: int) -> Term:
         raise TermError("term is empty")
     if len(written) != len(words):
         raise TermError("a word folds into several words; write them apart")
-    parts: list[str] = []
-    literals: list[str] = []
-    widths: list[int] = []
-    stems: list[bool] = []
-    for word in words:
-        stem = _STEM.search(word)
-        literal = word[: stem.start()] if stem else word
-        if not literal or "*" in literal:
-            raise TermError(f"{word!r}: '*' may only end a word, after at least one letter")
-        bound = (int(stem.group(1)) if stem.group(1) else stem_suffix) if stem else 0
-        pattern = _literal_pattern(literal)
-        parts.append(pattern + (f"[^\\W_]{{0,{bound}}}" if stem else ""))
-        literals.append(literal)
-        stems.append(stem is not None)
-        widths.append(len(literal) + bound + _MAX_GAP)
+    found = [_phrase_word(word, stem_suffix) for word in words]
+    parts = [word.pattern for word in found]
+    literals = [word.literal for word in found]
+    widths = [word.width for word in found]
     best = _key_index(literals)
     key = literals[best]
     cased = _cased(written, parts)
     if len(key) < (1 if cased else MIN_KEY_LENGTH):
         raise TermError(f"needs a word of at least {MIN_KEY_LENGTH} letters before any '*'")
     verify = Verifier(_SEPARATOR.join(parts) + r"(?!\w)")
-    return Term(source, key, verify, sum(widths[:best]), sum(widths[best:]), tuple(literals),
-                tuple(stems), best, cased)
+    return Term(
+        source,
+        key,
+        verify,
+        sum(widths[:best]),
+        sum(widths[best:]),
+        tuple(literals),
+        tuple(word.stem for word in found),
+        best,
+        cased,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    pattern: str  # what verifies the word, its stem's suffix included
+    literal: str  # the folded word without its stem mark
+    stem: bool
+    width: int  # the most characters the word and the gap after it may take
+
+
+def _phrase_word(word: str, stem_suffix: int) -> _Word:
+    """One folded word of a phrase, `*` (or `*N`) marking a stem."""
+    stem = _STEM.search(word)
+    literal = word[: stem.start()] if stem else word
+    if not literal or "*" in literal:
+        raise TermError(f"{word!r}: '*' may only end a word, after at least one letter")
+    bound = (int(stem.group(1)) if stem.group(1) else stem_suffix) if stem else 0
+    suffix = f"[^\\W_]{{0,{bound}}}" if stem else ""
+    return _Word(
+        _literal_pattern(literal) + suffix,
+        literal,
+        stem is not None,
+        len(literal) + bound + _MAX_GAP,
+    )
 
 
 def is_capitals(word: str) -> bool:
@@ -188,7 +210,7 @@ def _cased(written: list[str], parts: list[str]) -> Verifier | None:
         if is_capitals(word):
             literal = _STEM.sub("", word)
             exact = "".join(variant_class(c) if c in VARIANTS else re.escape(c) for c in literal)
-            pieces.append(exact + part[len(_literal_pattern(fold_unit(literal))):])
+            pieces.append(exact + part[len(_literal_pattern(fold_unit(literal))) :])
         else:
             pieces.append(f"(?i:{part})")
     return Verifier(_SEPARATOR.join(pieces))

@@ -49,9 +49,18 @@ def feed_health(store: Store, configured: Sequence[FeedSpec], now: datetime) -> 
 
 def _configured(spec: FeedSpec, row: dict[str, object] | None, now: datetime) -> dict[str, object]:
     if row is None:
-        return {"name": spec.name, "url": spec.url, "lang": spec.lang, "last_status": None,
-                "last_success": None, "next_due": None, "items": 0, "last_error": None,
-                "state": "never", "removed": False}
+        return {
+            "name": spec.name,
+            "url": spec.url,
+            "lang": spec.lang,
+            "last_status": None,
+            "last_success": None,
+            "next_due": None,
+            "items": 0,
+            "last_error": None,
+            "state": "never",
+            "removed": False,
+        }
     state = str(row["last_status"] or "never")
     due = row.get("next_due")
     if due and now - parse_iso(str(due)) > timedelta(seconds=spec.interval + OVERDUE_GRACE_S):
@@ -59,9 +68,7 @@ def _configured(spec: FeedSpec, row: dict[str, object] | None, now: datetime) ->
     return {**row, "state": state, "removed": False}
 
 
-def health_snapshot(
-    store: Store, running_pid: int | None, waited_since: str
-) -> HealthSnapshot:
+def health_snapshot(store: Store, running_pid: int | None, waited_since: str) -> HealthSnapshot:
     """Feed rows, dead alerts and alerts pending since before `waited_since`, per channel."""
     feeds = {str(r["name"]): r for r in store.query("SELECT * FROM feeds WHERE retired IS NULL")}
     dead = store.query("SELECT channel, count(*) AS n FROM outbox WHERE state = 'dead' GROUP BY 1")

@@ -70,8 +70,12 @@ def _graded(key: tuple[str | None, ...]) -> ItemEvidence:
     except json.JSONDecodeError:
         signals = []
     return evidence_of(
-        int(str(item_id)), str(feed), source_side(str(feed), url, feed_url), str(title),
-        record_day(published, str(first_seen)), signals if isinstance(signals, list) else [],
+        int(str(item_id)),
+        str(feed),
+        source_side(str(feed), url, feed_url),
+        str(title),
+        record_day(published, str(first_seen)),
+        signals if isinstance(signals, list) else [],
     )
 
 
@@ -99,8 +103,9 @@ def place_item(db: Database, item_id: int, now: datetime) -> Placement | None:
     return Placement(event_id, first, reason)
 
 
-def _neighbours(db: Database, day: date) -> tuple[dict[int, list[ItemEvidence]],
-                                                  dict[int, tuple[date, date]]]:
+def _neighbours(
+    db: Database, day: date
+) -> tuple[dict[int, list[ItemEvidence]], dict[int, tuple[date, date]]]:
     """Events with flagged items within GROUP_DAYS of `day`: of each, the MEMBERS_COMPARED
     items nearest in time (reports of one contact are alike), and each event's span."""
     lo = (day - timedelta(days=GROUP_DAYS)).isoformat()
@@ -118,9 +123,12 @@ def _neighbours(db: Database, day: date) -> tuple[dict[int, list[ItemEvidence]],
     event_ids = sorted(set(chosen.values()))
     spans = {
         int(r["event_id"]): (date.fromisoformat(r["first"]), date.fromisoformat(r["last"]))
-        for r in _rows(db, "SELECT event_id, min(day) AS first, max(day) AS last FROM"
-                       f" event_items WHERE event_id IN ({_marks(event_ids)}) GROUP BY event_id",
-                       event_ids)
+        for r in _rows(
+            db,
+            "SELECT event_id, min(day) AS first, max(day) AS last FROM"
+            f" event_items WHERE event_id IN ({_marks(event_ids)}) GROUP BY event_id",
+            event_ids,
+        )
     }
     events: dict[int, list[ItemEvidence]] = defaultdict(list)
     for row in _rows(db, f"{_EVIDENCE_SQL} WHERE i.id IN ({_marks(chosen)})", list(chosen)):
@@ -147,8 +155,12 @@ def ensure_events(store: Store, now: datetime) -> int:
     return len(order)
 
 
-def load_events(store: Store, first_day: date | None = None, last_day: date | None = None,
-                event_ids: Sequence[int] | None = None) -> list[Event]:
+def load_events(
+    store: Store,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    event_ids: Sequence[int] | None = None,
+) -> list[Event]:
     """Events with their flagged, not dismissed items counted between the two days."""
     clauses = ["f.flagged = 1", "f.status != 'dismissed'"]
     params: list[object] = []
@@ -201,12 +213,13 @@ def event_info(store: Store, event_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def split(store: Store, event_id: int, item_ids: Sequence[int], user: str,
-          now: datetime) -> int:
+def split(store: Store, event_id: int, item_ids: Sequence[int], user: str, now: datetime) -> int:
     """Move `item_ids` out of `event_id` into a new event; the new event's id."""
     with store.write() as db:
-        members = {int(r["item_id"]) for r in _rows(
-            db, "SELECT item_id FROM event_items WHERE event_id = ?", [event_id])}
+        members = {
+            int(r["item_id"])
+            for r in _rows(db, "SELECT item_id FROM event_items WHERE event_id = ?", [event_id])
+        }
         if not members:
             raise MonitorError(f"no event with id {event_id}", "see `monitor events list`")
         strangers = sorted(set(item_ids) - members)
@@ -216,10 +229,14 @@ def split(store: Store, event_id: int, item_ids: Sequence[int], user: str,
                 f"see `monitor events show {event_id}`",
             )
         if members <= set(item_ids):
-            raise MonitorError("a split must leave at least one item in the event",
-                               "name only the items to move out")
-        cursor = db.execute("INSERT INTO events (created, reviewed_by, reviewed_at)"
-                            " VALUES (?, ?, ?)", [iso(now), user, iso(now)])
+            raise MonitorError(
+                "a split must leave at least one item in the event",
+                "name only the items to move out",
+            )
+        cursor = db.execute(
+            "INSERT INTO events (created, reviewed_by, reviewed_at) VALUES (?, ?, ?)",
+            [iso(now), user, iso(now)],
+        )
         new_id = int(cursor.lastrowid or 0)
         _move(db, item_ids, new_id, f"split from event {event_id} by {user}", user, now)
         _reviewed(db, event_id, user, now)
@@ -231,21 +248,28 @@ def merge(store: Store, event_ids: Sequence[int], user: str, now: datetime) -> i
     target = event_ids[0]
     others = [e for e in dict.fromkeys(event_ids[1:]) if e != target]
     with store.write() as db:
-        missing = [e for e in [target, *others] if not _rows(
-            db, "SELECT 1 FROM event_items WHERE event_id = ? LIMIT 1", [e])]
+        missing = [
+            e
+            for e in [target, *others]
+            if not _rows(db, "SELECT 1 FROM event_items WHERE event_id = ? LIMIT 1", [e])
+        ]
         if missing:
-            raise MonitorError(f"no event with id {', '.join(map(str, missing))}",
-                               "see `monitor events list`")
+            raise MonitorError(
+                f"no event with id {', '.join(map(str, missing))}", "see `monitor events list`"
+            )
         for other in others:
-            moved = [int(r["item_id"]) for r in _rows(
-                db, "SELECT item_id FROM event_items WHERE event_id = ?", [other])]
+            moved = [
+                int(r["item_id"])
+                for r in _rows(db, "SELECT item_id FROM event_items WHERE event_id = ?", [other])
+            ]
             _move(db, moved, target, f"merged from event {other} by {user}", user, now)
         _reviewed(db, target, user, now)
     return target
 
 
-def _move(db: Database, item_ids: Sequence[int], event_id: int, reason: str, user: str,
-          now: datetime) -> None:
+def _move(
+    db: Database, item_ids: Sequence[int], event_id: int, reason: str, user: str, now: datetime
+) -> None:
     for item_id in item_ids:
         db.execute(
             "UPDATE event_items SET event_id = ?, reason = ?, placed_by = ?, placed_at = ?"
@@ -255,8 +279,10 @@ def _move(db: Database, item_ids: Sequence[int], event_id: int, reason: str, use
 
 
 def _reviewed(db: Database, event_id: int, user: str, now: datetime) -> None:
-    db.execute("UPDATE events SET reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-               [user, iso(now), event_id])
+    db.execute(
+        "UPDATE events SET reviewed_by = ?, reviewed_at = ? WHERE id = ?",
+        [user, iso(now), event_id],
+    )
 
 
 def event_alert(db: Database, event_id: int, channel: str, item_id: int) -> str | None:

@@ -54,16 +54,24 @@ class FeedState:
         """The state in a feeds row (columns a query left out keep their defaults)."""
         status = row.get("last_http_status")
         return cls(
-            name=str(row["name"]), url=str(row.get("url") or ""), lang=str(row.get("lang") or "en"),
-            etag=_text(row, "etag"), last_modified=_text(row, "last_modified"),
-            body_hash=_text(row, "body_hash"), next_due=_text(row, "next_due"),
-            last_attempt=_text(row, "last_attempt"), last_success=_text(row, "last_success"),
+            name=str(row["name"]),
+            url=str(row.get("url") or ""),
+            lang=str(row.get("lang") or "en"),
+            etag=_text(row, "etag"),
+            last_modified=_text(row, "last_modified"),
+            body_hash=_text(row, "body_hash"),
+            next_due=_text(row, "next_due"),
+            last_attempt=_text(row, "last_attempt"),
+            last_success=_text(row, "last_success"),
             last_status=_text(row, "last_status"),
             last_http_status=None if status is None else _count(row, "last_http_status"),
-            last_error=_text(row, "last_error"), last_error_kind=_text(row, "last_error_kind"),
+            last_error=_text(row, "last_error"),
+            last_error_kind=_text(row, "last_error_kind"),
             consecutive_failures=_count(row, "consecutive_failures"),
-            polls_ok=_count(row, "polls_ok"), warning=_text(row, "warning"),
-            health_alerted=bool(row.get("health_alerted")), retired=_text(row, "retired"),
+            polls_ok=_count(row, "polls_ok"),
+            warning=_text(row, "warning"),
+            health_alerted=bool(row.get("health_alerted")),
+            retired=_text(row, "retired"),
             schedule_reason=_text(row, "schedule_reason"),
         )
 
@@ -170,8 +178,20 @@ _LOG_SQL = (
     ":http_status, :error_kind, :error, :new_items, :updated_items, :bytes)"
 )
 _OUTCOME_FIELDS = (
-    "status", "started", "finished", "next_due", "http_status", "error_kind", "error", "etag",
-    "last_modified", "body_hash", "warning", "new_items", "updated_items", "bytes",
+    "status",
+    "started",
+    "finished",
+    "next_due",
+    "http_status",
+    "error_kind",
+    "error",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "warning",
+    "new_items",
+    "updated_items",
+    "bytes",
     "schedule_reason",
 )
 
@@ -179,8 +199,6 @@ _OUTCOME_FIELDS = (
 def record_outcome(db: Database, feed: str, outcome: FetchOutcome) -> None:
     """Store a poll's result on the feed row and append it to the fetch log."""
     values: dict[str, object] = {name: getattr(outcome, name) for name in _OUTCOME_FIELDS}
-    values.update(
-        feed=feed, ok=int(outcome.status != "error"), parsed=outcome.status == "ok"
-    )
+    values.update(feed=feed, ok=int(outcome.status != "error"), parsed=outcome.status == "ok")
     db.execute(_RECORD_SQL, values)
     db.execute(_LOG_SQL, values)

@@ -57,8 +57,22 @@ def insert_item(db: Database, feed: str, item: ParsedItem, now: str, origin: str
         "INSERT INTO items (feed, key, key_kind, url, title, published, first_seen, updated, "
         "summary, body, lang, content_hash, origin, loose_hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [feed, item.key, item.key_kind, item.url, item.title, item.published, now, now,
-         item.summary, item.body, item.lang, item.content_hash, origin, loose_hash(item)],
+        [
+            feed,
+            item.key,
+            item.key_kind,
+            item.url,
+            item.title,
+            item.published,
+            now,
+            now,
+            item.summary,
+            item.body,
+            item.lang,
+            item.content_hash,
+            origin,
+            loose_hash(item),
+        ],
     )
     return int(cursor.lastrowid or 0)
 
@@ -73,8 +87,18 @@ def revise_item(db: Database, item_id: int, item: ParsedItem, now: str) -> None:
     db.execute(
         "UPDATE items SET url = ?, title = ?, published = ?, updated = ?, summary = ?, body = ?, "
         "lang = ?, content_hash = ?, loose_hash = ? WHERE id = ?",
-        [item.url, item.title, item.published, now, item.summary, item.body, item.lang,
-         item.content_hash, loose_hash(item), item_id],
+        [
+            item.url,
+            item.title,
+            item.published,
+            now,
+            item.summary,
+            item.body,
+            item.lang,
+            item.content_hash,
+            loose_hash(item),
+            item_id,
+        ],
     )
 
 
@@ -128,8 +152,15 @@ def texts_for_rescan(
         (*values, limit),
     )
     return [
-        StoredText(int(str(r["id"])), str(r["key"]), str(r["title"]), str(r["summary"] or ""),
-                   str(r["body"] or ""), str(r["lang"]), str(r["content_hash"]))
+        StoredText(
+            int(str(r["id"])),
+            str(r["key"]),
+            str(r["title"]),
+            str(r["summary"] or ""),
+            str(r["body"] or ""),
+            str(r["lang"]),
+            str(r["content_hash"]),
+        )
         for r in rows
     ]
 
@@ -189,10 +220,15 @@ def write_flag(db: Database, item_id: int, flag: FlagWrite, now: str) -> None:
     """Record an item's latest match: its first flag row, or the row brought up to date."""
     match = flag.match
     values = {
-        "item_id": item_id, "flagged": int(match.flagged), "score": match.score,
+        "item_id": item_id,
+        "flagged": int(match.flagged),
+        "score": match.score,
         "types": " ".join(sorted({s.type for s in match.signals})),
-        "signals": signals_json(match), "rules_version": match.rules_version,
-        "content_hash": flag.content_hash, "now": now, "silent": int(flag.silent),
+        "signals": signals_json(match),
+        "rules_version": match.rules_version,
+        "content_hash": flag.content_hash,
+        "now": now,
+        "silent": int(flag.silent),
     }
     if flag.action == "insert":
         db.execute(
@@ -218,9 +254,12 @@ def index_pending(store: Store, batch: int = INDEX_BATCH) -> int:
     done = 0
     while True:
         with store.write() as db:
-            ids = [r[0] for r in db.execute(
-                "SELECT item_id FROM fts_pending ORDER BY item_id LIMIT ?", [batch]
-            )]
+            ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT item_id FROM fts_pending ORDER BY item_id LIMIT ?", [batch]
+                )
+            ]
             if ids:
                 marks = ", ".join("?" * len(ids))
                 db.execute(

@@ -68,25 +68,29 @@ _OLD_ITEMS = (
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " AND NOT EXISTS (SELECT 1 FROM event_items e WHERE e.item_id = i.id)"
 )
-_SELECT: Final[Mapping[str, str]] = MappingProxyType({
-    "fetch_log": "SELECT id FROM fetch_log WHERE finished < :cutoff",
-    "revisions": "SELECT id FROM item_revisions WHERE replaced_at < :cutoff",
-    "delivered_alerts": (
-        "SELECT id FROM outbox WHERE state IN ('sent', 'folded')"
-        " AND coalesce(sent_at, created) < :cutoff"
-    ),
-    "unflagged_items": _OLD_ITEMS,
-})
-_DELETE: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
-    "fetch_log": ("DELETE FROM fetch_log WHERE id IN ({ids})",),
-    "revisions": ("DELETE FROM item_revisions WHERE id IN ({ids})",),
-    "delivered_alerts": ("DELETE FROM outbox WHERE id IN ({ids})",),
-    "unflagged_items": (
-        "DELETE FROM item_revisions WHERE item_id IN ({ids})",
-        "DELETE FROM flags WHERE item_id IN ({ids})",
-        "DELETE FROM items WHERE id IN ({ids})",
-    ),
-})
+_SELECT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "fetch_log": "SELECT id FROM fetch_log WHERE finished < :cutoff",
+        "revisions": "SELECT id FROM item_revisions WHERE replaced_at < :cutoff",
+        "delivered_alerts": (
+            "SELECT id FROM outbox WHERE state IN ('sent', 'folded')"
+            " AND coalesce(sent_at, created) < :cutoff"
+        ),
+        "unflagged_items": _OLD_ITEMS,
+    }
+)
+_DELETE: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "fetch_log": ("DELETE FROM fetch_log WHERE id IN ({ids})",),
+        "revisions": ("DELETE FROM item_revisions WHERE id IN ({ids})",),
+        "delivered_alerts": ("DELETE FROM outbox WHERE id IN ({ids})",),
+        "unflagged_items": (
+            "DELETE FROM item_revisions WHERE item_id IN ({ids})",
+            "DELETE FROM flags WHERE item_id IN ({ids})",
+            "DELETE FROM items WHERE id IN ({ids})",
+        ),
+    }
+)
 
 
 def count_prunable(store: Store, cutoffs: Cutoffs) -> PruneCounts:

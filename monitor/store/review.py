@@ -24,18 +24,22 @@ from monitor.store import Store
 from monitor.store.schema import item_time
 
 STATUSES = ("new", "reviewed", "dismissed", "escalated")
-ACTION_STATUS: Final[Mapping[str, str | None]] = MappingProxyType({
-    "ack": "reviewed",
-    "dismiss": "dismissed",
-    "escalate": "escalated",
-    "note": None,
-})
+ACTION_STATUS: Final[Mapping[str, str | None]] = MappingProxyType(
+    {
+        "ack": "reviewed",
+        "dismiss": "dismissed",
+        "escalate": "escalated",
+        "note": None,
+    }
+)
 _TIME = item_time("i")
-SORT_ORDERS: Final[Mapping[str, str]] = MappingProxyType({
-    "newest": f"{_TIME} DESC, i.id DESC",
-    "oldest": f"{_TIME} ASC, i.id ASC",
-    "score": f"f.score DESC, {_TIME} DESC, i.id DESC",
-})
+SORT_ORDERS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "newest": f"{_TIME} DESC, i.id DESC",
+        "oldest": f"{_TIME} ASC, i.id ASC",
+        "score": f"f.score DESC, {_TIME} DESC, i.id DESC",
+    }
+)
 OUTLOOK_STATE_KEY = "outlook.level"
 _LIKE_ESCAPE = "\\"
 
@@ -79,8 +83,10 @@ def _where(filters: FlagFilter) -> tuple[str, list[object]]:
         (f"{_TIME} >= ?", None if f.since is None else iso(f.since)),
         (f"{_TIME} < ?", None if f.until is None else iso(f.until)),
         ("f.status = ?", f.status),
-        ("(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'",
-         None if f.signal is None else f"% {like_escape(f.signal)} %"),
+        (
+            "(' ' || f.signal_types || ' ') LIKE ? ESCAPE '\\'",
+            None if f.signal is None else f"% {like_escape(f.signal)} %",
+        ),
         ("i.feed = ?", f.feed),
         ("i.title LIKE ? ESCAPE '\\'", None if f.search is None else f"%{like_escape(f.search)}%"),
         ("f.score >= ?", f.min_score),
@@ -120,11 +126,12 @@ def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The rows `list_flagged` gives, for these items, in the order given."""
     rows = {}
     for start in range(0, len(item_ids), 500):
-        chunk = list(item_ids[start: start + 500])
+        chunk = list(item_ids[start : start + 500])
         marks = ", ".join("?" for _ in chunk)
         for row in store.query(
             f"SELECT {_FLAG_COLUMNS} FROM flags f JOIN items i ON i.id = f.item_id"
-            f" WHERE i.id IN ({marks})", tuple(chunk),
+            f" WHERE i.id IN ({marks})",
+            tuple(chunk),
         ):
             rows[row["id"]] = _decode_flag(row)
     return [rows[i] for i in item_ids if i in rows]
@@ -241,8 +248,9 @@ def record_day(published: str | None, first_seen: str) -> date:
     return min(day, seen)
 
 
-def record_outlook_level(db: Database, level: str, as_of: date, *,
-                         report_drop: bool = False) -> str | None:
+def record_outlook_level(
+    db: Database, level: str, as_of: date, *, report_drop: bool = False
+) -> str | None:
     """Store today's level; return the previous level when this one is higher (or,
     with `report_drop`, lower).
 

@@ -142,8 +142,10 @@ def _lookalikes(
             [feed, *hashes, *looses, loose_since],
         ).fetchall()
         found.update(
-            {str(k): Lookalike(str(k), str(h), None if s is None else str(s), str(t))
-             for k, h, s, t in rows}
+            {
+                str(k): Lookalike(str(k), str(h), None if s is None else str(s), str(t))
+                for k, h, s, t in rows
+            }
         )
     return tuple(found.values())
 
