@@ -40,7 +40,7 @@ def _loopback_only(address: object) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _block_non_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _block_non_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every socket in the test process may connect to loopback only."""
 
     def connect(self: socket.socket, address: object) -> None:
@@ -53,7 +53,6 @@ def _block_non_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    return
 
 
 @pytest.fixture

@@ -7,10 +7,15 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.app import App
+from monitor.pipeline.batch_import import import_items
+from monitor.pipeline.importer import item_from_json
+from monitor.signals import load_rules
+from monitor.store import Store
 from tests.conftest import FIXTURES, REPO
 
 KREMLIN_FEED = FIXTURES / "kremlin-en-all-2018-01-07.atom.xml"
@@ -91,3 +96,23 @@ def db_count(db: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
     """The single number a `SELECT count(*) …` query returns (0 without a database)."""
     found = db_rows(db, sql, params)
     return int(next(iter(found[0].values()))) if found else 0
+
+
+IMPORT_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SUMMIT_TEXT = (
+    "President Biden and President Putin will meet in Geneva, Switzerland, on June 16, 2021. "
+    "The leaders will discuss strategic stability and arms control."
+)
+
+
+def import_summit_and_other(
+    store: Store, summit_title: str, other_title: str, other_day: str
+) -> None:
+    """Import, with the default rules, a summit announcement of 2021-05-25 (flagged, id wh-1)
+    and an unrelated item of `other_day` (id wh-2) into feed "archive"."""
+    lines = [
+        {"id": "wh-1", "title": summit_title, "text": SUMMIT_TEXT, "published": "2021-05-25"},
+        {"id": "wh-2", "title": other_title, "text": "Bridges.", "published": other_day},
+    ]
+    items = [item_from_json(line) for line in lines]
+    import_items(store, load_rules(REPO / "config" / "rules.toml"), "archive", items, IMPORT_NOW)

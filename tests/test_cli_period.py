@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,7 @@ def with_history(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return with_history(tmp_path_factory.mktemp("period"))
 
 

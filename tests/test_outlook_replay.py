@@ -20,7 +20,6 @@ What the shared data covers, and so what these tests can hold the outlook to:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -60,7 +59,7 @@ class Replay:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
+def history(tmp_path_factory: pytest.TempPathFactory) -> Replay:
     db = tmp_path_factory.mktemp("replay") / "monitor.db"
     rules = load_rules(REPO / "config" / "rules.toml")
     for feed, name in SOURCES.items():

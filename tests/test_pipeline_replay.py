@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,32 +11,17 @@ from monitor.errors import MonitorError
 from monitor.models import OutlookSettings
 from monitor.outlook.backtest import GroundTruth, Summit
 from monitor.pipeline import replay
-from monitor.pipeline.batch_import import import_items
-from monitor.pipeline.importer import item_from_json
-from monitor.signals import load_rules
 from monitor.store import Store, open_store
-from tests.conftest import REPO
+from tests.pipeline_env import IMPORT_NOW, import_summit_and_other
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-SUMMIT_TEXT = (
-    "President Biden and President Putin will meet in Geneva, Switzerland, on June 16, 2021. "
-    "The leaders will discuss strategic stability and arms control."
-)
+NOW = IMPORT_NOW
 TRUTH = GroundTruth((Summit("Geneva", announced=date(2021, 5, 25), held=date(2021, 6, 16)),), ())
 
 
 def _fill(store: Store) -> None:
-    lines = [
-        {
-            "id": "wh-1",
-            "title": "Statement on the Geneva summit",
-            "text": SUMMIT_TEXT,
-            "published": "2021-05-25",
-        },
-        {"id": "wh-2", "title": "Remarks on roads", "text": "Bridges.", "published": "2021-06-20"},
-    ]
-    items = [item_from_json(json.loads(json.dumps(line))) for line in lines]
-    import_items(store, load_rules(REPO / "config" / "rules.toml"), "archive", items, NOW)
+    import_summit_and_other(
+        store, "Statement on the Geneva summit", "Remarks on roads", "2021-06-20"
+    )
 
 
 def test_replay_series_ends_on_the_outlook_of_its_last_day(tmp_path: Path) -> None:

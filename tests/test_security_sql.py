@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +34,7 @@ class Db:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Db]:
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Db:
     """One item per payload under feed `news`, three plain ones under the hostile feed."""
     folder = tmp_path_factory.mktemp("sql")
     config = security_config(folder, [{"name": "news", "url": "http://127.0.0.1:9/feed"}])
