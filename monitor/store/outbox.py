@@ -75,6 +75,7 @@ def decode_payload(stored: object) -> JSONObject:
 
 
 def _state(row: Row) -> OutboxState:
+    # the store's own statements write only the states of OutboxState
     return cast("OutboxState", text(row, "state"))
 
 

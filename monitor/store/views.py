@@ -59,13 +59,11 @@ class Evidence:
 
 def evidence(signals: Sequence[object]) -> tuple[Evidence, ...]:
     """The evidence of each signal object in a flag's decoded `signals` JSON."""
-    return tuple(
-        Evidence.from_json(cast("Mapping[str, object]", s)) for s in signals if isinstance(s, dict)
-    )
+    return tuple(Evidence.from_json(s) for s in signals if isinstance(s, dict))
 
 
 def _items(value: object) -> list[object]:
-    return cast("list[object]", value) if isinstance(value, list) else []
+    return value if isinstance(value, list) else []
 
 
 def _text(value: object) -> str:
@@ -154,6 +152,7 @@ def _types(row: Row) -> tuple[str, ...]:
 
 
 def _status(row: Row) -> Status:
+    # the schema's default and `record_review` write only these four
     return cast("Status", text(row, "status"))
 
 
