@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, TypeAlias, get_args
 
 FeedLang = Literal["en", "ru"]  # the languages the signal rules are written for
 FEED_LANGS: tuple[FeedLang, ...] = get_args(FeedLang)
 KeyKind = Literal["guid", "link", "hash"]  # what an item's identity in its feed is made of
 Side = Literal["ru", "us", "third"]  # who a signal's evidence names: Russia, the US, others
+# A JSON document as json.loads returns it: what a stored alert payload really is.
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
+JSONObject: TypeAlias = dict[str, JSONValue]
 
 
 class ErrorKind(enum.StrEnum):

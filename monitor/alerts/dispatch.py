@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from monitor.alerts.channels import Outcome, WebhookPoster, deliver
 from monitor.alerts.digest import fold_due_digests
-from monitor.alerts.payload import Payload, envelope
+from monitor.alerts.payload import JSONValue, Payload, envelope, json_list, json_object
 from monitor.clock import iso, parse_iso
 from monitor.config.alerts import AlertsConfig
 from monitor.store import Store, outbox
@@ -146,7 +146,7 @@ class _ChannelJob:
 
     def _attempt(self, row: OutboxRow) -> Outcome:
         document = envelope(row.payload, row.id, row.attempts, row.possible_duplicate, row.created)
-        remaining = (row.payload.get("_delivery") or {}).get("remaining")
+        remaining = json_list(json_object(row.payload.get("_delivery")).get("remaining"))
         try:
             return deliver(
                 self.alerts,
@@ -154,7 +154,7 @@ class _ChannelJob:
                 document,
                 self.fetcher,
                 self.now,
-                recipients=tuple(remaining) if remaining else None,
+                recipients=tuple(str(r) for r in remaining) if remaining else None,
                 clock=self.clock,
             )
         except Exception as exc:  # a bug must not stop the other rows; the row is retried
@@ -167,8 +167,8 @@ class _ChannelJob:
             return Outcome(False, error=f"internal error ({type(exc).__name__}); see the log")
 
     def _record(self, row: OutboxRow, outcome: Outcome, report: DispatchReport) -> None:
-        delivery = dict(row.payload.get("_delivery") or {})
-        refused = {**delivery.get("refused", {}), **outcome.refused}
+        delivery = json_object(row.payload.get("_delivery"))
+        refused: dict[str, JSONValue] = {**json_object(delivery.get("refused")), **outcome.refused}
         if outcome.delivered:
             note = "; ".join(f"{r} refused for good ({why})" for r, why in refused.items())
             outbox.mark_sent(self.store, row.id, iso(self.now), note or None)
@@ -186,11 +186,11 @@ class _ChannelJob:
         self._retry(row, outcome, payload, report)
 
     def _payload_with(
-        self, row: OutboxRow, outcome: Outcome, refused: dict[str, str]
+        self, row: OutboxRow, outcome: Outcome, refused: dict[str, JSONValue]
     ) -> Payload | None:
         if not (outcome.remaining or refused):
             return None
-        remaining = list(outcome.remaining)
+        remaining: list[JSONValue] = list(outcome.remaining)
         return {**row.payload, "_delivery": {"remaining": remaining, "refused": refused}}
 
     def _retry(

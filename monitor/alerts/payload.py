@@ -40,12 +40,13 @@ Text fields are the feed's text as stored (untrusted: escape before display).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
 
-# A JSON document as json.loads returns it: what a stored payload really is.
-JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
-Payload: TypeAlias = dict[str, JSONValue]
+from monitor.models import JSONObject
+from monitor.models import JSONValue as JSONValue  # the documents of this module are JSON
+
+Payload: TypeAlias = JSONObject
 
 SCHEMA = "monitor.alert/1"
 KINDS = ("item", "digest", "health", "outlook", "churn", "test")
@@ -67,9 +68,10 @@ def json_number(value: JSONValue) -> float:
     return float(value or 0.0) if isinstance(value, str | int | float) else 0.0
 
 
-def build_item_payload(
-    item: dict[str, Any], feed: dict[str, Any], flag: dict[str, Any], outlook_level: str | None
-) -> Payload:
+Row: TypeAlias = Mapping[str, object]  # a stored row: its column values
+
+
+def build_item_payload(item: Row, feed: Row, flag: Row, outlook_level: str | None) -> Payload:
     """The payload of one flagged item; `flag["signals"]` may be JSON text or a list."""
     signals = flag.get("signals") or []
     if isinstance(signals, str):
@@ -77,22 +79,50 @@ def build_item_payload(
     return {
         "schema": SCHEMA,
         "kind": "item",
-        "item": {key: item.get(key) for key in _ITEM_FIELDS},
-        "feed": {"name": feed.get("name") or item.get("feed"), "url": feed.get("url")},
-        "score": float(flag.get("score") or 0.0),
+        "item": {key: _column(item.get(key)) for key in _ITEM_FIELDS},
+        "feed": {
+            "name": _column(feed.get("name") or item.get("feed")),
+            "url": _column(feed.get("url")),
+        },
+        "score": _number(flag.get("score")),
         "outlook": {"level": outlook_level} if outlook_level else None,
-        "signals": [_signal(s) for s in signals],
+        "signals": [_signal(s) for s in _objects(signals)],
     }
 
 
-def _signal(signal: dict[str, Any]) -> Payload:
+def _column(value: object) -> JSONValue:
+    """A stored column value (text, number or NULL) as it goes into a document."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"not a column value: {type(value).__name__}")
+
+
+def _number(value: object) -> float:
+    return float(value or 0.0) if isinstance(value, str | int | float) else 0.0
+
+
+def _offset(value: object) -> int:
+    if isinstance(value, str | int | float):
+        return int(value)
+    raise TypeError(f"not an offset: {type(value).__name__}")
+
+
+def _objects(value: object) -> list[Row]:
+    return [v for v in _values(value) if isinstance(v, dict)]
+
+
+def _values(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _signal(signal: Row) -> Payload:
     return {
         "type": str(signal.get("type", "")),
         "rule": str(signal.get("rule", "")),
-        "weight": float(signal.get("weight") or 0.0),
-        "terms": [str(t) for t in signal.get("terms") or ()],
-        "spans": [[int(a), int(b)] for a, b in signal.get("spans") or ()],
-        "sentences": [str(t) for t in signal.get("sentences") or ()],
+        "weight": _number(signal.get("weight")),
+        "terms": [str(t) for t in _values(signal.get("terms"))],
+        "spans": [[_offset(a), _offset(b)] for a, b in map(_values, _values(signal.get("spans")))],
+        "sentences": [str(t) for t in _values(signal.get("sentences"))],
     }
 
 
@@ -124,16 +154,16 @@ def _digest_entry(alert_id: str, payload: Payload) -> Payload:
     }
 
 
-def build_health_payload(feed: dict[str, Any], state: str) -> Payload:
+def build_health_payload(feed: Row, state: str) -> Payload:
     """A feed started failing ("failing") or works again ("recovered")."""
     return {
         "schema": SCHEMA,
         "kind": "health",
-        "feed": {"name": feed.get("name"), "url": feed.get("url")},
+        "feed": {"name": _column(feed.get("name")), "url": _column(feed.get("url"))},
         "state": state,
-        "consecutive_failures": int(feed.get("consecutive_failures") or 0),
-        "last_success": feed.get("last_success"),
-        "last_error_kind": feed.get("last_error_kind"),
+        "consecutive_failures": int(_number(feed.get("consecutive_failures"))),
+        "last_success": _column(feed.get("last_success")),
+        "last_error_kind": _column(feed.get("last_error_kind")),
     }
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.alerts.channels import deliver
 from monitor.alerts.enqueue import new_alert_id
-from monitor.alerts.payload import build_test_payload, envelope
+from monitor.alerts.payload import build_test_payload, envelope, json_object
 from monitor.alerts.summary import summarize
 from monitor.cli.output import cell, echo_json, echo_rows
 from monitor.cli.output import when as when_text
@@ -45,21 +44,24 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     echo_rows([_cells(r) for r in rows], widths)
 
 
-def _listed(row: dict[str, Any]) -> dict[str, Any]:
-    payload = json.loads(str(row.pop("payload") or "{}"))
-    delivery = payload.get("_delivery") or {}
-    subject = summarize(envelope(payload, row["id"], 1, False, row["created"])).subject
+def _listed(row: outbox.OutboxListing) -> dict[str, object]:
+    """The row as `monitor alerts --json` prints it (and the table reads it)."""
+    delivery = json_object(row.payload.get("_delivery"))
+    subject = summarize(envelope(row.payload, row.id, 1, False, row.created)).subject
     return {
-        **row,
-        "item_title": cell(row["item_title"], 200) if row["item_title"] else None,
+        "id": row.id, "channel": row.channel, "kind": row.kind, "item_id": row.item_id,
+        "item_title": cell(row.item_title, 200) if row.item_title else None,
+        "state": row.state, "attempts": row.attempts, "created": row.created,
+        "next_attempt": row.next_attempt, "last_attempt": row.last_attempt,
+        "sent_at": row.sent_at, "last_error": row.last_error,
+        "possible_duplicate": row.possible_duplicate, "digest_id": row.digest_id,
         "subject": cell(subject.removeprefix("[monitor] "), 200),
-        "possible_duplicate": bool(row["possible_duplicate"]),
         "remaining_recipients": delivery.get("remaining") or [],
-    }
+    }  # fmt: skip
 
 
-def _cells(row: dict[str, Any]) -> list[object]:
-    state = row["state"] + ("*" if row["possible_duplicate"] else "")
+def _cells(row: dict[str, object]) -> list[object]:
+    state = str(row["state"]) + ("*" if row["possible_duplicate"] else "")
     when = row["sent_at"] if row["state"] == "sent" else row["next_attempt"]
     title = row["item_title"] or row["subject"]
     return [row["id"], row["channel"], row["kind"], state, row["attempts"], when_text(when),

@@ -191,8 +191,8 @@ def events_show(app: ReviewApp, event_id: int, as_json: bool) -> None:
         echo_json(
             {
                 **view.event_json(detail.event),
-                "placement": detail.placement,
-                "review": detail.review,
+                "placement": [dataclasses.asdict(row) for row in detail.placement],
+                "review": dataclasses.asdict(detail.review),
             }
         )
         return

@@ -7,12 +7,12 @@ Feed text (titles, evidence quoted in reasons) reaches the terminal only through
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from monitor.cli.output import cell
 from monitor.outlook.backtest import BacktestResult, PeriodResult, SummitResult
 from monitor.outlook.events import Event, ItemEvidence
 from monitor.outlook.levels import LEVELS, DayLevel, EventStanding, Outlook, level_strip
+from monitor.store.events import EventPlacement, EventReview
 
 STRIP_LEGEND = "· quiet, w watch, E elevated, H high"
 STRIP_WIDTH = 60
@@ -131,11 +131,11 @@ def events_lines(events: Sequence[Event]) -> list[str]:
     ]
 
 
-def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:
+def event_text(event: Event, rows: Sequence[EventPlacement], info: EventReview) -> str:
     """One event for the terminal: its items, why each was grouped and graded."""
     reviewed = (
-        f"; split or merged by {cell(info['reviewed_by'], 40)} at {info['reviewed_at']}"
-        if info.get("reviewed_by")
+        f"; split or merged by {cell(info.reviewed_by, 40)} at {info.reviewed_at}"
+        if info.reviewed_by
         else ""
     )
     graded = {i.item_id: i for i in event.items}
@@ -146,13 +146,13 @@ def event_text(event: Event, rows: Sequence[dict[str, Any]], info: dict[str, Any
         "",
     ]
     for row in rows:
-        item = graded.get(int(row["item_id"]))
-        state = "" if item else f" [{row['status'] if row['flagged'] else 'no longer flagged'}]"
-        by = f" (placed by {cell(row['placed_by'], 30)})" if row["placed_by"] else ""
+        item = graded.get(row.item_id)
+        state = "" if item else f" [{row.status if row.flagged else 'no longer flagged'}]"
+        by = f" (placed by {cell(row.placed_by, 30)})" if row.placed_by else ""
         lines += [
-            f"  #{row['item_id']:<6} {row['day']}  {cell(row['feed'], 14):<14} "
-            f"{cell(row['title'], 100)}{state}",
-            f"           grouped: {cell(row['reason'], 140)}{by}",
+            f"  #{row.item_id:<6} {row.day}  {cell(row.feed, 14):<14} "
+            f"{cell(row.title, 100)}{state}",
+            f"           grouped: {cell(row.reason, 140)}{by}",
         ]
         if item:
             lines.append(f"           graded:  {cell(item.grade.reason, 200)}")

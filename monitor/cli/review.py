@@ -162,7 +162,7 @@ def show(app: ReviewApp, item_id: int, colour: bool | None, as_json: bool) -> No
     if item is None:
         raise MonitorError(f"no item with id {item_id}", "see `monitor flagged`")
     if as_json:
-        echo_json(item)
+        echo_json(view.item_json(item))
         return
     use_colour = colour_wanted(colour)
     click.echo(view.show_text(item, use_colour), color=use_colour)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.models import OutlookSettings
@@ -58,8 +57,8 @@ class EventDetail:
     """One event as `events show` presents it: the event, its placements, its review."""
 
     event: Event
-    placement: list[dict[str, Any]]  # the store's rows, one per item placed in the event
-    review: dict[str, Any]  # who split or merged it, and when
+    placement: list[eq.EventPlacement]  # one per item placed in the event
+    review: eq.EventReview  # who split or merged it, and when
 
 
 def event_detail(store: Store, event_id: int, now: datetime) -> EventDetail:
@@ -74,7 +73,7 @@ def event_detail(store: Store, event_id: int, now: datetime) -> EventDetail:
         raise MonitorError(
             f"event {event_id} has no flagged item that counts (all dismissed "
             "or no longer flagged)",
-            f"see `monitor show {rows[0]['item_id']}`",
+            f"see `monitor show {rows[0].item_id}`",
         )
     return EventDetail(found[0], rows, info)
 

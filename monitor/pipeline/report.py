@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from monitor.models import OutlookSettings, Signal
 from monitor.outlook import levels as ol
@@ -12,6 +11,7 @@ from monitor.outlook.events import Event
 from monitor.outlook.report import ReportData, ReportItem
 from monitor.store import Store
 from monitor.store import review as rq
+from monitor.store.views import Evidence, FlaggedItem, ItemView
 
 
 def report_data(
@@ -45,44 +45,44 @@ def report_data(
     )
 
 
-def document_of(item: dict[str, Any]) -> tuple[str, str, str] | None:
+def document_of(item: ItemView) -> tuple[str, str, str] | None:
     """(title, body, which) of the revision the flag's spans point into, if still stored."""
-    flag = item.get("flag")
+    flag = item.flag
     if not flag:
         return None
-    if flag["content_hash"] == item["content_hash"]:
-        return str(item["title"]), str(item["body"]), "current text"
-    for revision in reversed(item["revisions"]):
-        if revision["content_hash"] == flag["content_hash"]:
-            which = f"revision replaced {revision['replaced_at']}"
-            return str(revision["title"]), str(revision["body"]), which
+    if flag.content_hash == item.content_hash:
+        return item.title, item.body, "current text"
+    for revision in reversed(item.revisions):
+        if revision.content_hash == flag.content_hash:
+            which = f"revision replaced {revision.replaced_at}"
+            return revision.title, revision.body, which
     return None
 
 
-def _report_item(store: Store, row: dict[str, Any]) -> ReportItem:
-    item = rq.get_item(store, int(row["id"]))
+def _report_item(store: Store, row: FlaggedItem) -> ReportItem:
+    item = rq.get_item(store, row.id)
     matched = document_of(item) if item else None
     return ReportItem(
-        item_id=int(row["id"]),
-        feed=str(row["feed"]),
-        url=row["url"],
-        title=str(row["title"]),
-        published=row["published"],
-        first_seen=str(row["first_seen"]),
-        score=float(row["score"]),
-        status=str(row["status"]),
-        signal_types=tuple(row["signal_types"]),
+        item_id=row.id,
+        feed=row.feed,
+        url=row.url,
+        title=row.title,
+        published=row.published,
+        first_seen=row.first_seen,
+        score=row.score,
+        status=row.status,
+        signal_types=row.signal_types,
         document=f"{matched[0]}\n\n{matched[1]}" if matched else None,
-        signals=tuple(_signal(s) for s in row["signals"] if isinstance(s, dict)),
+        signals=tuple(_signal(s) for s in row.evidence),
     )
 
 
-def _signal(value: dict[str, Any]) -> Signal:
+def _signal(value: Evidence) -> Signal:
     return Signal(
-        type=str(value.get("type", "")),
-        rule=str(value.get("rule", "")),
-        weight=float(value.get("weight", 0.0)),
-        terms=tuple(str(t) for t in value.get("terms") or []),
-        spans=tuple((int(s), int(e)) for s, e in value.get("spans") or []),
-        sentences=tuple(str(s) for s in value.get("sentences") or []),
+        type=value.type,
+        rule=value.rule,
+        weight=value.weight,
+        terms=value.terms,
+        spans=value.spans,
+        sentences=value.sentences,
     )

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -25,6 +24,7 @@ from monitor.errors import MonitorError
 from monitor.outlook.events import GROUP_DAYS, Event, ItemEvidence, choose_event, evidence_of
 from monitor.outlook.levels import source_side
 from monitor.store import Store
+from monitor.store.columns import Row, integer, optional_integer, optional_text, text
 from monitor.store.review import record_day
 
 MEMBERS_COMPARED = 25
@@ -44,7 +44,59 @@ class Placement:
     reason: str
 
 
-def _rows(db: Database, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class EventPlacement:
+    """An item of an event (dismissed and unflagged ones too) and how it got there."""
+
+    item_id: int
+    day: str  # the day the item counts for (YYYY-MM-DD)
+    reason: str  # why it is in this event, in words
+    placed_by: str | None  # None: grouped automatically; else the reviewer
+    placed_at: str
+    feed: str
+    title: str
+    url: str | None
+    flagged: int | None  # 1 while flagged, 0 no longer; None without a flag
+    status: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> EventPlacement:
+        """The columns `event_rows` selects."""
+        return cls(
+            item_id=integer(row, "item_id"),
+            day=text(row, "day"),
+            reason=text(row, "reason"),
+            placed_by=optional_text(row, "placed_by"),
+            placed_at=text(row, "placed_at"),
+            feed=text(row, "feed"),
+            title=text(row, "title"),
+            url=optional_text(row, "url"),
+            flagged=optional_integer(row, "flagged"),
+            status=optional_text(row, "status"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventReview:
+    """An event's own row: when it was created, and who last split or merged it."""
+
+    id: int
+    created: str
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> EventReview:
+        """A row of `events`."""
+        return cls(
+            id=integer(row, "id"),
+            created=text(row, "created"),
+            reviewed_by=optional_text(row, "reviewed_by"),
+            reviewed_at=optional_text(row, "reviewed_at"),
+        )
+
+
+def _rows(db: Database, sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
     cursor = db.execute(sql, list(params))
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -84,7 +136,7 @@ def place_item(db: Database, item_id: int, now: datetime) -> Placement | None:
     caller's write transaction. None when the item is not flagged."""
     placed = _rows(db, "SELECT event_id, reason FROM event_items WHERE item_id = ?", [item_id])
     if placed:
-        return Placement(int(placed[0]["event_id"]), False, str(placed[0]["reason"]))
+        return Placement(integer(placed[0], "event_id"), False, text(placed[0], "reason"))
     rows = _rows(db, f"{_EVIDENCE_SQL} WHERE i.id = ? AND f.flagged = 1", [item_id])
     if not rows:
         return None
@@ -119,10 +171,10 @@ def _neighbours(
         " WHERE rank <= ?",
         [day.isoformat(), lo, hi, MEMBERS_COMPARED],
     )
-    chosen = {int(r["item_id"]): int(r["event_id"]) for r in near}
+    chosen = {integer(r, "item_id"): integer(r, "event_id") for r in near}
     event_ids = sorted(set(chosen.values()))
     spans = {
-        int(r["event_id"]): (date.fromisoformat(r["first"]), date.fromisoformat(r["last"]))
+        integer(r, "event_id"): (date.fromisoformat(text(r, "first")), _last(r))
         for r in _rows(
             db,
             "SELECT event_id, min(day) AS first, max(day) AS last FROM"
@@ -132,8 +184,12 @@ def _neighbours(
     }
     events: dict[int, list[ItemEvidence]] = defaultdict(list)
     for row in _rows(db, f"{_EVIDENCE_SQL} WHERE i.id IN ({_marks(chosen)})", list(chosen)):
-        events[chosen[int(row["id"])]].append(_evidence(row))
+        events[chosen[integer(row, "id")]].append(_evidence(row))
     return events, spans
+
+
+def _last(row: Row) -> date:
+    return date.fromisoformat(text(row, "last"))
 
 
 def _marks(values: Sized) -> str:
@@ -196,28 +252,29 @@ def _day_of(row: Mapping[str, object]) -> date:
     return record_day(None if published is None else str(published), str(row["first_seen"]))
 
 
-def event_rows(store: Store, event_id: int) -> list[dict[str, Any]]:
+def event_rows(store: Store, event_id: int) -> list[EventPlacement]:
     """Every item of an event (dismissed and unflagged ones too) with how it got there."""
-    return store.query(
+    rows = store.query(
         "SELECT e.item_id, e.day, e.reason, e.placed_by, e.placed_at, i.feed, i.title, i.url,"
         " f.flagged, f.status FROM event_items e JOIN items i ON i.id = e.item_id"
         " LEFT JOIN flags f ON f.item_id = e.item_id WHERE e.event_id = ?"
         " ORDER BY e.day, e.item_id",
         (event_id,),
     )
+    return [EventPlacement.from_row(row) for row in rows]
 
 
-def event_info(store: Store, event_id: int) -> dict[str, Any] | None:
+def event_info(store: Store, event_id: int) -> EventReview | None:
     """The event's row; None when there is no such event."""
     rows = store.query("SELECT * FROM events WHERE id = ?", (event_id,))
-    return rows[0] if rows else None
+    return EventReview.from_row(rows[0]) if rows else None
 
 
 def split(store: Store, event_id: int, item_ids: Sequence[int], user: str, now: datetime) -> int:
     """Move `item_ids` out of `event_id` into a new event; the new event's id."""
     with store.write() as db:
         members = {
-            int(r["item_id"])
+            integer(r, "item_id")
             for r in _rows(db, "SELECT item_id FROM event_items WHERE event_id = ?", [event_id])
         }
         if not members:
@@ -259,7 +316,7 @@ def merge(store: Store, event_ids: Sequence[int], user: str, now: datetime) -> i
             )
         for other in others:
             moved = [
-                int(r["item_id"])
+                integer(r, "item_id")
                 for r in _rows(db, "SELECT item_id FROM event_items WHERE event_id = ?", [other])
             ]
             _move(db, moved, target, f"merged from event {other} by {user}", user, now)

@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, cast
 
 from sqlite_utils import Database
 
+from monitor.models import JSONObject
 from monitor.store import Store
+from monitor.store.columns import Row, integer, optional_integer, optional_text, text
 from monitor.store.feeds import FeedState
 
-STATES = ("pending", "held", "sending", "sent", "dead", "folded")
+OutboxState = Literal["pending", "held", "sending", "sent", "dead", "folded"]
+STATES: tuple[OutboxState, ...] = ("pending", "held", "sending", "sent", "dead", "folded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +33,8 @@ class OutboxRow:
     kind: str
     item_id: int | None
     dedupe_key: str
-    payload: dict[str, Any]
-    state: str
+    payload: JSONObject
+    state: OutboxState
     attempts: int
     created: str
     next_attempt: str
@@ -42,12 +45,80 @@ class OutboxRow:
     digest_id: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+    def from_row(cls, row: Row) -> OutboxRow:
         """The row as stored (its payload is JSON text)."""
-        values = dict(row)
-        values["payload"] = json.loads(values["payload"])
-        values["possible_duplicate"] = bool(values["possible_duplicate"])
-        return cls(**{k: values[k] for k in cls.__slots__})
+        return cls(
+            id=text(row, "id"),
+            channel=text(row, "channel"),
+            kind=text(row, "kind"),
+            item_id=optional_integer(row, "item_id"),
+            dedupe_key=text(row, "dedupe_key"),
+            payload=decode_payload(row["payload"]),
+            state=_state(row),
+            attempts=integer(row, "attempts"),
+            created=text(row, "created"),
+            next_attempt=text(row, "next_attempt"),
+            last_attempt=optional_text(row, "last_attempt"),
+            sent_at=optional_text(row, "sent_at"),
+            last_error=optional_text(row, "last_error"),
+            possible_duplicate=bool(row["possible_duplicate"]),
+            digest_id=optional_text(row, "digest_id"),
+        )
+
+
+def decode_payload(stored: object) -> JSONObject:
+    """A stored payload's JSON text as the object it holds (an empty one when empty)."""
+    value = json.loads(str(stored or "{}"))
+    if not isinstance(value, dict):
+        raise ValueError(f"an outbox payload is a JSON object, not {type(value).__name__}")
+    return cast("JSONObject", value)
+
+
+def _state(row: Row) -> OutboxState:
+    # the store's own statements write only the states of OutboxState
+    return cast("OutboxState", text(row, "state"))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxListing:
+    """One row as `monitor alerts` lists it: the outbox row and its item's title."""
+
+    id: str
+    channel: str
+    kind: str
+    item_id: int | None
+    item_title: str | None
+    state: OutboxState
+    attempts: int
+    created: str
+    next_attempt: str
+    last_attempt: str | None
+    sent_at: str | None
+    last_error: str | None
+    possible_duplicate: bool
+    digest_id: str | None
+    payload: JSONObject
+
+    @classmethod
+    def from_row(cls, row: Row) -> OutboxListing:
+        """The columns `list_rows` selects."""
+        return cls(
+            id=text(row, "id"),
+            channel=text(row, "channel"),
+            kind=text(row, "kind"),
+            item_id=optional_integer(row, "item_id"),
+            item_title=optional_text(row, "item_title"),
+            state=_state(row),
+            attempts=integer(row, "attempts"),
+            created=text(row, "created"),
+            next_attempt=text(row, "next_attempt"),
+            last_attempt=optional_text(row, "last_attempt"),
+            sent_at=optional_text(row, "sent_at"),
+            last_error=optional_text(row, "last_error"),
+            possible_duplicate=bool(row["possible_duplicate"]),
+            digest_id=optional_text(row, "digest_id"),
+            payload=decode_payload(row["payload"]),
+        )
 
 
 def insert(db: Database, row: Mapping[str, object]) -> bool:
@@ -109,7 +180,7 @@ def mark_retry(
     row_id: str,
     next_attempt: str,
     error: str,
-    payload: dict[str, Any] | None = None,
+    payload: JSONObject | None = None,
     *,
     possible_duplicate: bool = False,
 ) -> None:
@@ -117,7 +188,7 @@ def mark_retry(
     _mark(store, row_id, "pending", error, next_attempt, payload, possible_duplicate)
 
 
-def mark_dead(store: Store, row_id: str, error: str, payload: dict[str, Any] | None = None) -> None:
+def mark_dead(store: Store, row_id: str, error: str, payload: JSONObject | None = None) -> None:
     """Give up on a row: it stays, dead, with its last error, until retried by hand."""
     _mark(store, row_id, "dead", error, None, payload, False)
 
@@ -128,7 +199,7 @@ def _mark(
     state: str,
     error: str,
     next_attempt: str | None,
-    payload: dict[str, Any] | None,
+    payload: JSONObject | None,
     possible_duplicate: bool,
 ) -> None:
     sets = ["state = :state", "last_error = :error"]
@@ -185,11 +256,11 @@ def retry_dead(store: Store, now: str) -> int:
         return int(cursor.rowcount)
 
 
-def list_rows(store: Store, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def list_rows(store: Store, state: str | None = None, limit: int = 200) -> list[OutboxListing]:
     """Rows for `monitor alerts`, newest first, with the item's title when there is one."""
     where = "WHERE o.state = ?" if state else ""
     params: list[object] = [state] if state else []
-    return store.query(
+    rows = store.query(
         "SELECT o.id, o.channel, o.kind, o.item_id, i.title AS item_title, o.state, o.attempts,"
         " o.created, o.next_attempt, o.last_attempt, o.sent_at, o.last_error,"
         " o.possible_duplicate, o.digest_id, o.payload"
@@ -197,6 +268,7 @@ def list_rows(store: Store, state: str | None = None, limit: int = 200) -> list[
         " ORDER BY o.created DESC, o.id LIMIT ?",
         (*params, limit),
     )
+    return [OutboxListing.from_row(row) for row in rows]
 
 
 def held_before(db: Database, channel: str, before: str) -> list[OutboxRow]:

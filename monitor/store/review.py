@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 from sqlite_utils import Database
 
@@ -22,6 +22,14 @@ from monitor.errors import MonitorError
 from monitor.outlook.levels import level_rank
 from monitor.store import Store
 from monitor.store.schema import item_time
+from monitor.store.views import (
+    Delivery,
+    Flag,
+    FlaggedItem,
+    ItemView,
+    ReviewEvent,
+    Revision,
+)
 
 STATUSES = ("new", "reviewed", "dismissed", "escalated")
 ACTION_STATUS: Final[Mapping[str, str | None]] = MappingProxyType(
@@ -95,7 +103,7 @@ def _where(filters: FlagFilter) -> tuple[str, list[object]]:
     return " AND ".join(["f.flagged = 1", *(c for c, _ in chosen)]), [v for _, v in chosen]
 
 
-def list_flagged(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
+def list_flagged(store: Store, filters: FlagFilter) -> list[FlaggedItem]:
     """Flagged items matching `filters`, with `signals` parsed from JSON."""
     if filters.sort not in SORT_ORDERS:
         raise MonitorError(f"unknown sort order {filters.sort!r}", f"use {', '.join(SORT_ORDERS)}")
@@ -107,7 +115,7 @@ def list_flagged(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
     if filters.limit is not None:
         sql += " LIMIT ?"
         params.append(max(0, filters.limit))
-    return [_decode_flag(row) for row in store.query(sql, tuple(params))]
+    return [FlaggedItem.from_row(row) for row in store.query(sql, tuple(params))]
 
 
 def stored_feeds(store: Store) -> set[str]:
@@ -122,9 +130,9 @@ def stored_signal_types(store: Store) -> set[str]:
     return {kind for r in rows for kind in str(r["signal_types"] or "").split()}
 
 
-def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:
+def flag_rows(store: Store, item_ids: Sequence[int]) -> list[FlaggedItem]:
     """The rows `list_flagged` gives, for these items, in the order given."""
-    rows = {}
+    rows: dict[object, FlaggedItem] = {}
     for start in range(0, len(item_ids), 500):
         chunk = list(item_ids[start : start + 500])
         marks = ", ".join("?" for _ in chunk)
@@ -133,49 +141,37 @@ def flag_rows(store: Store, item_ids: Sequence[int]) -> list[dict[str, Any]]:
             f" WHERE i.id IN ({marks})",
             tuple(chunk),
         ):
-            rows[row["id"]] = _decode_flag(row)
+            rows[row["id"]] = FlaggedItem.from_row(row)
     return [rows[i] for i in item_ids if i in rows]
 
 
-def _decode_flag(stored: Mapping[str, object]) -> dict[str, Any]:
-    row = dict(stored)
-    row["signals"] = _json_list(row.get("signals"))
-    row["signal_types"] = str(row.get("signal_types") or "").split()
-    row["silent"] = bool(row.get("silent"))
-    return row
-
-
-def _json_list(text: object) -> list[object]:
-    try:
-        value = json.loads(str(text)) if text else []
-    except json.JSONDecodeError:
-        return []
-    return value if isinstance(value, list) else []
-
-
-def get_item(store: Store, item_id: int) -> dict[str, Any] | None:
+def get_item(store: Store, item_id: int) -> ItemView | None:
     """One item with its flag, earlier revisions, review history and alert deliveries."""
     rows = store.query("SELECT * FROM items WHERE id = ?", (item_id,))
     if not rows:
         return None
-    item = dict(rows[0])
     flags = store.query("SELECT * FROM flags WHERE item_id = ?", (item_id,))
-    item["flag"] = _decode_flag(flags[0]) if flags else None
-    item["revisions"] = store.query(
+    revisions = store.query(
         "SELECT id, title, summary, body, content_hash, replaced_at FROM item_revisions"
         " WHERE item_id = ? ORDER BY replaced_at, id",
         (item_id,),
     )
-    item["history"] = store.query(
+    history = store.query(
         "SELECT action, note, user, at FROM review_events WHERE item_id = ? ORDER BY at, id",
         (item_id,),
     )
-    item["deliveries"] = store.query(
+    deliveries = store.query(
         "SELECT id, channel, kind, state, attempts, created, sent_at, last_error,"
         " possible_duplicate FROM outbox WHERE item_id = ? ORDER BY created, id",
         (item_id,),
     )
-    return item
+    return ItemView.from_rows(
+        rows[0],
+        Flag.from_row(flags[0]) if flags else None,
+        tuple(Revision.from_row(r) for r in revisions),
+        tuple(ReviewEvent.from_row(r) for r in history),
+        tuple(Delivery.from_row(r) for r in deliveries),
+    )
 
 
 def record_review(
@@ -215,17 +211,17 @@ def _has_flag(db: Database, item_id: int) -> bool:
     return db.execute("SELECT 1 FROM flags WHERE item_id = ?", (item_id,)).fetchone() is not None
 
 
-def export_rows(store: Store, filters: FlagFilter) -> list[dict[str, Any]]:
+def export_rows(store: Store, filters: FlagFilter) -> list[dict[str, object]]:
     """Flags with their evidence, oldest first, as plain JSON-ready values."""
     rows = list_flagged(store, dataclasses.replace(filters, sort="oldest"))
     return [
         {
-            "id": r["id"], "feed": r["feed"], "url": r["url"], "title": r["title"],
-            "published": r["published"], "first_seen": r["first_seen"], "lang": r["lang"],
-            "origin": r["origin"], "score": r["score"], "signal_types": r["signal_types"],
-            "status": r["status"], "status_at": r["status_at"], "status_by": r["status_by"],
-            "first_flagged": r["first_flagged"], "rules_version": r["rules_version"],
-            "signals": r["signals"],
+            "id": r.id, "feed": r.feed, "url": r.url, "title": r.title,
+            "published": r.published, "first_seen": r.first_seen, "lang": r.lang,
+            "origin": r.origin, "score": r.score, "signal_types": list(r.signal_types),
+            "status": r.status, "status_at": r.status_at, "status_by": r.status_by,
+            "first_flagged": r.first_flagged, "rules_version": r.rules_version,
+            "signals": list(r.signals),
         }
         for r in rows
     ]  # fmt: skip
