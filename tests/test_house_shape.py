@@ -20,7 +20,7 @@ PACKAGE = REPO / "monitor"
 MAX_FUNCTION_LINES = 40
 # The store hands out typed views and alert payloads are typed JSON (JSONValue), so no
 # `Any` is left in the package; where data really is arbitrary it is `object` or JSON.
-MAX_ANY = 20
+MAX_ANY = 0  # the issue's bar was fewer than 20; none are needed
 
 
 def modules() -> list[Path]:
@@ -49,7 +49,7 @@ def test_house_no_function_is_longer_than_forty_lines() -> None:
 
 
 def test_house_any_is_rare() -> None:
-    """Values are typed at every boundary: `Any` does not spread beyond where it is today."""
+    """Values are typed at every boundary: no `Any`; arbitrary data is `object` or JSON."""
     uses = [
         f"{path.relative_to(REPO)}:{node.lineno}"
         for path in modules()
@@ -57,7 +57,7 @@ def test_house_any_is_rare() -> None:
         if (isinstance(node, ast.Name) and node.id == "Any")
         or (isinstance(node, ast.Attribute) and node.attr == "Any")
     ]
-    assert len(uses) < MAX_ANY, uses
+    assert len(uses) <= MAX_ANY, uses
 
 
 MUTABLE = (dict, list, set, bytearray)
