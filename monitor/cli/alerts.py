@@ -44,13 +44,14 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     echo_rows([_cells(r) for r in rows], widths)
 
 
-def _listed(row: outbox.OutboxListing) -> dict[str, object]:
+def _listed(listed: outbox.OutboxListing) -> dict[str, object]:
     """The row as `monitor alerts --json` prints it (and the table reads it)."""
+    row, title = listed.row, listed.item_title
     delivery = json_object(row.payload.get("_delivery"))
     subject = summarize(envelope(row.payload, row.id, 1, False, row.created)).subject
     return {
         "id": row.id, "channel": row.channel, "kind": row.kind, "item_id": row.item_id,
-        "item_title": cell(row.item_title, 200) if row.item_title else None,
+        "item_title": cell(title, 200) if title else None,
         "state": row.state, "attempts": row.attempts, "created": row.created,
         "next_attempt": row.next_attempt, "last_attempt": row.last_attempt,
         "sent_at": row.sent_at, "last_error": row.last_error,

@@ -83,42 +83,8 @@ def _state(row: Row) -> OutboxState:
 class OutboxListing:
     """One row as `monitor alerts` lists it: the outbox row and its item's title."""
 
-    id: str
-    channel: str
-    kind: str
-    item_id: int | None
+    row: OutboxRow
     item_title: str | None
-    state: OutboxState
-    attempts: int
-    created: str
-    next_attempt: str
-    last_attempt: str | None
-    sent_at: str | None
-    last_error: str | None
-    possible_duplicate: bool
-    digest_id: str | None
-    payload: JSONObject
-
-    @classmethod
-    def from_row(cls, row: Row) -> OutboxListing:
-        """The columns `list_rows` selects."""
-        return cls(
-            id=text(row, "id"),
-            channel=text(row, "channel"),
-            kind=text(row, "kind"),
-            item_id=optional_integer(row, "item_id"),
-            item_title=optional_text(row, "item_title"),
-            state=_state(row),
-            attempts=integer(row, "attempts"),
-            created=text(row, "created"),
-            next_attempt=text(row, "next_attempt"),
-            last_attempt=optional_text(row, "last_attempt"),
-            sent_at=optional_text(row, "sent_at"),
-            last_error=optional_text(row, "last_error"),
-            possible_duplicate=bool(row["possible_duplicate"]),
-            digest_id=optional_text(row, "digest_id"),
-            payload=decode_payload(row["payload"]),
-        )
 
 
 def insert(db: Database, row: Mapping[str, object]) -> bool:
@@ -261,14 +227,14 @@ def list_rows(store: Store, state: str | None = None, limit: int = 200) -> list[
     where = "WHERE o.state = ?" if state else ""
     params: list[object] = [state] if state else []
     rows = store.query(
-        "SELECT o.id, o.channel, o.kind, o.item_id, i.title AS item_title, o.state, o.attempts,"
-        " o.created, o.next_attempt, o.last_attempt, o.sent_at, o.last_error,"
-        " o.possible_duplicate, o.digest_id, o.payload"
+        "SELECT o.*, i.title AS item_title"
         f" FROM outbox o LEFT JOIN items i ON i.id = o.item_id {where}"
         " ORDER BY o.created DESC, o.id LIMIT ?",
         (*params, limit),
     )
-    return [OutboxListing.from_row(row) for row in rows]
+    return [
+        OutboxListing(OutboxRow.from_row(row), optional_text(row, "item_title")) for row in rows
+    ]
 
 
 def held_before(db: Database, channel: str, before: str) -> list[OutboxRow]:
