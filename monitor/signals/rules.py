@@ -231,7 +231,7 @@ def build_rules(
         list_reach=_list_reach(rules, terms),
         actors=actors,
         actor_terms=compiler.intern(scanned),
-        lazy_scanner=build_scanner(terms, lazy) if lazy else None,
+        lazy_scanner=build_scanner(terms, lazy, deterministic=False) if lazy else None,
         lazy_regexes=tuple(t for t in lazy if not terms[t].key),
         exact_terms=frozenset(
             i
