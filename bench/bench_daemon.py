@@ -29,46 +29,11 @@ from datetime import datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-DEVSET = REPO.parent / "shared" / "devset" / "items.jsonl"
+sys.path.insert(0, str(BENCH))
+
+from run import DEVSET, REPO, monitor_config, start_server  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def start_server(folder: Path, feeds: int) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable,
-        str(BENCH / "feedserver.py"),
-        "--feeds",
-        str(feeds),
-        "--items",
-        "5",
-        "--latency",
-        "0.05",
-        "--urls-file",
-        str(folder / "urls.txt"),
-    ]
-    if DEVSET.exists():  # real press texts, as in bench/run.py: a realistic share is flagged
-        cmd += ["--texts", str(DEVSET)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    if not proc.stdout.readline().startswith("READY"):
-        proc.kill()
-        raise SystemExit("feed server did not start")
-    return proc
-
-
-def write_config(folder: Path, interval: int) -> Path:
-    urls = (folder / "urls.txt").read_text().split()
-    feeds = "".join(
-        f'[[feeds]]\nname = "f{n}"\nurl = "{url}"\ninterval = "{interval}s"\n\n'
-        for n, url in enumerate(urls)
-    )
-    path = folder / "monitor.toml"
-    path.write_text(
-        '[storage]\npath = "monitor.db"\n\n'
-        "[fetch]\nallow_private_networks = true\nconcurrency = 16\n\n" + feeds
-    )
-    return path
 
 
 def cpu_seconds(pid: int) -> float:
@@ -109,9 +74,15 @@ def poll_times(db: Path) -> dict[str, list[float]]:
 def run(feeds: int, interval: int, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server = start_server(folder, feeds)
+        server, _ = start_server(
+            folder / "urls.txt",
+            DEVSET if DEVSET.exists() else None,  # real press texts: a realistic share is flagged
+            *("--feeds", str(feeds), "--items", "5", "--latency", "0.05"),
+        )
         try:
-            config = write_config(folder, interval)
+            config = monitor_config(
+                folder, (folder / "urls.txt").read_text().split(), f"{interval}s"
+            )
             log = (folder / "daemon.log").open("w")
             started = time.time()
             daemon = subprocess.Popen(

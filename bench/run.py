@@ -40,8 +40,12 @@ READER_VENV = BENCH / ".venv-reader"
 DEVSET = REPO.parent / "shared" / "devset" / "items.jsonl"
 
 
-def start_server(urls_file: Path, texts: Path | None) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, str(BENCH / "feedserver.py"), "--urls-file", str(urls_file)]
+def start_server(
+    urls_file: Path, texts: Path | None, *options: str
+) -> tuple[subprocess.Popen[str], str]:
+    """Start feedserver.py (`options`: its own, e.g. "--feeds", "1000"); returns it and the
+    rest of its READY line."""
+    cmd = [sys.executable, str(BENCH / "feedserver.py"), "--urls-file", str(urls_file), *options]
     if texts is not None:
         cmd += ["--texts", str(texts)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -53,10 +57,11 @@ def start_server(urls_file: Path, texts: Path | None) -> tuple[subprocess.Popen[
     return proc, " ".join(line[1:])
 
 
-def monitor_config(folder: Path, urls: list[str]) -> Path:
+def monitor_config(folder: Path, urls: list[str], interval: str = "10m") -> Path:
+    """monitor.toml (and the default rules beside it) for `urls`, polled every `interval`."""
     (folder / "rules.toml").write_text((REPO / "config" / "rules.toml").read_text())
     feeds = "".join(
-        f'[[feeds]]\nname = "f{n}"\nurl = "{url}"\ninterval = "10m"\n\n'
+        f'[[feeds]]\nname = "f{n}"\nurl = "{url}"\ninterval = "{interval}"\n\n'
         for n, url in enumerate(urls)
     )
     path = folder / "monitor.toml"
