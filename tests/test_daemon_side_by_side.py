@@ -91,6 +91,15 @@ def _feed_server(server: TestServer, path: str, prefix: str) -> str:
     return server.route(path, reply(signal_feed(server.base_url, prefix)))
 
 
+def _daemon_after_first_poll(tmp_path: Path, http_server: TestServer) -> tuple[Path, RunningDaemon]:
+    """A daemon on one local feed `k`, once it has polled it; the caller stops it."""
+    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    daemon = start_daemon(config)
+    if not daemon.wait_logged("event=polled"):
+        pytest.fail(f"the daemon never polled: {daemon.stop()}")
+    return config, daemon
+
+
 def test_daemon_parse_workers_die_with_a_killed_daemon(
     tmp_path: Path, http_server: TestServer
 ) -> None:
@@ -168,11 +177,9 @@ def test_daemon_deleted_database_stops_it_and_nothing_recreates_it(
     tmp_path: Path, http_server: TestServer
 ) -> None:
     """`rm` of the database under the daemon: it stops writing, says so, exits non-zero."""
-    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    config, daemon = _daemon_after_first_poll(tmp_path, http_server)
     db = tmp_path / "monitor.db"
-    daemon = start_daemon(config)
     try:
-        assert daemon.wait_logged("event=polled"), "the daemon never polled"
         db.unlink()
         daemon.proc.send_signal(signal.SIGHUP)  # the reload writes: the check must catch it
         assert wait_for(lambda: daemon.proc.poll() is not None, timeout=20)
@@ -192,11 +199,9 @@ def test_daemon_database_overwritten_in_place_is_left_as_it_is(
     tmp_path: Path, http_server: TestServer
 ) -> None:
     """Junk written over the database file: the daemon stops without writing a byte to it."""
-    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    _config, daemon = _daemon_after_first_poll(tmp_path, http_server)
     db = tmp_path / "monitor.db"
-    daemon = start_daemon(config)
     try:
-        assert daemon.wait_logged("event=polled"), "the daemon never polled"
         with db.open("r+b") as handle:  # the test process holds no connection to it
             handle.write(b"junk" * 1024)
         junk = db.read_bytes()
@@ -276,10 +281,8 @@ def test_daemon_backup_while_it_runs_is_a_whole_database(
 ) -> None:
     """`monitor backup` beside the running daemon gives an intact copy with every item;
     an existing target is refused, never overwritten."""
-    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
-    daemon = start_daemon(config)
+    config, daemon = _daemon_after_first_poll(tmp_path, http_server)
     try:
-        assert daemon.wait_logged("event=polled"), "the daemon never polled"
         copy = tmp_path / "copy.db"
         made = run_cli("--config", str(config), "backup", str(copy))
         again = run_cli("--config", str(config), "backup", str(copy))
@@ -298,11 +301,9 @@ def test_daemon_indexes_stored_items_for_search_soon_after_the_poll(
     tmp_path: Path, http_server: TestServer
 ) -> None:
     """Items the daemon stored are in the search index within seconds, by its own job."""
-    config = write_config(tmp_path, [{"name": "k", "url": _feed_server(http_server, "/k", "k")}])
+    config, daemon = _daemon_after_first_poll(tmp_path, http_server)
     db = tmp_path / "monitor.db"
-    daemon = start_daemon(config)
     try:
-        assert daemon.wait_logged("event=polled"), "the daemon never polled"
         assert wait_for(
             lambda: db_rows(db, "SELECT count(*) AS n FROM fts_pending") == [{"n": 0}], timeout=15
         )
