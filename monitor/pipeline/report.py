@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from monitor.models import OutlookSettings, Signal
+from monitor.models import OutlookSettings
 from monitor.outlook import levels as ol
 from monitor.outlook.events import Event
 from monitor.outlook.report import ReportData, ReportItem
 from monitor.store import Store
 from monitor.store import review as rq
-from monitor.store.views import Evidence, FlaggedItem, ItemView
+from monitor.store.views import FlaggedItem, ItemView
 
 
 def report_data(
@@ -73,16 +73,5 @@ def _report_item(store: Store, row: FlaggedItem) -> ReportItem:
         status=row.status,
         signal_types=row.signal_types,
         document=f"{matched[0]}\n\n{matched[1]}" if matched else None,
-        signals=tuple(_signal(s) for s in row.evidence),
-    )
-
-
-def _signal(value: Evidence) -> Signal:
-    return Signal(
-        type=value.type,
-        rule=value.rule,
-        weight=value.weight,
-        terms=value.terms,
-        spans=value.spans,
-        sentences=value.sentences,
+        signals=row.evidence,
     )

@@ -1,7 +1,8 @@
 """What the review commands read from the store: flagged items, one item in full, evidence.
 
 Frozen values built from rows; a flag's `signals` stay the decoded JSON they were
-stored as (what `--json` and exports print), and `Evidence` reads them typed.
+stored as (what `--json` and exports print), and `evidence` reads them back as
+`models.Signal` values.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from monitor.models import Side, Signal
 from monitor.store.columns import (
     Row,
     integer,
@@ -22,44 +24,29 @@ from monitor.store.columns import (
 Status = Literal["new", "reviewed", "dismissed", "escalated"]
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One signal of a stored flag, read from its JSON: what fired, where and why.
+def signal_of(signal: Mapping[str, object]) -> Signal:
+    """One signal of a stored flag, read back from its JSON: what fired, where and why.
 
     Parts missing from the JSON are empty; `marks` holds one tuple of spans per entry
     the JSON lists (malformed spans left out), so its length is the stored list's."""
-
-    type: str
-    rule: str
-    weight: float
-    terms: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]
-    sentences: tuple[str, ...]
-    marks: tuple[tuple[tuple[int, int], ...], ...]
-    actors: tuple[str, ...]
-    sides: tuple[str, ...]
-    places: tuple[str, ...]
-
-    @classmethod
-    def from_json(cls, signal: Mapping[str, object]) -> Evidence:
-        """The evidence of one decoded signal object."""
-        return cls(
-            type=_text(signal.get("type")),
-            rule=_text(signal.get("rule")),
-            weight=_number(signal.get("weight", 0)),
-            terms=tuple(str(t) for t in _items(signal.get("terms"))),
-            spans=tuple(_pair(span) for span in _items(signal.get("spans"))),
-            sentences=tuple(str(s) for s in _items(signal.get("sentences"))),
-            marks=tuple(_marked(m) for m in _items(signal.get("marks"))),
-            actors=_strings(signal.get("actors")),
-            sides=_strings(signal.get("sides")),
-            places=_strings(signal.get("places")),
-        )
+    return Signal(
+        type=_text(signal.get("type")),
+        rule=_text(signal.get("rule")),
+        weight=_number(signal.get("weight", 0)),
+        terms=tuple(str(t) for t in _items(signal.get("terms"))),
+        spans=tuple(_pair(span) for span in _items(signal.get("spans"))),
+        sentences=tuple(str(s) for s in _items(signal.get("sentences"))),
+        marks=tuple(_marked(m) for m in _items(signal.get("marks"))),
+        actors=_strings(signal.get("actors")),
+        # the matcher stores only the values of Side
+        sides=cast("tuple[Side, ...]", _strings(signal.get("sides"))),
+        places=_strings(signal.get("places")),
+    )
 
 
-def evidence(signals: Sequence[object]) -> tuple[Evidence, ...]:
+def evidence(signals: Sequence[object]) -> tuple[Signal, ...]:
     """The evidence of each signal object in a flag's decoded `signals` JSON."""
-    return tuple(Evidence.from_json(s) for s in signals if isinstance(s, dict))
+    return tuple(signal_of(s) for s in signals if isinstance(s, dict))
 
 
 def _items(value: object) -> list[object]:
@@ -142,7 +129,7 @@ class FlaggedItem:
         )
 
     @property
-    def evidence(self) -> tuple[Evidence, ...]:
+    def evidence(self) -> tuple[Signal, ...]:
         """The flag's signals as evidence."""
         return evidence(self.signals)
 
@@ -196,7 +183,7 @@ class Flag:
         )
 
     @property
-    def evidence(self) -> tuple[Evidence, ...]:
+    def evidence(self) -> tuple[Signal, ...]:
         """The flag's signals as evidence."""
         return evidence(self.signals)
 
