@@ -188,7 +188,7 @@ def test_scan_phrases_across_irregular_gaps_anywhere(document: str) -> None:
     assert RULES.scanner.candidates(fold(document).text).get(term) == expected
 
 
-STR_ONLY = dataclasses.replace(RULES, scanner=dataclasses.replace(RULES.scanner, by_bytes=()))
+STR_ONLY = dataclasses.replace(RULES, encodings=())
 SENTENCES = st.lists(
     st.tuples(st.sampled_from(WORDS), st.sampled_from([*GLUE, ". ", "! ", "\n", "? "])), max_size=60
 ).map(lambda parts: "".join(word + glue for word, glue in parts))

@@ -12,11 +12,12 @@ import re
 import tomllib
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Final, Literal, TypeGuard
 
 from monitor.errors import Problems
-from monitor.signals.scan import Scanner, build_scanner
+from monitor.signals.scan import ONE_BYTE_ENCODINGS, Scanner, build_scanner
 from monitor.signals.screen import Plan, make_plans
 from monitor.signals.terms import Term, TermError, TermList, compile_term
 
@@ -143,7 +144,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     terms: tuple[Term, ...]
     scoring: Scoring
-    scanner: Scanner  # finds the candidates of every term a rule uses
+    scan_terms: tuple[int, ...]  # every term a rule uses, and the actors and places
     regex_terms: tuple[int, ...]
     term_lists: dict[str, tuple[int, ...]] = field(default_factory=dict)
     max_key_offset: int = 0  # most characters a phrase starts before its automaton key
@@ -155,7 +156,7 @@ class RuleSet:
     # Third parties and the speaker matter only in a sentence that names Russia or the US,
     # and they are many ("Kazakh president") or frequent ("I", "we"): they are looked
     # for only in such sentences, by an automaton of their own.
-    lazy_scanner: Scanner | None = None
+    lazy_terms: tuple[int, ...] = ()  # third parties and the speaker
     lazy_regexes: tuple[int, ...] = ()  # the lazy terms that are regexes: searched in the span
     # terms whose automaton candidate is always a hit: one literal word, any case
     exact_terms: frozenset[int] = frozenset()
@@ -164,6 +165,23 @@ class RuleSet:
     # what a rule's `sides` needs in the sentence at least, as term lists (see screen.py)
     side_needs: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     plans: tuple[Plan, ...] = ()  # one per rule: what its anchors need around them
+    # the one-byte encodings the scanner reads text in, in the order tried
+    encodings: tuple[str, ...] = ONE_BYTE_ENCODINGS
+
+    # The automata are built when a text is first matched, not when the rules are
+    # loaded: a command or a cycle that matches nothing (every feed unchanged) only
+    # needs the rules checked.
+    @cached_property
+    def scanner(self) -> Scanner:
+        """The automata that find the candidates of every term in `scan_terms`."""
+        return build_scanner(self.terms, self.scan_terms, self.encodings)
+
+    @cached_property
+    def lazy_scanner(self) -> Scanner | None:
+        """The automata of `lazy_terms`: small ones, since few sentences need them."""
+        if not self.lazy_terms:
+            return None
+        return build_scanner(self.terms, self.lazy_terms, self.encodings, deterministic=False)
 
     @staticmethod
     def term_set(terms: tuple[int, ...]) -> frozenset[int]:
@@ -224,14 +242,14 @@ def build_rules(
         rules=tuple(rules),
         terms=tuple(terms),
         scoring=parsed.scoring,
-        scanner=build_scanner(terms, used),
+        scan_terms=tuple(sorted(used)),
         regex_terms=tuple(i for i in sorted(used) if not terms[i].key),
         term_lists=dict(compiler.named),
         max_key_offset=max((t.key_offset for t in terms), default=0),
         list_reach=_list_reach(rules, terms),
         actors=actors,
         actor_terms=compiler.intern(scanned),
-        lazy_scanner=build_scanner(terms, lazy, deterministic=False) if lazy else None,
+        lazy_terms=tuple(lazy),
         lazy_regexes=tuple(t for t in lazy if not terms[t].key),
         exact_terms=frozenset(
             i

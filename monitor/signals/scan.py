@@ -43,6 +43,7 @@ IRREGULAR_GAPS = (
         chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \n"
     ),
 )
+ONE_BYTE_ENCODINGS = ("latin-1", "cp1251")  # folded English and Russian press text
 MAX_RUN_GAPS = 2  # a run of at most three words keeps the number of keys small
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -236,10 +237,15 @@ class Scanner:
 
 
 def build_scanner(
-    terms: Sequence[Term], used: Iterable[int], *, deterministic: bool = True
+    terms: Sequence[Term],
+    used: Iterable[int],
+    encodings: Sequence[str] = ONE_BYTE_ENCODINGS,
+    *,
+    deterministic: bool = True,
 ) -> Scanner:
-    """The automata that find the candidates of the `used` terms (`deterministic`: the
-    one-byte routes as DFAs, fast and large, for the scanner every document goes through)."""
+    """The automata that find the candidates of the `used` terms, with a route per
+    one-byte encoding (`deterministic`: those routes as DFAs, fast and large, for the
+    scanner every document goes through)."""
     keyed = [i for i in sorted(used) if terms[i].key]
     spellings: dict[str, list[tuple[int, int]]] = {}
     for i in keyed:
@@ -258,9 +264,9 @@ def build_scanner(
     )
     return Scanner(
         by_str=Route.build(spellings, None, ends_word),
-        by_bytes=(
-            Route.build(spellings, "latin-1", ends_word, deterministic=deterministic),
-            Route.build(spellings, "cp1251", ends_word, deterministic=deterministic),
+        by_bytes=tuple(
+            Route.build(spellings, encoding, ends_word, deterministic=deterministic)
+            for encoding in encodings
         ),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),

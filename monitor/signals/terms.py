@@ -217,6 +217,8 @@ def _cased(written: list[str], parts: list[str]) -> Verifier | None:
 
 
 def _literal_pattern(literal: str) -> str:
+    if VARIANTS.keys().isdisjoint(literal):  # most words: letters only, escaped at once
+        return re.escape(literal)
     return "".join(variant_class(char) for char in literal)
 
 
