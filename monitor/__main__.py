@@ -1,4 +1,17 @@
-from monitor.cli.main import main
+"""`python -m monitor` and the `monitor` command.
 
-if __name__ == "__main__":  # parser worker processes import this module too
+Parser worker processes import the main module again when they start (they are
+spawned), so the command line is imported only when this runs as the command: a
+worker needs the parser and the matcher, not the CLI.
+"""
+
+
+def run() -> None:
+    """Run the command line."""
+    from monitor.cli.main import main
+
     main()
+
+
+if __name__ == "__main__":
+    run()

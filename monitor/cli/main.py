@@ -97,5 +97,5 @@ _register()
 
 
 def main() -> None:
-    """The `monitor` console script."""
+    """The command line, as `monitor` and `python -m monitor` run it."""
     cli(prog_name="monitor")

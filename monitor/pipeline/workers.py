@@ -30,7 +30,6 @@ from typing import ClassVar
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind, Match, ParsedFeed
-from monitor.parse.feed import parse_feed
 from monitor.pipeline.matching import MatchKey, by_key, match_items
 from monitor.signals import RuleSet, load_rules
 
@@ -89,6 +88,10 @@ def run_job(job: ParseJob, rules: RuleSet | RulesCache | None = None) -> ParseOu
     `rules` are the rules to match with, or a cache to take them from (default: the
     job's rules file, read now).
     """
+    # imported here: the process that hands out jobs need not load the parsers, and
+    # a round in which every feed is unchanged parses nothing
+    from monitor.parse.feed import parse_feed
+
     try:
         parsed = parse_feed(
             job.body, feed_lang=job.feed_lang, content_type=job.content_type, base_url=job.base_url
