@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 from urllib.parse import urljoin
 
@@ -312,6 +312,24 @@ def _fetch_value(
         return FetchError(ErrorKind.INTERNAL, message)
 
 
+def fetch_each(
+    fetcher: Fetcher,
+    jobs: Sequence[tuple[K, str, Validators | None]],
+    concurrency: int,
+    accept: str = FEED_ACCEPT,
+) -> Iterator[tuple[K, FetchResult | FetchError]]:
+    """Fetch every job with at most `concurrency` in flight, yielding each result as it
+    arrives (so the caller can start on it while the others are still in flight);
+    failures come back as values."""
+    if not jobs:
+        return
+    workers = max(1, min(concurrency, len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+        keys = {pool.submit(_fetch_value, fetcher, url, v, accept): key for key, url, v in jobs}
+        for future in as_completed(keys):
+            yield keys[future], future.result()
+
+
 def fetch_many(
     fetcher: Fetcher,
     jobs: Sequence[tuple[K, str, Validators | None]],
@@ -319,9 +337,4 @@ def fetch_many(
     accept: str = FEED_ACCEPT,
 ) -> dict[K, FetchResult | FetchError]:
     """Fetch every job with at most `concurrency` in flight; failures come back as values."""
-    if not jobs:
-        return {}
-    workers = max(1, min(concurrency, len(jobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        futures = {key: pool.submit(_fetch_value, fetcher, url, v, accept) for key, url, v in jobs}
-        return {key: future.result() for key, future in futures.items()}
+    return dict(fetch_each(fetcher, jobs, concurrency, accept))

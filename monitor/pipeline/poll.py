@@ -21,7 +21,7 @@ from monitor.alerts.enqueue import check_feed_health
 from monitor.clock import iso, parse_iso
 from monitor.config.load import Config
 from monitor.errors import FetchError, ParseError, StorageError
-from monitor.fetch.client import Fetcher, fetch_many
+from monitor.fetch.client import Fetcher, fetch_each, fetch_many
 from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed, Validators
 from monitor.pipeline.ingest import IngestReport, ingest_items
 from monitor.pipeline.outcomes import (
@@ -106,9 +106,7 @@ def poll_feeds(
         sync_configured_feeds(store, config, now)
     states = feed_states(store, names)
     chosen = choose_feeds(config.feeds, states, now, names=names, only_due=only_due)
-    jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
-    results = fetch_many(fetcher, jobs, config.fetch.concurrency)
-    futures = _submit_parses(pool, run, chosen, states, results) if pool is not None else {}
+    results, futures = _fetch_and_submit(run, chosen, states, pool)
     reports: list[PollReport] = []
     quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
     for spec in chosen:
@@ -122,23 +120,29 @@ def poll_feeds(
     return reports
 
 
-def _submit_parses(
-    pool: ParsePool,
+def _fetch_and_submit(
     run: PollRound,
     chosen: Sequence[FeedSpec],
     states: Mapping[str, FeedState],
-    results: Mapping[str, FetchResult | FetchError],
-) -> dict[str, Future[ParseOutput]]:
-    """Hand every changed body to the pool, to parse and match while others are stored."""
-    return {
-        spec.name: pool.submit(job)
-        for spec in chosen
-        if (
+    pool: ParsePool | None,
+) -> tuple[dict[str, FetchResult | FetchError], dict[str, Future[ParseOutput]]]:
+    """Fetch the chosen feeds; with a pool, hand each changed body to it as soon as it
+    arrives, so the workers parse and match while the other feeds are still fetched.
+    Jobs are submitted from this thread: a worker started by a short-lived fetch thread
+    would be killed when that thread ends (see workers.py)."""
+    specs = {spec.name: spec for spec in chosen}
+    jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
+    results: dict[str, FetchResult | FetchError] = {}
+    futures: dict[str, Future[ParseOutput]] = {}
+    for name, result in fetch_each(run.fetcher, jobs, run.config.fetch.concurrency):
+        results[name] = result
+        if pool is not None and (
             job := parse_job_if_changed(
-                spec, states.get(spec.name), results[spec.name], run.config, run.rules.version
+                specs[name], states.get(name), result, run.config, run.rules.version
             )
-        )
-    }
+        ):
+            futures[name] = pool.submit(job)
+    return results, futures
 
 
 def choose_feeds(
