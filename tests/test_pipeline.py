@@ -191,3 +191,33 @@ def test_pipeline_rekeyed_items_are_stored_silently(
     app.close()
     assert total == [{"n": 40}]
     assert silent == [{"n": 0}]
+
+
+def test_pipeline_feeds_ready_together_share_a_commit(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """Feeds whose results are ready at once are stored in a few transactions, not one
+    each (every commit is an fsync), and every one of them is stored whole."""
+    feeds = 30
+    for n in range(feeds):
+        body = kremlin_feed_for(f"{http_server.base_url}/{n}")
+        http_server.route(f"/feed{n}", reply(body, etag=f'"v{n}"'))
+    config = write_config(
+        tmp_path, [{"name": f"f{n}", "url": http_server.url(f"/feed{n}")} for n in range(feeds)]
+    )
+    app = app_for(config)
+    try:
+        store = app.store(create=True)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        reports = poll_feeds(
+            store, app.config(), app.fetcher(), app.rules(), NOW, only_due=False, pool=None
+        )
+        store.conn.set_trace_callback(None)
+        assert [r.new for r in reports] == [20] * feeds
+        assert 2 <= statements.count("COMMIT") <= 4  # the feeds' sync, then 25 + 5 feeds
+        rows = store.query("SELECT count(*) AS n, count(etag) AS tagged FROM feeds")
+        assert rows == [{"n": feeds, "tagged": feeds}]
+        assert store.query("SELECT count(*) AS n FROM items") == [{"n": 20 * feeds}]
+    finally:
+        app.close()

@@ -132,6 +132,78 @@ def test_store_write_rolls_back_on_error(tmp_path: Path) -> None:
         assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
 
 
+def _commits(store_conn: sqlite3.Connection) -> list[str]:
+    statements: list[str] = []
+    store_conn.set_trace_callback(statements.append)
+    return statements
+
+
+def _insert_then_fail(db: Transaction, key: str) -> None:
+    db.execute("INSERT INTO state (key, value) VALUES (?, 'v')", [key])
+    raise RuntimeError("boom")
+
+
+def test_store_grouped_writes_share_one_commit_until_commit_group(tmp_path: Path) -> None:
+    """Writes in a group commit together: one COMMIT for many, another after
+    commit_group, and another reader sees them only once they are committed."""
+    path = tmp_path / "m.db"
+    with open_store(path) as store, open_store(path) as reader:
+        statements = _commits(store.conn)
+        with store.grouped():
+            for n in range(5):
+                with store.write() as db:
+                    db.execute("INSERT INTO state (key, value) VALUES (?, 'v')", [f"a{n}"])
+            assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
+            store.commit_group()
+            assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 5}]
+            store.commit_group()  # nothing open: no empty transaction
+            with store.write() as db:
+                db.execute("INSERT INTO state (key, value) VALUES ('b', 'v')")
+        assert statements.count("COMMIT") == 2
+        assert statements.count("BEGIN IMMEDIATE") == 2
+        assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 6}]
+
+
+def test_store_grouped_write_that_fails_is_undone_alone(tmp_path: Path) -> None:
+    """One failing write in a group leaves no row; the writes before and after it stay."""
+    with open_store(tmp_path / "m.db") as store:
+        with store.grouped():
+            with store.write() as db:
+                db.execute("INSERT INTO state (key, value) VALUES ('before', 'v')")
+            with pytest.raises(RuntimeError), store.write() as db:
+                _insert_then_fail(db, "failed")
+            with store.write() as db:
+                db.execute("INSERT INTO state (key, value) VALUES ('after', 'v')")
+        assert [r["key"] for r in store.query("SELECT key FROM state ORDER BY key")] == [
+            "after",
+            "before",
+        ]
+
+
+def test_store_group_ended_by_an_exception_keeps_only_what_was_committed(tmp_path: Path) -> None:
+    """An exception out of the group undoes its uncommitted writes, not the committed ones,
+    and the connection is usable afterwards."""
+    with open_store(tmp_path / "m.db") as store:
+
+        def round_that_stops() -> None:
+            with store.write() as db:
+                db.execute("INSERT INTO state (key, value) VALUES ('kept', 'v')")
+            store.commit_group()
+            with store.write() as db:
+                db.execute("INSERT INTO state (key, value) VALUES ('lost', 'v')")
+            raise RuntimeError("the round stopped")
+
+        with pytest.raises(RuntimeError), store.grouped():
+            round_that_stops()
+        assert not store.conn.in_transaction
+        with store.write() as db:
+            db.execute("INSERT INTO state (key, value) VALUES ('later', 'v')")
+        assert [r["key"] for r in store.query("SELECT key FROM state ORDER BY key")] == [
+            "kept",
+            "later",
+        ]
+
+
 def test_store_second_writer_waits_instead_of_failing(tmp_path: Path) -> None:
     """BEGIN IMMEDIATE plus the busy timeout: a second writer waits for the first, then commits."""
     path = tmp_path / "m.db"

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 ARTICLE_CONCURRENCY = 4  # article pages of one feed fetched at once (same site: be polite)
 PARSE_DEADLINE_S = 120.0  # a worker stuck longer than this on one body is replaced
+# Feeds whose results are ready share a commit (one fsync instead of one each), at most
+# this many; a round commits what it stored before it waits for a worker anyway.
+GROUP_FEEDS = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,8 @@ def poll_feeds(
     """Poll the configured feeds (the due ones, or all) and store what they hold.
 
     With a `pool`, bodies are parsed and matched in worker processes while earlier
-    feeds are being stored; without one, inline.
+    feeds are being stored; without one, inline. Each feed is stored in a transaction
+    of its own or, when several are ready at once, with the others (one commit).
     """
     run = PollRound(store, config, fetcher, rules, now, rng or random.Random())
     if names is None:  # a full round; the daemon syncs once at start, then polls by name
@@ -109,13 +113,17 @@ def poll_feeds(
     results, futures = _fetch_and_submit(run, chosen, states, pool)
     reports: list[PollReport] = []
     quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
-    for spec in chosen:
-        future = futures.get(spec.name)
-        parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
-        report, outcome = poll_result(run, spec, states.get(spec.name), results[spec.name], parsed)
-        reports.append(report)
-        if outcome is not None:
-            quiet.append((spec.name, outcome))
+    with store.grouped():
+        for count, spec in enumerate(chosen):
+            future = futures.get(spec.name)
+            if (future and not future.done()) or spec.full_text or count % GROUP_FEEDS == 0:
+                store.commit_group()  # before waiting on a worker or fetching articles
+            parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
+            state, result = states.get(spec.name), results[spec.name]
+            report, outcome = poll_result(run, spec, state, result, parsed)
+            reports.append(report)
+            if outcome is not None:
+                quiet.append((spec.name, outcome))
     _record_quiet(store, quiet)
     return reports
 

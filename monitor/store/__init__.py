@@ -94,6 +94,7 @@ class Store:
         self.conn = conn
         self.db = Database(conn)
         self.identity: FileIdentity | None = None
+        self._grouped = False  # writes join one transaction (see grouped)
 
     def check_file(self) -> None:
         """Refuse to go on when the file at the path is not the one this connection has
@@ -118,7 +119,15 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
-        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        Inside `grouped()`, the write is a savepoint of the group's open transaction
+        instead: it is undone alone if it fails, and made durable by the group's commit.
+        """
+        if self._grouped:
+            with self._savepoint():
+                yield self.db
+            return
         self.check_file()
         self._begin_immediate()
         try:
@@ -129,6 +138,48 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+        self._commit()
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Writes in this block share transactions (one commit, one fsync, for many) until
+        `commit_group()` ends the open one; the block's end commits the rest, and an
+        exception out of it undoes what is not committed yet. Nothing is lost by a
+        crash in between: a feed's items, flags, alerts and fetch state are written
+        together, so an uncommitted feed is simply fetched again."""
+        self._grouped = True
+        try:
+            yield
+        except BaseException:
+            self._grouped = False
+            self._rollback()
+            raise
+        self._grouped = False
+        self.commit_group()
+
+    def commit_group(self) -> None:
+        """Commit the writes of `grouped()` made so far (nothing if there are none)."""
+        if self.conn.in_transaction:
+            self._commit()
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        if not self.conn.in_transaction:
+            self.check_file()
+            self._begin_immediate()
+        self.conn.execute("SAVEPOINT write")
+        try:
+            yield
+        except BaseException as exc:
+            if self.conn.in_transaction:  # SQLite may have rolled back all by itself
+                self.conn.execute("ROLLBACK TO write")
+                self.conn.execute("RELEASE write")
+            if isinstance(exc, sqlite3.Error):
+                raise storage_error(exc, self.path) from exc
+            raise
+        self.conn.execute("RELEASE write")
+
+    def _commit(self) -> None:
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
