@@ -45,7 +45,7 @@ PHASES = {
 def driver(config: str) -> None:
     """In the child: wrap the phase functions with timers, run the cycle, print JSON."""
     from monitor.cli.main import cli
-    from monitor.daemon import scheduler as daemon
+    from monitor.daemon import once as daemon
     from monitor.pipeline import poll as pipeline
     from monitor.pipeline.workers import ParsePool
 

@@ -121,6 +121,12 @@ def test_architecture_imports_flow_down_and_libraries_stay_home(path: Path) -> N
         ("monitor.parse.text", ("bs4", "lxml", "feedparser")),
         ("monitor.signals.matcher", ("httpx", "bs4", "sqlite3")),
         ("monitor.outlook.levels", ("httpx", "bs4", "sqlite3", "click")),
+        # a round of unchanged feeds starts with neither the scheduler nor the parsers,
+        # and a parser worker without the command line
+        ("monitor.cli.main", ("apscheduler", "prometheus_client", "bs4", "feedparser", "lxml")),
+        ("monitor.daemon.once", ("apscheduler", "prometheus_client", "bs4", "feedparser")),
+        ("monitor.pipeline.workers", ("click", "httpx", "sqlite3", "apscheduler")),
+        ("monitor.__main__", ("click", "monitor.cli.main")),
     ],
 )
 def test_architecture_lower_stages_load_no_outside_library_they_do_not_use(

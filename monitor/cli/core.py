@@ -24,16 +24,17 @@ from monitor.store import browse
 @click.pass_obj
 def run(app: App, once: bool) -> None:
     """Run the daemon (or one poll of every feed with --once)."""
-    from monitor.daemon import scheduler as daemon
-
     for warning in app.config().warnings:
         click.echo(f"warning: {warning}", err=True)
     if once:
-        reports = daemon.run_once(app)
-        for report in reports:
+        from monitor.daemon.once import run_once
+
+        for report in run_once(app):
             click.echo(_report_line(report))
         return
-    daemon.run_forever(app)
+    from monitor.daemon.scheduler import run_forever
+
+    run_forever(app)
 
 
 def _report_line(report: PollReport) -> str:

@@ -1,0 +1,54 @@
+"""One round of every feed, then exit (`monitor run --once`, for cron and timers).
+
+Kept apart from the scheduler so that a round loads neither APScheduler nor the
+metrics server: a cycle in which every feed answers 304 is mostly start-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime
+
+from monitor.alerts.dispatch import dispatch_due, recover_sending
+from monitor.app import App
+from monitor.config.load import Config
+from monitor.daemon.instancelock import instance_lock
+from monitor.fetch.client import Fetcher
+from monitor.pipeline.poll import PollReport, after_poll, poll_feeds
+from monitor.pipeline.workers import ParsePool
+from monitor.store import Store
+
+
+def run_once(app: App) -> list[PollReport]:
+    """Poll every feed now, store, alert, and return one report per feed."""
+    config, rules = app.config(), app.rules()  # rules checked before the database is touched
+    store, fetcher = app.store(create=True), app.fetcher()
+    with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
+        store.verify()
+        recover_sending(store, app.now())
+        reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
+        after_round(store, config, fetcher, app.now())
+    return reports
+
+
+def after_round(store: Store, config: Config, fetcher: Fetcher, now: datetime) -> None:
+    """After a round of every feed: feed-health notices, the outlook, then alerts."""
+    after_poll(store, config, now)
+    check_outlook(store, config, now)
+    dispatch_due(store, config.alerts, fetcher, now)
+
+
+def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
+    """Worker processes for parsing when there is more than a handful of feeds."""
+    workers = min(os.cpu_count() or 1, 4)
+    return ParsePool(workers) if feeds > 4 and workers > 1 else contextlib.nullcontext()
+
+
+def check_outlook(store: Store, config: Config, now: datetime) -> None:
+    """Raise an alert when the summit outlook changes as `outlook_alert` says (only when
+    there is a channel to tell: the outlook itself is computed whenever it is read)."""
+    from monitor.alerts.outlook import alert_on_outlook_change
+
+    if config.alerts.channels():
+        alert_on_outlook_change(store, config, now)
