@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
+import os
+import platform
 import signal
 import time
 from pathlib import Path
@@ -27,6 +31,8 @@ from tests.delivery_env import WEBHOOK_ENV
 from tests.pipeline_env import db_rows, run_cli, write_config
 from tests.servers import TestServer, reply
 from tests.webhook_receiver import Reply, WebhookReceiver
+
+SYS_TGKILL = 234  # x86-64
 
 
 def _daemon_config(tmp_path: Path, server: TestServer, interval: str = "30s") -> Path:
@@ -115,6 +121,37 @@ def test_daemon_parse_workers_die_with_a_killed_daemon(
     assert wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10), [
         pid for pid in workers if alive(pid)
     ]
+
+
+def _signal_thread(pid: int, tid: int, sig: int) -> None:
+    """Send `sig` to one thread of another process (tgkill), as the kernel may choose to."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.syscall(SYS_TGKILL, pid, tid, sig) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill failed")
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.machine() != "x86_64", reason="tgkill on x86-64 Linux"
+)
+def test_daemon_handles_a_signal_delivered_to_another_thread(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """A process-directed signal may land on any thread that does not block it; Python
+    handles it only when the main thread runs, so SIGHUP and SIGTERM sent to a worker
+    thread still reload and stop the daemon within seconds."""
+    config = write_config(tmp_path, [{"name": "a", "url": _feed_server(http_server, "/a", "a")}])
+    daemon = start_daemon(config)
+    try:
+        assert daemon.wait_logged("event=polled", "feed=a"), "the daemon never polled"
+        tasks = sorted(int(t) for t in os.listdir(f"/proc/{daemon.pid}/task"))
+        other = next(t for t in tasks if t != daemon.pid)
+        _signal_thread(daemon.pid, other, signal.SIGHUP)
+        assert daemon.wait_logged("event=reloaded", timeout=10), daemon.stop()
+        _signal_thread(daemon.pid, other, signal.SIGTERM)
+        daemon.proc.wait(timeout=20)
+    finally:
+        log = daemon.stop()
+    assert daemon.returncode == 0, log
 
 
 def test_daemon_sighup_reloads_rules_and_feeds_and_keeps_running_on_a_bad_file(

@@ -68,6 +68,7 @@ from monitor.store.retention import cutoffs_at, prune
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
+SIGNAL_CHECK_S = 0.5  # the main thread's longest wait before it handles a pending signal
 EXIT_DATABASE_GONE = 3  # the database file is no longer the one the daemon opened
 FIRST_POLL_SPREAD_S = 0.25  # feeds due at start begin this far apart (within one interval)
 INDEX_DELAY_S = 2.0  # after a poll that stored items: polls due together share one batch
@@ -456,7 +457,10 @@ def run_forever(app: App) -> None:
 def _serve(daemon: Daemon) -> None:
     """The main thread waits for signals: stop, or reload and go on waiting."""
     while not daemon.stop.is_set():
-        daemon.wake.wait()
+        # Python runs signal handlers in the main thread, when it next runs bytecode: a
+        # signal the kernel hands to another thread does not interrupt this wait, so it
+        # wakes up now and then to let a pending SIGHUP or SIGTERM be handled.
+        daemon.wake.wait(timeout=SIGNAL_CHECK_S)
         daemon.wake.clear()
         if daemon.reload_requested.is_set() and not daemon.stop.is_set():
             daemon.reload()
