@@ -7,7 +7,8 @@ worker needs the parser and the matcher, not the CLI.
 When a command has finished (its database, client and workers closed, as each
 command's context does), the process leaves without the interpreter's teardown,
 which only frees memory and takes 0.05-0.1 s: a tenth of a poll round of unchanged
-feeds. Output and log handlers are flushed first; if that fails, the normal exit runs.
+feeds. Output and log handlers are flushed first; if that fails, or under a profiler or
+a coverage tracer, the normal exit runs.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def leave(code: object) -> None:
     else:
         print(code, file=sys.stderr)
         status = 1
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        raise SystemExit(status)  # a profiler or coverage writes its data at the normal exit
     logging.shutdown()
     try:
         sys.stdout.flush()
