@@ -19,7 +19,7 @@ from typing import Final, Literal, TypeGuard
 from monitor.errors import Problems
 from monitor.signals.scan import ONE_BYTE_ENCODINGS, Scanner, build_scanner
 from monitor.signals.screen import Plan, make_plans
-from monitor.signals.terms import Term, TermError, TermList, compile_term
+from monitor.signals.terms import Term, TermError, TermList, Words, compile_term
 
 _TOP_KEYS: Final = frozenset(
     {"threshold", "stem_suffix", "scoring", "terms", "actors", "places", "parties", "rules"}
@@ -384,6 +384,7 @@ class _TermCompiler:
         self.index: dict[str, int] = {}
         self.named: dict[str, tuple[int, ...]] = {}
         self.shared: dict[tuple[int, ...], TermList] = {}
+        self.words = Words()
 
     def lists(self, table: Table) -> None:
         """The named lists of [terms], usable as `@name` by those below and by rules."""
@@ -431,7 +432,7 @@ class _TermCompiler:
             return tuple(i for phrase in self.expand(entry, key) for i in self.ref(phrase, key))
         if entry not in self.index:
             try:
-                term = compile_term(entry, self.stem_suffix)
+                term = compile_term(entry, self.stem_suffix, self.words)
             except TermError as exc:
                 self.problems.add(key, f"{entry!r}: {exc}", "fix or remove the term")
                 return ()

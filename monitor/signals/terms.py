@@ -136,19 +136,21 @@ class TermError(ValueError):
     """A term that cannot be compiled; the message says what is wrong."""
 
 
-def compile_term(source: str, stem_suffix: int) -> Term:
-    """Compile one term of a rules file; TermError says what is wrong."""
+def compile_term(source: str, stem_suffix: int, known: Words | None = None) -> Term:
+    """Compile one term of a rules file; TermError says what is wrong. `known`: the
+    words already read for the other terms of the file."""
     if len(source) > MAX_TERM_LENGTH:
         raise TermError(f"term is {len(source)} characters long (limit {MAX_TERM_LENGTH})")
     if source.startswith("re:"):
         return Term(source, "", compile_regex(source[3:]))
     written = source.split()
-    words = fold_unit(source).split()
-    if not words:
+    folded = fold_unit(source).split()
+    if not folded:
         raise TermError("term is empty")
-    if len(written) != len(words):
+    if len(written) != len(folded):
         raise TermError("a word folds into several words; write them apart")
-    found = [_phrase_word(word, stem_suffix) for word in words]
+    read = (known or Words()).read
+    found = [read(word, stem_suffix) for word in folded]
     parts = [word.pattern for word in found]
     literals = [word.literal for word in found]
     widths = [word.width for word in found]
@@ -169,6 +171,21 @@ def compile_term(source: str, stem_suffix: int) -> Term:
         best,
         cased,
     )
+
+
+class Words:
+    """The words of a rules file's phrases, each read once: thousands of phrases, made
+    from lists, share fewer than two thousand words."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, int], _Word] = {}
+
+    def read(self, word: str, stem_suffix: int) -> _Word:
+        """One folded word, `*` (or `*N`) marking a stem; TermError if it cannot be one."""
+        found = self._read.get((word, stem_suffix))
+        if found is None:
+            found = self._read[(word, stem_suffix)] = _phrase_word(word, stem_suffix)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
