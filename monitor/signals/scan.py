@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import ahocorasick_rs
 
@@ -71,31 +72,35 @@ def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int
         return automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _Automaton:
+    """A route's automaton and what its pattern numbers stand for."""
+
+    automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
+    runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
+    # per run spelling: whether it ends a word in every term it serves (its last word is
+    # no stem), so a match followed by a letter or digit cannot verify ("russia" in
+    # "russian") and is dropped at once
+    ends_word: tuple[bool, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Route:
     """One automaton over the run spellings (then the irregular gaps) that a text can
     hold in one encoding. A one-byte encoding puts characters and bytes at the same
     offsets, so the automaton reads bytes and nothing converts offsets; a spelling the
-    encoding cannot hold cannot occur in a text that it can."""
+    encoding cannot hold cannot occur in a text that it can. The automaton is built
+    when the route first reads a text: English feeds never need the Russian one."""
 
-    automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
-    runs: tuple[tuple[tuple[int, int], ...], ...]  # run spelling -> (term, key offset) pairs
+    spellings: dict[str, list[tuple[int, int]]]  # run spelling -> (term, key offset) pairs
     encoding: str | None  # None: the automaton reads str
-    # per run spelling: whether it ends a word in every term it serves (its last word is
-    # no stem), so a match followed by a letter or digit cannot verify ("russia" in
-    # "russian") and is dropped at once
-    ends_word: tuple[bool, ...] = ()
+    ends_word_spellings: frozenset[str] = frozenset()
+    deterministic: bool = True  # a one-byte route as a DFA (fast, larger) or an NFA
 
-    @classmethod
-    def build(
-        cls,
-        spellings: dict[str, list[tuple[int, int]]],
-        encoding: str | None,
-        ends_word: frozenset[str] = frozenset(),
-        *,
-        deterministic: bool = True,
-    ) -> Route:
-        """The route over the run spellings that `encoding` can hold (None: any str)."""
+    @cached_property
+    def built(self) -> _Automaton:
+        """The automaton over the spellings that the encoding can hold."""
+        encoding = self.encoding
 
         def holds(pattern: str) -> bool:
             if encoding is None:
@@ -106,9 +111,8 @@ class Route:
                 return False
             return True
 
-        runs = [
-            (spelling, tuple(pairs)) for spelling, pairs in spellings.items() if holds(spelling)
-        ]
+        runs = [(spelling, tuple(pairs)) for spelling, pairs in self.spellings.items()]
+        runs = [(spelling, pairs) for spelling, pairs in runs if holds(spelling)]
         patterns = [spelling for spelling, _ in runs] + [g for g in IRREGULAR_GAPS if holds(g)]
         automaton: ahocorasick_rs.AhoCorasick | ahocorasick_rs.BytesAhoCorasick
         if encoding is None:
@@ -117,20 +121,19 @@ class Route:
             automaton = ahocorasick_rs.BytesAhoCorasick(
                 [p.encode(encoding) for p in patterns],
                 implementation=ahocorasick_rs.Implementation.DFA
-                if deterministic
+                if self.deterministic
                 else ahocorasick_rs.Implementation.ContiguousNFA,
             )
-        return cls(
+        return _Automaton(
             automaton,
             tuple(pairs for _, pairs in runs),
-            encoding,
-            tuple(spelling in ends_word for spelling, _ in runs),
+            tuple(spelling in self.ends_word_spellings for spelling, _ in runs),
         )
 
     def matches(self, text: str, encoded: Encoded | None) -> list[tuple[int, int, int]]:
         """(run or gap, start, end) of every match in `text`, read as `encoded` if the
         route reads bytes."""
-        automaton = self.automaton
+        automaton = self.built.automaton
         if isinstance(automaton, ahocorasick_rs.AhoCorasick):
             return _matches(automaton, text)
         if encoded is None:
@@ -172,7 +175,7 @@ class Scanner:
         route = next((r for r in self.by_bytes if encoded and r.encoding == encoded.encoding), None)
         if route is None:
             route, encoded = self.route(text)
-        runs, ends_word = route.runs, route.ends_word
+        runs, ends_word = route.built.runs, route.built.ends_word
         n_runs, length = len(runs), len(text)
         by_run: dict[int, list[int]] = {}
         gaps: list[int] = []
@@ -263,11 +266,8 @@ def build_scanner(
         if not any(terms[i].stems[_run(terms[i])[1]] for i, _ in pairs)
     )
     return Scanner(
-        by_str=Route.build(spellings, None, ends_word),
-        by_bytes=tuple(
-            Route.build(spellings, encoding, ends_word, deterministic=deterministic)
-            for encoding in encodings
-        ),
+        by_str=Route(spellings, None, ends_word),
+        by_bytes=tuple(Route(spellings, e, ends_word, deterministic) for e in encodings),
         plain=_automaton(keys or {IRREGULAR_GAPS[0]: []}),
         keys=tuple(tuple(indices) for indices in keys.values()),
         phrases=phrases,
