@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -523,3 +525,23 @@ def test_parse_fixture_files_exist_with_attribution() -> None:
     readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
     assert "Source: en.kremlin.ru, CC BY 4.0" in readme
     assert Path(KREMLIN).stat().st_size == 64_254
+
+
+def test_parse_html_that_looks_like_a_url_or_xml_is_text_without_warnings() -> None:
+    """beautifulsoup4 warns about markup that looks like a URL, a file name or XML; feed
+    text is text, so the warnings are silenced whenever bs4 is first used (a real
+    interpreter where any warning is an error)."""
+    probe = (
+        "from monitor.parse.html import html_to_text\n"
+        "print(html_to_text('http://example.org/a?x=1&y=2'))\n"
+        "print(html_to_text('<?xml version=\"1.0\"?><root><p>text</p></root>'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["http://example.org/a?x=1&y=2", "text"]

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup, Tag
 
 from monitor.errors import ParseError
 from monitor.models import ErrorKind
-from monitor.parse.html import element_text
+from monitor.parse.html import element_text, parse_html
 
 ARTICLE_CAP = 1_000_000
 MIN_TEXT = 20  # shorter than this is a caption or a cookie banner, not an article
@@ -40,7 +40,7 @@ def extract_article(html: bytes, *, url: str, content_type: str | None) -> str:
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime not in _HTML_TYPES:
         raise ParseError(ErrorKind.NOT_A_FEED, f"article page is {mime[:60]}, not HTML")
-    soup = BeautifulSoup(decode_html(html, content_type), "html.parser")
+    soup = parse_html(decode_html(html, content_type))
     text = _kremlin_article(soup) or _generic_article(soup)
     if len(text) < MIN_TEXT:
         raise ParseError(

@@ -6,23 +6,18 @@ The text that comes out is cleaned by `monitor.parse.text.strip_controls`.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterator
-
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-from bs4.element import NavigableString, Tag
+from typing import TYPE_CHECKING
 
 from monitor.parse.text import strip_controls
 
-try:  # bs4 >= 4.11
-    from bs4 import XMLParsedAsHTMLWarning
-except ImportError:  # pragma: no cover - older bs4
-    XMLParsedAsHTMLWarning = UserWarning  # type: ignore[assignment,misc]
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+    from bs4.element import Tag
 
-# Feed text that happens to look like a URL or a file name is still text.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
-warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 DROPPED_TAGS = frozenset(
     {
@@ -57,8 +52,24 @@ def html_to_text(html: str) -> str:
     if "<" not in html and "&" not in html:
         # Plain text: no markup, so no breaks; what _assemble would do comes to this.
         return " ".join(strip_controls(html, keep_newlines=False).split())
-    soup = BeautifulSoup(html, "html.parser")
-    return element_text(soup)
+    return element_text(parse_html(html))
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    """`html` parsed by beautifulsoup4's own parser (every HTML text goes through here)."""
+    return _beautifulsoup()(html, "html.parser")
+
+
+@functools.cache
+def _beautifulsoup() -> type[BeautifulSoup]:
+    """beautifulsoup4, imported when the first markup is met (a feed of plain text never
+    needs it; it takes 0.05 s to import), with its warnings about feed text that
+    happens to look like a URL, a file name or XML silenced: it is still text."""
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+
+    warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+    return BeautifulSoup
 
 
 def element_text(node: Tag) -> str:
@@ -68,6 +79,8 @@ def element_text(node: Tag) -> str:
 
 def _text_parts(root: Tag) -> Iterator[str]:
     """Text pieces and break sentinels of `root`, in document order, without recursion."""
+    from bs4.element import NavigableString, Tag
+
     stack: list[tuple[Iterator[object], str]] = [(iter(root.contents), "")]
     while stack:
         node = next(stack[-1][0], None)
