@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ForeignDatabaseError, NewerSchemaError, StorageError
-from monitor.store import Transaction, open_store
+from monitor.store import Store, Transaction, open_store
 from monitor.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 
@@ -132,15 +132,19 @@ def test_store_write_rolls_back_on_error(tmp_path: Path) -> None:
         assert store.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
 
 
-def _commits(store_conn: sqlite3.Connection) -> list[str]:
-    statements: list[str] = []
-    store_conn.set_trace_callback(statements.append)
-    return statements
-
-
 def _insert_then_fail(db: Transaction, key: str) -> None:
     db.execute("INSERT INTO state (key, value) VALUES (?, 'v')", [key])
     raise RuntimeError("boom")
+
+
+def _put(store: Store, key: str) -> None:
+    """One write of one row."""
+    with store.write() as db:
+        db.execute("INSERT INTO state (key, value) VALUES (?, 'v')", [key])
+
+
+def _keys(store: Store) -> list[object]:
+    return [r["key"] for r in store.query("SELECT key FROM state ORDER BY key")]
 
 
 def test_store_grouped_writes_share_one_commit_until_commit_group(tmp_path: Path) -> None:
@@ -148,17 +152,16 @@ def test_store_grouped_writes_share_one_commit_until_commit_group(tmp_path: Path
     commit_group, and another reader sees them only once they are committed."""
     path = tmp_path / "m.db"
     with open_store(path) as store, open_store(path) as reader:
-        statements = _commits(store.conn)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
         with store.grouped():
             for n in range(5):
-                with store.write() as db:
-                    db.execute("INSERT INTO state (key, value) VALUES (?, 'v')", [f"a{n}"])
+                _put(store, f"a{n}")
             assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 0}]
             store.commit_group()
             assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 5}]
             store.commit_group()  # nothing open: no empty transaction
-            with store.write() as db:
-                db.execute("INSERT INTO state (key, value) VALUES ('b', 'v')")
+            _put(store, "b")
         assert statements.count("COMMIT") == 2
         assert statements.count("BEGIN IMMEDIATE") == 2
         assert reader.query("SELECT count(*) AS n FROM state") == [{"n": 6}]
@@ -168,16 +171,11 @@ def test_store_grouped_write_that_fails_is_undone_alone(tmp_path: Path) -> None:
     """One failing write in a group leaves no row; the writes before and after it stay."""
     with open_store(tmp_path / "m.db") as store:
         with store.grouped():
-            with store.write() as db:
-                db.execute("INSERT INTO state (key, value) VALUES ('before', 'v')")
+            _put(store, "before")
             with pytest.raises(RuntimeError), store.write() as db:
                 _insert_then_fail(db, "failed")
-            with store.write() as db:
-                db.execute("INSERT INTO state (key, value) VALUES ('after', 'v')")
-        assert [r["key"] for r in store.query("SELECT key FROM state ORDER BY key")] == [
-            "after",
-            "before",
-        ]
+            _put(store, "after")
+        assert _keys(store) == ["after", "before"]
 
 
 def test_store_group_ended_by_an_exception_keeps_only_what_was_committed(tmp_path: Path) -> None:
@@ -186,22 +184,16 @@ def test_store_group_ended_by_an_exception_keeps_only_what_was_committed(tmp_pat
     with open_store(tmp_path / "m.db") as store:
 
         def round_that_stops() -> None:
-            with store.write() as db:
-                db.execute("INSERT INTO state (key, value) VALUES ('kept', 'v')")
+            _put(store, "kept")
             store.commit_group()
-            with store.write() as db:
-                db.execute("INSERT INTO state (key, value) VALUES ('lost', 'v')")
+            _put(store, "lost")
             raise RuntimeError("the round stopped")
 
         with pytest.raises(RuntimeError), store.grouped():
             round_that_stops()
         assert not store.conn.in_transaction
-        with store.write() as db:
-            db.execute("INSERT INTO state (key, value) VALUES ('later', 'v')")
-        assert [r["key"] for r in store.query("SELECT key FROM state ORDER BY key")] == [
-            "kept",
-            "later",
-        ]
+        _put(store, "later")
+        assert _keys(store) == ["kept", "later"]
 
 
 def test_store_second_writer_waits_instead_of_failing(tmp_path: Path) -> None:
