@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.pipeline_env import db_count, kremlin_feed_for, run_cli, write_config
+from tests.pipeline_env import db_count, db_rows, kremlin_feed_for, run_cli, write_config
 from tests.servers import TestServer, delayed, reply
 
 
@@ -85,6 +85,42 @@ def test_daemon_broken_config_starts_nothing(tmp_path: Path) -> None:
         assert key in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "monitor.db").exists()
+
+
+def test_daemon_run_once_with_broken_rules_writes_nothing(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """`run --once` sends its requests before the rules are checked, but broken rules
+    still end it with their error before anything is written: no new database, and an
+    existing one left as it was, with an unchanged feed stored the next time."""
+    http_server.route("/feed", reply(kremlin_feed_for(http_server.base_url), etag='"v1"'))
+    config = write_config(tmp_path, [{"name": "k", "url": http_server.url("/feed")}])
+    rules = tmp_path / "rules.toml"
+    good_rules = rules.read_text()
+    rules.write_text(good_rules + "\n[[rules]]\nid = 'broken'\n")
+    result = run_cli("--config", str(config), "run", "--once")
+    assert result.returncode == 1, result.stdout
+    assert "rules.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "monitor.db").exists()
+
+    rules.write_text(good_rules)
+    assert run_cli("--config", str(config), "-q", "run", "--once").returncode == 0
+    db = tmp_path / "monitor.db"
+
+    def stored() -> tuple[object, ...]:
+        return db_rows(db, "SELECT * FROM feeds"), db_count(db, "SELECT count(*) FROM items")
+
+    before = stored()
+    rules.write_text(good_rules + "\n[[rules]]\nid = 'broken'\n")
+    result = run_cli("--config", str(config), "run", "--once")
+    assert result.returncode == 1
+    assert "rules.toml" in result.stderr
+    assert stored() == before
+    rules.write_text(good_rules)
+    again = run_cli("--config", str(config), "-q", "run", "--once")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("k: not_modified") or "new=0" in again.stdout, again.stdout
 
 
 def test_daemon_sigterm_stops_cleanly_and_restart_stores_nothing_twice(

@@ -15,19 +15,33 @@ from monitor.app import App
 from monitor.config.load import Config
 from monitor.daemon.instancelock import instance_lock
 from monitor.fetch.client import Fetcher
-from monitor.pipeline.poll import PollReport, after_poll, poll_feeds
+from monitor.pipeline.poll import PollReport, after_poll, poll_feeds, send_requests
 from monitor.pipeline.workers import ParsePool
 from monitor.store import Store
 
 
 def run_once(app: App) -> list[PollReport]:
-    """Poll every feed now, store, alert, and return one report per feed."""
-    config, rules = app.config(), app.rules()  # rules checked before the database is touched
+    """Poll every feed now, store, alert, and return one report per feed.
+
+    The requests go out first and the rules are checked while the answers come in
+    (a round of unchanged feeds is mostly waiting for them); nothing is written before
+    the rules have loaded, and a new database is created only once they have.
+    """
+    config = app.config()
+    if not config.storage_path.exists():
+        app.rules()
     store, fetcher = app.store(create=True), app.fetcher()
-    with instance_lock(store.path), parse_pool(len(config.feeds)) as pool:
+    with (
+        instance_lock(store.path),
+        parse_pool(len(config.feeds)) as pool,
+        send_requests(store, config, fetcher) as sent,
+    ):
+        rules = app.rules()
         store.verify()
         recover_sending(store, app.now())
-        reports = poll_feeds(store, config, fetcher, rules, app.now(), only_due=False, pool=pool)
+        reports = poll_feeds(
+            store, config, fetcher, rules, app.now(), only_due=False, pool=pool, sent=sent
+        )
         after_round(store, config, fetcher, app.now())
     return reports
 

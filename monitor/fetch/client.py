@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import urljoin
 
 import httpcore
@@ -315,6 +315,40 @@ def _fetch_value(
         return FetchError(ErrorKind.INTERNAL, message)
 
 
+class InFlight(Generic[K]):
+    """Requests sent as soon as this is made, at most `concurrency` at a time; iterating
+    gives each result as it arrives (so the caller can start on it while the others are
+    still in flight). Failures come back as values. Closing waits for the requests
+    still running, unless it closes because of an exception: then the ones not yet
+    sent are dropped and the running ones are left to end on their own."""
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        jobs: Sequence[tuple[K, str, Validators | None]],
+        concurrency: int,
+        accept: str = FEED_ACCEPT,
+    ) -> None:
+        workers = max(1, min(concurrency, len(jobs)))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        self._keys = {
+            self._pool.submit(_fetch_value, fetcher, url, v, accept): key for key, url, v in jobs
+        }
+
+    def __iter__(self) -> Iterator[tuple[K, FetchResult | FetchError]]:
+        """(key, result) of every job, in the order they arrive."""
+        for future in as_completed(self._keys):
+            yield self._keys[future], future.result()
+
+    def __enter__(self) -> InFlight[K]:
+        """The requests, closed when the block ends."""
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Wait for the requests, or on an exception drop those not sent yet."""
+        self._pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
+
+
 def fetch_each(
     fetcher: Fetcher,
     jobs: Sequence[tuple[K, str, Validators | None]],
@@ -322,15 +356,11 @@ def fetch_each(
     accept: str = FEED_ACCEPT,
 ) -> Iterator[tuple[K, FetchResult | FetchError]]:
     """Fetch every job with at most `concurrency` in flight, yielding each result as it
-    arrives (so the caller can start on it while the others are still in flight);
-    failures come back as values."""
+    arrives; failures come back as values."""
     if not jobs:
         return
-    workers = max(1, min(concurrency, len(jobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        keys = {pool.submit(_fetch_value, fetcher, url, v, accept): key for key, url, v in jobs}
-        for future in as_completed(keys):
-            yield keys[future], future.result()
+    with InFlight(fetcher, jobs, concurrency, accept) as flight:
+        yield from flight
 
 
 def fetch_many(

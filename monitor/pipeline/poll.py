@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +21,7 @@ from monitor.alerts.enqueue import check_feed_health
 from monitor.clock import iso, parse_iso
 from monitor.config.load import Config
 from monitor.errors import FetchError, ParseError, StorageError
-from monitor.fetch.client import Fetcher, fetch_each, fetch_many
+from monitor.fetch.client import Fetcher, InFlight, fetch_each, fetch_many
 from monitor.models import ErrorKind, FeedSpec, FetchResult, ParsedFeed, Validators
 from monitor.pipeline.ingest import IngestReport, ingest_items
 from monitor.pipeline.outcomes import (
@@ -98,19 +98,21 @@ def poll_feeds(
     names: Sequence[str] | None = None,
     rng: random.Random | None = None,
     pool: ParsePool | None = None,
+    sent: InFlight[str] | None = None,
 ) -> list[PollReport]:
     """Poll the configured feeds (the due ones, or all) and store what they hold.
 
     With a `pool`, bodies are parsed and matched in worker processes while earlier
     feeds are being stored; without one, inline. Each feed is stored in a transaction
     of its own or, when several are ready at once, with the others (one commit).
+    `sent`: the requests of a round of every feed, already in flight (`send_requests`).
     """
     run = PollRound(store, config, fetcher, rules, now, rng or random.Random())
     if names is None:  # a full round; the daemon syncs once at start, then polls by name
         sync_configured_feeds(store, config, now)
     states = feed_states(store, names)
     chosen = choose_feeds(config.feeds, states, now, names=names, only_due=only_due)
-    results, futures = _fetch_and_submit(run, chosen, states, pool)
+    results, futures = _fetch_and_submit(run, chosen, states, pool, sent)
     reports: list[PollReport] = []
     quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
     with store.grouped():
@@ -128,21 +130,37 @@ def poll_feeds(
     return reports
 
 
+def send_requests(store: Store, config: Config, fetcher: Fetcher) -> InFlight[str]:
+    """Send the requests of a round of every configured feed now, conditional on what
+    the store holds, for `poll_feeds(..., sent=)` to take the answers as they arrive.
+    Only reads the store: a feed renamed in the configuration is asked for afresh."""
+    states = feed_states(store, None)
+    jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in config.feeds]
+    return InFlight(fetcher, jobs, config.fetch.concurrency)
+
+
 def _fetch_and_submit(
     run: PollRound,
     chosen: Sequence[FeedSpec],
     states: Mapping[str, FeedState],
     pool: ParsePool | None,
+    sent: InFlight[str] | None,
 ) -> tuple[dict[str, FetchResult | FetchError], dict[str, Future[ParseOutput]]]:
-    """Fetch the chosen feeds; with a pool, hand each changed body to it as soon as it
-    arrives, so the workers parse and match while the other feeds are still fetched.
-    Jobs are submitted from this thread: a worker started by a short-lived fetch thread
-    would be killed when that thread ends (see workers.py)."""
+    """Fetch the chosen feeds (or take the answers of the requests already `sent`); with
+    a pool, hand each changed body to it as soon as it arrives, so the workers parse and
+    match while the other feeds are still fetched. Jobs are submitted from this thread:
+    a worker started by a short-lived fetch thread would be killed when that thread ends
+    (see workers.py)."""
     specs = {spec.name: spec for spec in chosen}
-    jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
+    answers: Iterable[tuple[str, FetchResult | FetchError]] | None = sent
+    if answers is None:
+        jobs = [(spec.name, spec.url, _validators(states.get(spec.name))) for spec in chosen]
+        answers = fetch_each(run.fetcher, jobs, run.config.fetch.concurrency)
     results: dict[str, FetchResult | FetchError] = {}
     futures: dict[str, Future[ParseOutput]] = {}
-    for name, result in fetch_each(run.fetcher, jobs, run.config.fetch.concurrency):
+    for name, result in answers:
+        if name not in specs:
+            continue
         results[name] = result
         if pool is not None and (
             job := parse_job_if_changed(
