@@ -113,21 +113,35 @@ def poll_feeds(
     states = feed_states(store, names)
     chosen = choose_feeds(config.feeds, states, now, names=names, only_due=only_due)
     results, futures = _fetch_and_submit(run, chosen, states, pool, sent)
-    reports: list[PollReport] = []
-    quiet: list[tuple[str, FetchOutcome]] = []  # outcomes with no item to store
     with store.grouped():
-        for count, spec in enumerate(chosen):
-            future = futures.get(spec.name)
-            if (future and not future.done()) or spec.full_text or count % GROUP_FEEDS == 0:
-                store.commit_group()  # before waiting on a worker or fetching articles
-            parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
-            state, result = states.get(spec.name), results[spec.name]
-            report, outcome = poll_result(run, spec, state, result, parsed)
-            reports.append(report)
-            if outcome is not None:
-                quiet.append((spec.name, outcome))
+        reports, quiet = _store_round(run, chosen, states, results, futures, pool)
     _record_quiet(store, quiet)
     return reports
+
+
+def _store_round(
+    run: PollRound,
+    chosen: Sequence[FeedSpec],
+    states: Mapping[str, FeedState],
+    results: Mapping[str, FetchResult | FetchError],
+    futures: Mapping[str, Future[ParseOutput]],
+    pool: ParsePool | None,
+) -> tuple[list[PollReport], list[tuple[str, FetchOutcome]]]:
+    """Store each feed's result in order (inside `Store.grouped()`), committing before it
+    waits for a worker or fetches articles; the reports, and the outcomes with no item
+    to store."""
+    reports: list[PollReport] = []
+    quiet: list[tuple[str, FetchOutcome]] = []
+    for count, spec in enumerate(chosen):
+        future = futures.get(spec.name)
+        if (future and not future.done()) or spec.full_text or count % GROUP_FEEDS == 0:
+            run.store.commit_group()
+        parsed = pool.result(future, PARSE_DEADLINE_S) if pool and future else None
+        report, outcome = poll_result(run, spec, states.get(spec.name), results[spec.name], parsed)
+        reports.append(report)
+        if outcome is not None:
+            quiet.append((spec.name, outcome))
+    return reports, quiet
 
 
 def send_requests(store: Store, config: Config, fetcher: Fetcher) -> InFlight[str]:
