@@ -29,7 +29,7 @@ def run_once(app: App) -> list[PollReport]:
     """
     config = app.config()
     if not config.storage_path.exists():
-        app.rules()
+        app.rules()  # a new database is made only for rules that load
     store, fetcher = app.store(create=True), app.fetcher()
     with (
         instance_lock(store.path),
