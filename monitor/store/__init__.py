@@ -128,8 +128,7 @@ class Store:
             with self._savepoint():
                 yield self.db
             return
-        self.check_file()
-        self._begin_immediate()
+        self._begin()
         try:
             yield self.db
         except sqlite3.Error as exc:
@@ -151,10 +150,10 @@ class Store:
         try:
             yield
         except BaseException:
-            self._grouped = False
             self._rollback()
             raise
-        self._grouped = False
+        finally:
+            self._grouped = False
         self.commit_group()
 
     def commit_group(self) -> None:
@@ -165,8 +164,7 @@ class Store:
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
         if not self.conn.in_transaction:
-            self.check_file()
-            self._begin_immediate()
+            self._begin()
         self.conn.execute("SAVEPOINT write")
         try:
             yield
@@ -190,6 +188,11 @@ class Store:
     def _rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+
+    def _begin(self) -> None:
+        """Check that the file is still the one opened, then take the write lock."""
+        self.check_file()
+        self._begin_immediate()
 
     def _begin_immediate(self) -> None:
         for attempt in range(_BUSY_RETRIES):
