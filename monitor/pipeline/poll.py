@@ -173,8 +173,6 @@ def _fetch_and_submit(
     results: dict[str, FetchResult | FetchError] = {}
     futures: dict[str, Future[ParseOutput]] = {}
     for name, result in answers:
-        if name not in specs:
-            continue
         results[name] = result
         if pool is not None and (
             job := parse_job_if_changed(
