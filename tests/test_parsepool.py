@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
 
 from monitor.models import ErrorKind
-from monitor.pipeline.workers import ParseJob, ParsePool, run_job
+from monitor.pipeline.workers import ParseJob, ParsePool, ParseWorker, WarmUp, run_job
 from tests.conftest import REPO
 from tests.pipeline_env import KREMLIN_FEED
 
 RULES = REPO / "config" / "rules.toml"
+T = TypeVar("T")
 
 
 def _job(body: bytes) -> ParseJob:
@@ -85,3 +90,39 @@ def test_parsepool_concurrent_first_submits_start_one_pool() -> None:
         started = multiprocessing.active_children()  # every worker of every executor made
     assert all(getattr(o, "feed", None) is not None for o in outputs)
     assert 1 <= len(started) <= 2, started
+
+
+def _loaded_rules() -> list[tuple[object, object]]:
+    """In a worker: the rules it has loaded."""
+    worker = ParseWorker.this_process
+    assert worker is not None
+    return [(str(path), threshold) for path, threshold in worker.rules.loaded()]
+
+
+def _in_worker(pool: ParsePool, call: Callable[[], T]) -> T:
+    """Run `call` in one of the pool's workers (its jobs are all feed bodies)."""
+    return pool._pool().submit(call).result(timeout=60)
+
+
+def test_parsepool_started_workers_warm_up_before_the_first_job() -> None:
+    """`start()` starts every worker at once, and each loads the warm-up's rules before
+    any job: the first job then finds them loaded, and gives the inline result."""
+    body = KREMLIN_FEED.read_bytes()
+    with ParsePool(2, WarmUp(RULES, 0.4, ("en", "ru"))).start() as pool:
+        assert len(pool.worker_pids()) == 2  # before any job was submitted
+        loaded = [_in_worker(pool, _loaded_rules) for _ in range(4)]
+        pooled = pool.result(pool.submit(_job(body)), timeout=60)
+    assert all(found[0] == (str(RULES), 0.4) for found in loaded), loaded
+    assert pooled.feed == run_job(_job(body)).feed
+
+
+def test_parsepool_warm_up_that_fails_leaves_the_jobs_to_report_it(tmp_path: Path) -> None:
+    """Rules that do not load make the warm-up stop quietly: the pool works, and a job
+    that matches meets the error itself."""
+    body = KREMLIN_FEED.read_bytes()
+    missing = tmp_path / "missing.toml"
+    with ParsePool(1, WarmUp(missing, None, ("en",))).start() as pool:
+        parsed = pool.result(pool.submit(dataclasses.replace(_job(body), match=False)), 60)
+        assert _in_worker(pool, _loaded_rules) == []
+    assert parsed.feed is not None
+    assert len(parsed.feed.items) == 20

@@ -16,7 +16,7 @@ from monitor.config.load import Config
 from monitor.daemon.instancelock import instance_lock
 from monitor.fetch.client import Fetcher
 from monitor.pipeline.poll import PollReport, after_poll, poll_feeds, send_requests
-from monitor.pipeline.workers import ParsePool
+from monitor.pipeline.workers import ParsePool, WarmUp
 from monitor.store import Store
 
 
@@ -28,21 +28,18 @@ def run_once(app: App) -> list[PollReport]:
     the rules have loaded, and a new database is created only once they have.
     """
     config = app.config()
-    if not config.storage_path.exists():
-        app.rules()  # a new database is made only for rules that load
-    store, fetcher = app.store(create=True), app.fetcher()
-    with (
-        instance_lock(store.path),
-        parse_pool(len(config.feeds)) as pool,
-        send_requests(store, config, fetcher) as sent,
-    ):
-        rules = app.rules()
-        store.verify()
-        recover_sending(store, app.now())
-        reports = poll_feeds(
-            store, config, fetcher, rules, app.now(), only_due=False, pool=pool, sent=sent
-        )
-        after_round(store, config, fetcher, app.now())
+    with parse_pool(config) as pool:  # started first: the workers warm up meanwhile
+        if not config.storage_path.exists():
+            app.rules()  # a new database is made only for rules that load
+        store, fetcher = app.store(create=True), app.fetcher()
+        with instance_lock(store.path), send_requests(store, config, fetcher) as sent:
+            rules = app.rules()
+            store.verify()
+            recover_sending(store, app.now())
+            reports = poll_feeds(
+                store, config, fetcher, rules, app.now(), only_due=False, pool=pool, sent=sent
+            )
+            after_round(store, config, fetcher, app.now())
     return reports
 
 
@@ -53,10 +50,19 @@ def after_round(store: Store, config: Config, fetcher: Fetcher, now: datetime) -
     dispatch_due(store, config.alerts, fetcher, now)
 
 
-def parse_pool(feeds: int) -> ParsePool | contextlib.nullcontext[None]:
-    """Worker processes for parsing when there is more than a handful of feeds."""
+def parse_pool(config: Config) -> ParsePool | contextlib.nullcontext[None]:
+    """Worker processes for parsing when there is more than a handful of feeds, started
+    now and warmed up for the configured rules and languages."""
     workers = min(os.cpu_count() or 1, 4)
-    return ParsePool(workers) if feeds > 4 and workers > 1 else contextlib.nullcontext()
+    if len(config.feeds) <= 4 or workers < 2:
+        return contextlib.nullcontext()
+    return ParsePool(workers, warm_up(config)).start()
+
+
+def warm_up(config: Config) -> WarmUp:
+    """What the workers prepare for this configuration."""
+    langs = tuple(sorted({spec.lang for spec in config.feeds}))
+    return WarmUp(config.signals.rules_path, config.signals.threshold, langs)
 
 
 def check_outlook(store: Store, config: Config, now: datetime) -> None:

@@ -48,7 +48,7 @@ from monitor.clock import parse_iso
 from monitor.config.load import Config
 from monitor.daemon.instancelock import instance_lock
 from monitor.daemon.metrics import Metrics
-from monitor.daemon.once import check_outlook
+from monitor.daemon.once import check_outlook, warm_up
 from monitor.daemon.service import notify, reloading_message, watchdog_seconds
 from monitor.errors import (
     DatabaseReplacedError,
@@ -96,7 +96,7 @@ class Daemon:
         self.wake = threading.Event()  # the main thread's doorbell: stop, reload or failure
         self.reload_requested = threading.Event()
         self.failure: MonitorError | None = None
-        self.pool = ParsePool(min(os.cpu_count() or 1, 4))
+        self.pool = ParsePool(min(os.cpu_count() or 1, 4), warm_up(self.settings.config))
         self._local = threading.local()
         self._stores: list[Store] = []
         self._stores_lock = threading.Lock()
@@ -350,6 +350,7 @@ class Daemon:
             fetcher = Fetcher(config.fetch)
             self._retired_fetchers.append(old.fetcher)  # in-flight polls may still use it
         self.settings = Settings(config, rules, fetcher)
+        self.pool.warm = warm_up(config)  # for workers started from now on
         with self._fatal_storage("reload"):
             sync_configured_feeds(self.store(), config, self.app.now())
             self._reschedule(old.config, config)

@@ -64,6 +64,34 @@ class ParseOutput:
 PARENT_CHECK_S = 0.5
 
 
+@dataclass(frozen=True, slots=True)
+class WarmUp:
+    """What a new worker prepares before its first job: the rules it will match with,
+    loaded, and the parsers and automata the feeds' languages need, built."""
+
+    rules_path: Path
+    threshold: float | None
+    langs: tuple[str, ...]
+
+
+# A document of our own that takes the parser's fast path and, per language, the
+# folding and scanning that real items take (an entity makes the folding build its
+# table of irregular characters).
+_WARM_TEXT = {
+    "en": ("Presidents talk", "The President of Russia &amp; the President of the United States"),
+    "ru": ("Разговор президентов", "Президент России и Президент Соединённых Штатов &amp; послы"),
+}
+
+
+def _warm_document(lang: str) -> bytes:
+    title, text = _WARM_TEXT.get(lang, _WARM_TEXT["en"])
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>warm</title>'
+        f"<item><title>{title}</title><guid>warm</guid><description>{text}</description>"
+        "</item></channel></rss>"
+    ).encode()
+
+
 class RulesCache:
     """Rules loaded once and again when their file changed, by path and threshold."""
 
@@ -80,6 +108,21 @@ class RulesCache:
         if job.rules_version and cached.version != job.rules_version:
             return None
         return cached
+
+    def loaded(self) -> list[tuple[Path, float | None]]:
+        """The rules files (and thresholds) loaded so far."""
+        return list(self._loaded)
+
+    def warm(self, warm: WarmUp) -> None:
+        """Load the rules and run one small job per language, so that the first real
+        job finds everything built. A failure is left for the real jobs to meet and
+        report: the warm-up only saves time."""
+        for lang in warm.langs:
+            job = ParseJob(_warm_document(lang), lang, None, None, warm.rules_path, warm.threshold)
+            try:
+                run_job(job, self)
+            except Exception:  # the jobs meet it again and report it, with the feed named
+                return
 
 
 def run_job(job: ParseJob, rules: RuleSet | RulesCache | None = None) -> ParseOutput:
@@ -119,11 +162,18 @@ class ParseWorker:
         self.rules = RulesCache()
 
     @classmethod
-    def start(cls, parent: int) -> None:
+    def start(cls, parent: int, warm: WarmUp | None = None) -> None:
         """Initialise a worker process: bounded memory, an end that follows its parent's,
-        and its state."""
+        and its state, warmed up when the pool says how."""
         _start_worker(parent)
         cls.this_process = cls()
+        if warm is not None:
+            cls.this_process.rules.warm(warm)
+
+    @staticmethod
+    def ready() -> bool:
+        """A job that does nothing: submitting one starts a worker."""
+        return True
 
     @classmethod
     def run(cls, job: ParseJob) -> ParseOutput:
@@ -164,10 +214,15 @@ def _watch_parent(parent: int) -> None:
 
 
 class ParsePool:
-    """A small pool of parser processes that survives a worker's death."""
+    """A small pool of parser processes that survives a worker's death.
 
-    def __init__(self, workers: int) -> None:
+    With a `warm` up, each worker loads the rules and builds what the feeds' languages
+    need as it starts, and `start()` starts them all at once (the workers are otherwise
+    started by the first jobs, which then wait for it)."""
+
+    def __init__(self, workers: int, warm: WarmUp | None = None) -> None:
         self.workers = max(1, workers)
+        self.warm = warm
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # polls of several feeds submit from several threads
 
@@ -178,9 +233,18 @@ class ParsePool:
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=ParseWorker.start,
-                    initargs=(os.getpid(),),
+                    initargs=(os.getpid(), self.warm),
                 )
             return self._executor
+
+    def start(self) -> ParsePool:
+        """Start every worker now, so that they warm up while the caller does other work
+        (the first feeds' answers are awaited). Call it from a thread that lives as long
+        as the pool: a worker ends with the thread that started it (see the module)."""
+        executor = self._pool()
+        for _ in range(self.workers):  # a job finding no idle worker starts one
+            executor.submit(ParseWorker.ready)
+        return self
 
     def submit(self, job: ParseJob) -> Future[ParseOutput]:
         """Hand a job to a worker (a broken pool is rebuilt first)."""
