@@ -231,7 +231,7 @@ class Evaluation:
         starts, the lower term first)."""
         cached = self._candidates.get(terms)
         if cached is None:
-            present = tuple(sorted(self.raw.keys() & self.rules.term_set(terms)))
+            present = tuple(sorted(self.present(terms)))
             starts = self.candidate_starts(terms)
             cached = (starts, Owners(starts, present, self.raw))
             self._candidates[terms] = cached
@@ -243,20 +243,24 @@ class Evaluation:
         cached = self._keyed.get(terms)
         if cached is None:
             pairs = sorted(
-                (start, term)
-                for term in self.raw.keys() & self.rules.term_set(terms)
-                for start in self.raw[term]
+                (start, term) for term in self.present(terms) for start in self.raw[term]
             )
             cached = self._keyed[terms] = ([p[0] for p in pairs], [p[1] for p in pairs])
         return cached
+
+    def present(self, terms: tuple[int, ...]) -> frozenset[int]:
+        """Which of `terms` have candidates. (The set's own intersection looks up the few
+        terms found in the large set of a list; `raw.keys() & set` would look up every
+        term of the list in `raw`.)"""
+        return self.rules.term_set(terms).intersection(self.raw)
 
     def candidate_starts(self, terms: tuple[int, ...]) -> list[int]:
         """The starts `candidates` gives, without their terms (sorted in C)."""
         cached = self._candidate_starts.get(terms)
         if cached is None:
-            present = self.raw.keys() & self.rules.term_set(terms)
+            present = self.present(terms)
             if len(present) == 1:
-                cached = self.raw[present.pop()]
+                cached = self.raw[next(iter(present))]
             else:
                 cached = sorted(itertools.chain.from_iterable(map(self.raw.__getitem__, present)))
             self._candidate_starts[terms] = cached

@@ -156,7 +156,7 @@ def _anchor_keys(rule: Rule, plan: Plan, run: Evaluation) -> tuple[list[int], li
     if key in run.anchor_keys:
         return run.anchor_keys[key]
     raw = run.raw
-    present = sorted(raw.keys() & plan.needs[0], key=plan.anchor_rank.__getitem__)
+    present = sorted(plan.needs[0].intersection(raw), key=plan.anchor_rank.__getitem__)
     keyed: tuple[list[int], list[int]] | None = None
     if plan.bounds is not None:
         starts: list[int] = []
@@ -183,7 +183,7 @@ def _title_vetoes(rule: Rule, run: Evaluation) -> bool:
         limit = run.title_end + run.rules.max_key_offset
         vetoes = run.title_vetoes[rule.exclude_title] = any(
             hit is not None and hit.start < run.title_end
-            for term in run.raw.keys() & run.rules.term_set(rule.exclude_title)
+            for term in run.present(rule.exclude_title)
             for start in itertools.takewhile(limit.__gt__, run.raw[term])
             if (hit := run.check(term, start)) is not None
         )
