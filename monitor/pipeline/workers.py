@@ -26,6 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import ClassVar
 
 from monitor.errors import ParseError
@@ -77,10 +78,18 @@ class WarmUp:
 # A document of our own that takes the parser's fast path and, per language, the
 # folding and scanning that real items take (an entity makes the folding build its
 # table of irregular characters).
-_WARM_TEXT = {
-    "en": ("Presidents talk", "The President of Russia &amp; the President of the United States"),
-    "ru": ("Разговор президентов", "Президент России и Президент Соединённых Штатов &amp; послы"),
-}
+_WARM_TEXT = MappingProxyType(
+    {
+        "en": (
+            "Presidents talk",
+            "The President of Russia &amp; the President of the United States",
+        ),
+        "ru": (
+            "Разговор президентов",
+            "Президент России и Президент Соединённых Штатов &amp; послы",
+        ),
+    }
+)
 
 
 def _warm_document(lang: str) -> bytes:
