@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_parsepool_concurrent_first_submits_start_one_pool() -> None:
 
         with ThreadPoolExecutor(16) as threads:
             outputs = list(threads.map(lambda _n: submit(), range(16)))
-        started = multiprocessing.active_children()  # every worker of every executor made
+            # counted while the threads live: a worker ends with the thread that started it
+            started = multiprocessing.active_children()  # every worker of every executor made
     assert all(getattr(o, "feed", None) is not None for o in outputs)
     assert 1 <= len(started) <= 2, started
 
@@ -126,3 +128,27 @@ def test_parsepool_warm_up_that_fails_leaves_the_jobs_to_report_it(tmp_path: Pat
         assert _in_worker(pool, _loaded_rules) == []
     assert parsed.feed is not None
     assert len(parsed.feed.items) == 20
+
+
+def test_parsepool_close_without_waiting_leaves_no_worker_behind() -> None:
+    """`close(wait=False)` returns before the workers have exited, and they then end on
+    their own: no process is left behind."""
+    body = KREMLIN_FEED.read_bytes()
+    pool = ParsePool(2).start()
+    assert pool.result(pool.submit(_job(body)), timeout=60).feed is not None
+    pids = pool.worker_pids()
+    assert len(pids) == 2
+    pool.close(wait=False)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a finished child not yet reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

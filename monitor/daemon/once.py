@@ -40,6 +40,8 @@ def run_once(app: App) -> list[PollReport]:
                 store, config, fetcher, rules, app.now(), only_due=False, pool=pool, sent=sent
             )
             after_round(store, config, fetcher, app.now())
+        if pool is not None:  # nothing is left for the workers: the command need not wait
+            pool.close(wait=False)  # for them to exit (0.1 s)
     return reports
 
 

@@ -296,12 +296,13 @@ class ParsePool:
         processes = getattr(self._executor, "_processes", None) or {}
         return [p.pid for p in processes.values() if p.pid is not None]
 
-    def close(self) -> None:
-        """Stop the workers once their jobs are done."""
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers once their jobs are done; with `wait=False`, without waiting
+        for their processes to exit (with no job left, they end on their own)."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> ParsePool:
         """The pool, closed when the block ends."""
