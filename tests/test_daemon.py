@@ -123,6 +123,38 @@ def test_daemon_run_once_with_broken_rules_writes_nothing(
     assert again.stdout.startswith("k: not_modified") or "new=0" in again.stdout, again.stdout
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parse workers need 2 cores")
+def test_daemon_run_once_starts_workers_only_for_bodies_to_parse(
+    tmp_path: Path, http_server: TestServer
+) -> None:
+    """The first round (a new database) starts the parse workers at once; a round in
+    which every feed answers 304 starts none; a changed feed starts them again."""
+    body = kremlin_feed_for(http_server.base_url)
+    feeds = [{"name": f"k{n}", "url": http_server.url(f"/k{n}")} for n in range(5)]
+    for n in range(5):
+        http_server.route(f"/k{n}", reply(body, etag='"v1"'))
+    config = write_config(tmp_path, feeds)
+
+    def round_() -> tuple[list[str], bool]:
+        result = run_cli("--config", str(config), "-vv", "run", "--once")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines(), "event=parse_workers_start" in result.stderr
+
+    lines, started = round_()
+    assert started
+    assert len(lines) == 5
+    assert all("ok new=20" in line for line in lines), lines
+    lines, started = round_()
+    assert not started
+    assert all("not_modified" in line for line in lines), lines
+    http_server.route(
+        "/k0", reply(body.replace(b"Christmas greetings", b"Christmas greeting"), etag='"v2"')
+    )
+    lines, started = round_()
+    assert started
+    assert not lines[0].startswith("k0: not_modified"), lines
+
+
 def test_daemon_sigterm_stops_cleanly_and_restart_stores_nothing_twice(
     tmp_path: Path, http_server: TestServer
 ) -> None:

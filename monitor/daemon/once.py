@@ -28,8 +28,9 @@ def run_once(app: App) -> list[PollReport]:
     the rules have loaded, and a new database is created only once they have.
     """
     config = app.config()
-    with parse_pool(config) as pool:  # started first: the workers warm up meanwhile
-        if not config.storage_path.exists():
+    new = not config.storage_path.exists()  # then every feed answers in full
+    with parse_pool(config, start=new) as pool:
+        if new:
             app.rules()  # a new database is made only for rules that load
         store, fetcher = app.store(create=True), app.fetcher()
         with instance_lock(store.path), send_requests(store, config, fetcher) as sent:
@@ -52,13 +53,16 @@ def after_round(store: Store, config: Config, fetcher: Fetcher, now: datetime) -
     dispatch_due(store, config.alerts, fetcher, now)
 
 
-def parse_pool(config: Config) -> ParsePool | contextlib.nullcontext[None]:
-    """Worker processes for parsing when there is more than a handful of feeds, started
-    now and warmed up for the configured rules and languages."""
+def parse_pool(config: Config, start: bool) -> ParsePool | contextlib.nullcontext[None]:
+    """Worker processes for parsing when there is more than a handful of feeds, warmed
+    up for the configured rules and languages. With `start`, when the round will surely
+    have bodies to parse, they start now and warm up while the answers are awaited;
+    otherwise the first body starts them (a round of unchanged feeds needs none)."""
     workers = min(os.cpu_count() or 1, 4)
     if len(config.feeds) <= 4 or workers < 2:
         return contextlib.nullcontext()
-    return ParsePool(workers, warm_up(config)).start()
+    pool = ParsePool(workers, warm_up(config))
+    return pool.start() if start else pool
 
 
 def warm_up(config: Config) -> WarmUp:

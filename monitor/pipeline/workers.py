@@ -244,6 +244,7 @@ class ParsePool:
                     initializer=ParseWorker.start,
                     initargs=(os.getpid(), self.warm),
                 )
+                log.debug("event=parse_workers_start workers=%d", self.workers)
             return self._executor
 
     def start(self) -> ParsePool:
