@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TypeVar
 from monitor.models import ErrorKind
 from monitor.pipeline.workers import ParseJob, ParsePool, ParseWorker, WarmUp, run_job
 from tests.conftest import REPO
+from tests.daemon_env import alive, wait_for
 from tests.pipeline_env import KREMLIN_FEED
 
 RULES = REPO / "config" / "rules.toml"
@@ -139,16 +139,5 @@ def test_parsepool_close_without_waiting_leaves_no_worker_behind() -> None:
     pids = pool.worker_pids()
     assert len(pids) == 2
     pool.close(wait=False)
-    deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [pid for pid in pids if _alive(pid)]
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process runs (a finished child not yet reaped counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    wait_for(lambda: not any(alive(pid) for pid in pids))
+    assert not [pid for pid in pids if alive(pid)]
