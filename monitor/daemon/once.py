@@ -42,7 +42,7 @@ def run_once(app: App) -> list[PollReport]:
             )
             after_round(store, config, fetcher, app.now())
         if pool is not None:  # nothing is left for the workers: the command need not wait
-            pool.close(wait=False)  # for them to exit (0.1 s)
+            pool.close(wait=False)  # for them to exit (0.07 s); on an error the block waits
     return reports
 
 
